@@ -1,0 +1,23 @@
+# cmake --install: headers, the library, a CMake package (find_package(libipc))
+# and a pkg-config file (pkg-config --cflags --libs libipc).
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS ipc EXPORT libipcTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(DIRECTORY libipc/include/ipc DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT libipcTargets NAMESPACE libipc:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/libipc)
+
+configure_package_config_file(cmake/libipcConfig.cmake.in
+  ${CMAKE_CURRENT_BINARY_DIR}/libipcConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/libipc)
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/libipcConfigVersion.cmake
+  COMPATIBILITY SameMajorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/libipcConfig.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/libipcConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/libipc)
+
+configure_file(cmake/libipc.pc.in ${CMAKE_CURRENT_BINARY_DIR}/libipc.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/libipc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,0 +1,13 @@
+# -DIPC_SANITIZE=address,undefined (or thread) instruments every target.
+if(IPC_SANITIZE)
+  string(REPLACE "," ";" _ipc_sanitizers "${IPC_SANITIZE}")
+  foreach(_s IN LISTS _ipc_sanitizers)
+    if(NOT _s MATCHES "^(address|undefined|thread|leak)$")
+      message(FATAL_ERROR "IPC_SANITIZE: unknown sanitizer '${_s}' (use address, undefined, thread or leak)")
+    endif()
+  endforeach()
+  set(_ipc_flags "-fsanitize=${IPC_SANITIZE}" -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_compile_options(${_ipc_flags})
+  add_link_options(${_ipc_flags})
+  message(STATUS "libipc: sanitizers ${IPC_SANITIZE}")
+endif()

@@ -1,0 +1,145 @@
+// ipc::Channel: a two-ended message pipe between processes, over any
+// transport named by a URL; and ipc::Listener, which accepts channels.
+//
+//   // process A                              // process B
+//   auto l = ipc::Listen("unix:///tmp/a");     auto ch = ipc::Connect("unix:///tmp/a");
+//   auto ch = l->Accept();                     ch->Send("ping");
+//   std::string msg = ch->Receive().value();
+//
+// Semantics, identical on every transport (see docs/channels.md):
+//  - A message is a byte string of 0 to max_message bytes (default 64 MiB,
+//    set with ?max_message=). Boundaries and order are preserved.
+//  - Send and Receive block; each takes a Deadline (a timeout, an absolute
+//    time, or Deadline::Now() for the non-blocking form). An expired deadline
+//    gives kDeadlineExceeded, a non-blocking call that cannot proceed gives
+//    kWouldBlock, and nothing is sent or consumed in either case.
+//  - A peer that closes or dies gives kClosed; a message cut short by the
+//    peer's death is never delivered. No SIGPIPE is raised.
+//  - A message larger than max_message gives kMessageTooLarge on the sending
+//    side before anything is written; a receiver whose max_message is smaller
+//    than an incoming message discards it, returns kMessageTooLarge and stays
+//    usable for the next message.
+//  - fd() is readable (level-triggered) whenever Receive may return without
+//    waiting, so a channel can join poll/epoll/asio/libuv loops.
+//
+// Thread safety: a Channel may be used by one sending thread and one
+// receiving thread at the same time; two threads must not Send (or Receive)
+// on the same Channel concurrently. Close() must not race with other calls.
+#ifndef IPC_CHANNEL_H_
+#define IPC_CHANNEL_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "ipc/capabilities.h"
+#include "ipc/deadline.h"
+#include "ipc/result.h"
+
+namespace ipc {
+
+namespace internal {
+class ChannelImpl;
+class ListenerImpl;
+}  // namespace internal
+
+class Channel {
+ public:
+  // A closed channel; every operation on it returns kClosed.
+  Channel();
+  explicit Channel(std::unique_ptr<internal::ChannelImpl> impl);
+  ~Channel();
+  Channel(Channel&&) noexcept;
+  Channel& operator=(Channel&&) noexcept;
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  // Sends one message. OK means the whole message was handed to the
+  // transport; with a deadline or Deadline::Now(), either the whole message
+  // is sent or none of it is.
+  Status Send(std::string_view message,
+              Deadline deadline = Deadline::Infinite());
+  Status TrySend(std::string_view message) {
+    return Send(message, Deadline::Now());
+  }
+
+  // Receives one message into *message (its capacity is reused, which is
+  // what a hot loop wants).
+  Status Receive(std::string* message,
+                 Deadline deadline = Deadline::Infinite());
+  Result<std::string> Receive(Deadline deadline = Deadline::Infinite());
+  Result<std::string> TryReceive() { return Receive(Deadline::Now()); }
+
+  // Readable when Receive may proceed without waiting; -1 when closed.
+  // Owned by the channel: do not close it or read from it.
+  int fd() const;
+
+  // Releases the transport. Safe to call more than once.
+  void Close();
+  bool is_open() const { return impl_ != nullptr; }
+
+  // The URL this channel was made from, e.g. "tcp://127.0.0.1:40000".
+  const std::string& url() const;
+  // The largest message this end sends or accepts.
+  size_t max_message() const;
+  const Capabilities& capabilities() const;
+
+  // For a channel made by ipc::Pipe(): clears close-on-exec on its
+  // descriptor and returns "pipe:?fd=N", which ipc::Connect in a child that
+  // this process then execs turns back into the channel. kUnsupported for
+  // other transports.
+  Result<std::string> InheritUrl();
+
+ private:
+  std::unique_ptr<internal::ChannelImpl> impl_;
+};
+
+class Listener {
+ public:
+  Listener();
+  explicit Listener(std::unique_ptr<internal::ListenerImpl> impl);
+  ~Listener();
+  Listener(Listener&&) noexcept;
+  Listener& operator=(Listener&&) noexcept;
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  // Waits for the next peer and returns a channel to it.
+  Result<Channel> Accept(Deadline deadline = Deadline::Infinite());
+  Result<Channel> TryAccept() { return Accept(Deadline::Now()); }
+
+  // Readable when Accept may proceed without waiting; -1 when closed.
+  int fd() const;
+  // The address peers connect to. For tcp://host:0 it carries the port the
+  // system chose, e.g. "tcp://127.0.0.1:41234".
+  const std::string& url() const;
+  // Stops listening and removes any name it created (socket file, FIFO).
+  void Close();
+  bool is_open() const { return impl_ != nullptr; }
+
+ private:
+  std::unique_ptr<internal::ListenerImpl> impl_;
+};
+
+// Creates the endpoint named by url and listens on it. kAddressInUse when a
+// live process already owns the name; kInvalidArgument for a bad URL or
+// option, naming it.
+Result<Listener> Listen(std::string_view url);
+
+// Connects to the endpoint named by url, waiting until the deadline for its
+// listener to appear, so that start order does not matter. kDeadlineExceeded
+// when no listener appeared in time (the message says what was last seen).
+Result<Channel> Connect(std::string_view url,
+                        Deadline deadline = std::chrono::seconds(10));
+
+// Two connected ends of an anonymous duplex pipe (a socketpair, as Python's
+// multiprocessing.Pipe() uses), for a parent and the child it forks. Both
+// ends survive fork(); across exec, see Channel::InheritUrl(). max_message 0
+// means the default (64 MiB).
+Result<std::pair<Channel, Channel>> Pipe(size_t max_message = 0);
+
+}  // namespace ipc
+
+#endif  // IPC_CHANNEL_H_

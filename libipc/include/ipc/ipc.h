@@ -1,0 +1,13 @@
+// The whole public API of libipc in one include.
+#ifndef IPC_IPC_H_
+#define IPC_IPC_H_
+
+#include "ipc/capabilities.h"
+#include "ipc/channel.h"
+#include "ipc/deadline.h"
+#include "ipc/message.h"
+#include "ipc/result.h"
+#include "ipc/status.h"
+#include "ipc/url.h"
+
+#endif  // IPC_IPC_H_

@@ -1,0 +1,93 @@
+#include "transport/socket_util.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "posix/fd_io.h"
+
+namespace ipc::internal {
+
+Result<UniqueFd> NewSocket(int domain, int type, std::string_view what) {
+  const int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ErrnoStatus(std::string(what) + ": socket", errno);
+  return UniqueFd(fd);
+}
+
+Status ConnectSocket(int fd, const sockaddr* addr, socklen_t len,
+                     Deadline deadline, std::string_view what) {
+  const std::string context = std::string(what) + ": connect";
+  int rc;
+  do {
+    rc = ::connect(fd, addr, len);
+  } while (rc < 0 && errno == EINTR);
+  if (rc == 0) return Status::Ok();
+  if (errno != EINPROGRESS && errno != EAGAIN) return ErrnoStatus(context, errno);
+  // EAGAIN on a unix socket means the listener's backlog is full: wait for
+  // it like an in-progress TCP handshake.
+  Deadline wait = deadline.is_non_blocking() ? Deadline::After(std::chrono::seconds(1))
+                                             : deadline;
+  IPC_RETURN_IF_ERROR(WaitFd(fd, POLLOUT, wait, context));
+  int error = 0;
+  socklen_t error_len = sizeof(error);
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_len) < 0) {
+    return ErrnoStatus(context, errno);
+  }
+  if (error != 0) return ErrnoStatus(context, error);
+  return Status::Ok();
+}
+
+SocketListener::SocketListener(std::string url, UniqueFd socket,
+                               MakeChannel make_channel,
+                               std::string remove_on_close)
+    : ListenerImpl(std::move(url)),
+      socket_(std::move(socket)),
+      make_channel_(std::move(make_channel)),
+      remove_on_close_(std::move(remove_on_close)) {}
+
+SocketListener::~SocketListener() {
+  if (!remove_on_close_.empty()) ::unlink(remove_on_close_.c_str());
+}
+
+Result<std::unique_ptr<ChannelImpl>> SocketListener::Accept(Deadline deadline) {
+  for (;;) {
+    const int fd = ::accept4(socket_.get(), nullptr, nullptr,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) return make_channel_(UniqueFd(fd));
+    switch (errno) {
+      case EINTR:
+      case ECONNABORTED:  // The peer gave up before we accepted: next one.
+        continue;
+      case EAGAIN:
+        IPC_RETURN_IF_ERROR(WaitFd(socket_.get(), POLLIN, deadline, url() + ": accept"));
+        continue;
+      default:
+        return ErrnoStatus(url() + ": accept", errno);
+    }
+  }
+}
+
+Status RetryUntilPeerAppears(const std::function<Status()>& attempt,
+                             Deadline deadline, std::string_view url) {
+  int step_ms = 1;
+  for (;;) {
+    Status status = attempt();
+    if (status.ok() || status.code() != ErrorCode::kNotFound) return status;
+    if (deadline.is_non_blocking() || deadline.Expired()) {
+      const ErrorCode code = deadline.is_non_blocking()
+                                 ? ErrorCode::kNotFound
+                                 : ErrorCode::kDeadlineExceeded;
+      return Status(code,
+                    std::string(url) + ": no listener " +
+                        (deadline.is_non_blocking() ? "" : "appeared in time ") +
+                        "(last attempt: " + status.message() + ")",
+                    status.sys_errno());
+    }
+    SleepForRetry(deadline, step_ms);
+    step_ms = std::min(step_ms * 2, 50);
+  }
+}
+
+}  // namespace ipc::internal

@@ -1,0 +1,264 @@
+#include "transport/stream_channel.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "posix/fd_io.h"
+#include "posix/no_sigpipe.h"
+
+namespace ipc::internal {
+namespace {
+
+bool IsSocket(int fd) {
+  struct stat st;
+  return fd >= 0 && ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+void EncodeLength(uint32_t n, unsigned char out[4]) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<unsigned char>(n >> (8 * i));
+}
+
+uint32_t DecodeLength(const unsigned char in[4]) {
+  uint32_t n = 0;
+  for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(in[i]) << (8 * i);
+  return n;
+}
+
+}  // namespace
+
+StreamChannel::StreamChannel(std::string url, size_t max_message,
+                             const Capabilities& caps, UniqueFd socket)
+    : ChannelImpl(std::move(url), max_message, caps),
+      socket_(std::move(socket)),
+      read_fd_(socket_.get()),
+      write_fd_(socket_.get()),
+      write_is_socket_(IsSocket(socket_.get())) {}
+
+StreamChannel::StreamChannel(std::string url, size_t max_message,
+                             const Capabilities& caps, UniqueFd read_fd,
+                             UniqueFd write_fd)
+    : ChannelImpl(std::move(url), max_message, caps),
+      read_owned_(std::move(read_fd)),
+      write_owned_(std::move(write_fd)),
+      read_fd_(read_owned_.get()),
+      write_fd_(write_owned_.get()),
+      write_is_socket_(IsSocket(write_owned_.get())) {}
+
+StreamChannel::~StreamChannel() {
+  if (!pending_.empty()) {
+    (void)FlushPending(Deadline::After(kCloseLinger));
+  }
+}
+
+int StreamChannel::fd() const { return read_fd_ >= 0 ? read_fd_ : write_fd_; }
+
+Result<std::string> StreamChannel::InheritUrl() {
+  if (caps().scheme != "pipe") return ChannelImpl::InheritUrl();
+  std::string url = "pipe:?";
+  for (int fd : {read_fd_, write_fd_}) {
+    if (fd < 0) continue;
+    IPC_RETURN_IF_ERROR(SetCloseOnExec(fd, false, this->url()));
+  }
+  if (read_fd_ >= 0 && read_fd_ == write_fd_) {
+    url += "fd=" + std::to_string(read_fd_);
+  } else {
+    if (read_fd_ >= 0) url += "rfd=" + std::to_string(read_fd_);
+    if (write_fd_ >= 0) {
+      if (read_fd_ >= 0) url += "&";
+      url += "wfd=" + std::to_string(write_fd_);
+    }
+  }
+  if (max_message() != caps().default_max_message) {
+    url += "&max_message=" + std::to_string(max_message());
+  }
+  return url;
+}
+
+Status StreamChannel::PeerClosed() const {
+  return Status(ErrorCode::kClosed, url() + ": peer closed the channel");
+}
+
+Status StreamChannel::WriteSome(const iovec* iov_in, int iov_count,
+                                size_t total, size_t* done,
+                                Deadline deadline) {
+  iovec iov[2];
+  std::copy(iov_in, iov_in + iov_count, iov);
+  *done = 0;
+  while (*done < total) {
+    // Advance the iovec array past what is already written.
+    int first = 0;
+    size_t skip = *done;
+    while (first < iov_count && skip >= iov[first].iov_len) {
+      skip -= iov[first].iov_len;
+      ++first;
+    }
+    iovec cur[2];
+    int n_cur = 0;
+    for (int i = first; i < iov_count; ++i) cur[n_cur++] = iov[i];
+    cur[0].iov_base = static_cast<char*>(cur[0].iov_base) + skip;
+    cur[0].iov_len -= skip;
+
+    const ssize_t n = WritevNoSigpipe(write_fd_, write_is_socket_, cur, n_cur);
+    if (n >= 0) {
+      *done += static_cast<size_t>(n);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) {
+      IPC_RETURN_IF_ERROR(WaitFd(write_fd_, POLLOUT, deadline, url() + ": send"));
+      continue;
+    }
+    if (errno == EPIPE || errno == ECONNRESET) return PeerClosed();
+    return ErrnoStatus(url() + ": send", errno);
+  }
+  return Status::Ok();
+}
+
+Status StreamChannel::FlushPending(Deadline deadline) {
+  iovec iov{pending_.data(), pending_.size()};
+  size_t done = 0;
+  Status status = WriteSome(&iov, 1, pending_.size(), &done, deadline);
+  pending_.erase(0, done);
+  return status;
+}
+
+Status StreamChannel::Send(std::string_view message, Deadline deadline) {
+  if (write_fd_ < 0) {
+    return Status(ErrorCode::kUnsupported,
+                  url() + ": this end of a one-way channel only receives");
+  }
+  IPC_RETURN_IF_ERROR(CheckSendSize(message));
+  if (!pending_.empty()) {
+    Status flushed = FlushPending(deadline);
+    if (!flushed.ok()) {
+      if (flushed.code() == ErrorCode::kWouldBlock ||
+          flushed.code() == ErrorCode::kDeadlineExceeded) {
+        return deadline.ExpiredStatus(
+            url() + ": send (the previous message is still being written)");
+      }
+      return flushed;
+    }
+  }
+  unsigned char header[kHeaderSize];
+  EncodeLength(static_cast<uint32_t>(message.size()), header);
+  iovec iov[2] = {{header, kHeaderSize},
+                  {const_cast<char*>(message.data()), message.size()}};
+  const size_t total = kHeaderSize + message.size();
+  size_t done = 0;
+  Status status = WriteSome(iov, 2, total, &done, deadline);
+  if (status.ok() || done == 0) return status;
+  if (status.code() != ErrorCode::kWouldBlock &&
+      status.code() != ErrorCode::kDeadlineExceeded) {
+    return status;  // Peer gone: the partial message is lost with it.
+  }
+  // The message has started: keep its tail so the stream stays framed.
+  if (done < kHeaderSize) {
+    pending_.assign(reinterpret_cast<char*>(header) + done, kHeaderSize - done);
+    pending_.append(message);
+  } else {
+    pending_.assign(message.substr(done - kHeaderSize));
+  }
+  return Status::Ok();
+}
+
+Status StreamChannel::ReadOnce(char* buf, size_t len, size_t* got) {
+  for (;;) {
+    const ssize_t n = ::read(read_fd_, buf, len);
+    if (n > 0) {
+      *got = static_cast<size_t>(n);
+      return Status::Ok();
+    }
+    if (n == 0) {
+      if (read_state_ == ReadState::kHeader && header_have_ == 0) {
+        return PeerClosed();
+      }
+      return Status(ErrorCode::kClosed,
+                    url() + ": peer closed the channel in the middle of a "
+                            "message; the partial message was dropped");
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) return Status(ErrorCode::kWouldBlock, "");
+    if (errno == ECONNRESET) return PeerClosed();
+    return ErrnoStatus(url() + ": receive", errno);
+  }
+}
+
+Status StreamChannel::Receive(std::string* message, Deadline deadline) {
+  if (read_fd_ < 0) {
+    return Status(ErrorCode::kUnsupported,
+                  url() + ": this end of a one-way channel only sends");
+  }
+  for (;;) {
+    char* buf = nullptr;
+    size_t want = 0;
+    char scratch[16384];
+    switch (read_state_) {
+      case ReadState::kHeader:
+        buf = reinterpret_cast<char*>(header_) + header_have_;
+        want = kHeaderSize - header_have_;
+        break;
+      case ReadState::kPayload:
+        buf = partial_.data() + payload_have_;
+        want = partial_.size() - payload_have_;
+        break;
+      case ReadState::kDiscard:
+        buf = scratch;
+        want = static_cast<size_t>(
+            std::min<uint64_t>(discard_left_, sizeof(scratch)));
+        break;
+    }
+    size_t got = 0;
+    if (want > 0) {
+      Status status = ReadOnce(buf, want, &got);
+      if (status.code() == ErrorCode::kWouldBlock) {
+        IPC_RETURN_IF_ERROR(WaitFd(read_fd_, POLLIN, deadline, url() + ": receive"));
+        continue;
+      }
+      if (!status.ok()) {
+        read_state_ = ReadState::kHeader;
+        header_have_ = 0;
+        return status;
+      }
+    }
+    switch (read_state_) {
+      case ReadState::kHeader: {
+        header_have_ += got;
+        if (header_have_ < kHeaderSize) continue;
+        header_have_ = 0;
+        const uint32_t length = DecodeLength(header_);
+        if (length > max_message()) {
+          read_state_ = ReadState::kDiscard;
+          discard_left_ = discard_size_ = length;
+          continue;
+        }
+        partial_.resize(length);
+        payload_have_ = 0;
+        read_state_ = ReadState::kPayload;
+        continue;
+      }
+      case ReadState::kPayload:
+        payload_have_ += got;
+        if (payload_have_ < partial_.size()) continue;
+        read_state_ = ReadState::kHeader;
+        message->swap(partial_);
+        return Status::Ok();
+      case ReadState::kDiscard:
+        discard_left_ -= got;
+        if (discard_left_ > 0) continue;
+        read_state_ = ReadState::kHeader;
+        return Status(ErrorCode::kMessageTooLarge,
+                      url() + ": received a message of " +
+                          std::to_string(discard_size_) +
+                          " bytes, over this end's max_message of " +
+                          std::to_string(max_message()) + "; it was discarded");
+    }
+  }
+}
+
+}  // namespace ipc::internal
