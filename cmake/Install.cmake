@@ -19,5 +19,9 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/libipcConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/libipcConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/libipc)
 
+# The .pc file locates the prefix relative to itself, so it stays right
+# wherever `cmake --install --prefix` puts the tree.
+file(RELATIVE_PATH IPC_PC_TO_PREFIX
+  /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
 configure_file(cmake/libipc.pc.in ${CMAKE_CURRENT_BINARY_DIR}/libipc.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/libipc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
