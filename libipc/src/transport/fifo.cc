@@ -149,10 +149,6 @@ Result<std::unique_ptr<ChannelImpl>> FifoConnect(const Url& url,
                                                  const CommonOptions& common,
                                                  Deadline deadline) {
   IPC_RETURN_IF_ERROR(CheckPath(url));
-  if (url.Option("mode")) {
-    return Status(ErrorCode::kInvalidArgument,
-                  url.text + ": 'mode' applies to the listening side only");
-  }
   UniqueFd write_end;
   IPC_RETURN_IF_ERROR(RetryUntilPeerAppears(
       [&]() -> Status {

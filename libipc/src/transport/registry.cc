@@ -5,6 +5,7 @@
 
 #include "transport/fifo.h"
 #include "transport/pipe.h"
+#include "transport/shm.h"
 #include "transport/tcp.h"
 #include "transport/transport.h"
 #include "transport/udp.h"
@@ -13,9 +14,9 @@
 namespace ipc::internal {
 namespace {
 
-const std::array<const Transport*, 5> kTransports = {
+const std::array<const Transport*, 6> kTransports = {
     &kPipeTransport, &kFifoTransport, &kUnixTransport,
-    &kTcpTransport,  &kUdpTransport,
+    &kTcpTransport,  &kUdpTransport,  &kShmTransport,
 };
 
 std::string KnownSchemes() {

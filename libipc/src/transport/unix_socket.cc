@@ -118,10 +118,6 @@ Result<std::unique_ptr<ChannelImpl>> UnixConnect(const Url& url,
                                                  const CommonOptions& common,
                                                  Deadline deadline) {
   IPC_ASSIGN_OR_RETURN(UnixAddress address, ToAddress(url));
-  if (url.Option("mode")) {
-    return Status(ErrorCode::kInvalidArgument,
-                  url.text + ": 'mode' applies to the listening side only");
-  }
   UniqueFd connected;
   IPC_RETURN_IF_ERROR(RetryUntilPeerAppears(
       [&]() -> Status {

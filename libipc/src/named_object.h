@@ -1,0 +1,32 @@
+// Shared plumbing for libipc's named objects in /dev/shm (semaphores now,
+// and the other synchronization objects later): name validation, the
+// /dev/shm name, and opening with the stamp checked.
+#ifndef IPC_SRC_NAMED_OBJECT_H_
+#define IPC_SRC_NAMED_OBJECT_H_
+
+#include <string>
+#include <string_view>
+
+#include "ipc/result.h"
+#include "posix/object_stamp.h"
+#include "posix/shm_segment.h"
+
+namespace ipc::internal {
+
+// kInvalidArgument unless name is 1-200 of [A-Za-z0-9._-]; `what` is e.g.
+// "semaphore".
+Status CheckObjectName(std::string_view what, std::string_view name);
+
+// "libipc.<type>.<name>", the object's name under /dev/shm.
+std::string ShmObjectName(std::string_view type, std::string_view name);
+
+// Opens /dev/shm/<shm_name> and checks that it is a libipc object of kind
+// and at least min_size bytes. kNotFound if missing; kInvalidArgument if it
+// is something else.
+Result<ShmSegment> OpenStampedObject(const std::string& shm_name,
+                                     ObjectKind kind, size_t min_size,
+                                     const std::string& what);
+
+}  // namespace ipc::internal
+
+#endif  // IPC_SRC_NAMED_OBJECT_H_

@@ -1,0 +1,69 @@
+// ShmSegment: a POSIX shared-memory object (/dev/shm/NAME) or an inherited
+// shared-memory descriptor, mapped read-write. Owner of the mapping and the
+// descriptor; unmaps and closes on destruction (it never unlinks by itself).
+//
+// Creation sizes the object with posix_fallocate, so a full /dev/shm is a
+// clear kResourceExhausted at creation instead of a SIGBUS on first touch.
+//
+// Thread safety: the object is immutable after creation; the memory it maps
+// is shared and synchronized by its users.
+#ifndef IPC_SRC_POSIX_SHM_SEGMENT_H_
+#define IPC_SRC_POSIX_SHM_SEGMENT_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include "ipc/result.h"
+#include "posix/unique_fd.h"
+
+namespace ipc::internal {
+
+class ShmSegment {
+ public:
+  ShmSegment() = default;
+  ~ShmSegment();
+  ShmSegment(ShmSegment&& other) noexcept;
+  ShmSegment& operator=(ShmSegment&& other) noexcept;
+
+  // Creates /dev/shm/<name> (name without the leading '/') exclusively with
+  // the given mode and size. kAddressInUse if it exists. `what` prefixes
+  // messages (e.g. "shm://jobs").
+  static Result<ShmSegment> Create(const std::string& name, size_t size,
+                                   mode_t mode, const std::string& what);
+  // Creates /dev/shm/<name> fully initialised: the object is built under a
+  // temporary name, init() fills it, and only then is it linked to its real
+  // name, so an Open() racing with creation never sees a half-made object.
+  // kAddressInUse if the name exists.
+  static Result<ShmSegment> CreateInitialized(
+      const std::string& name, size_t size, mode_t mode,
+      const std::string& what, const std::function<void(void*)>& init);
+  // Opens an existing object read-write and maps all of it.
+  static Result<ShmSegment> Open(const std::string& name,
+                                 const std::string& what);
+  // Maps an inherited/received descriptor (e.g. from SCM_RIGHTS).
+  static Result<ShmSegment> FromFd(UniqueFd fd, const std::string& what);
+
+  // Removes /dev/shm/<name>; existing mappings stay valid.
+  static Status Unlink(const std::string& name, const std::string& what);
+
+  void* data() const { return data_; }
+  size_t size() const { return size_; }
+  int fd() const { return fd_.get(); }
+
+ private:
+  ShmSegment(UniqueFd fd, void* data, size_t size)
+      : fd_(std::move(fd)), data_(data), size_(size) {}
+  static Result<ShmSegment> Map(UniqueFd fd, size_t size, const std::string& what);
+  void Reset();
+
+  UniqueFd fd_;
+  void* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace ipc::internal
+
+#endif  // IPC_SRC_POSIX_SHM_SEGMENT_H_

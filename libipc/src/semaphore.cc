@@ -1,0 +1,130 @@
+#include "ipc/semaphore.h"
+
+#include <atomic>
+#include <climits>
+#include <new>
+
+#include "named_object.h"
+#include "posix/futex.h"
+
+namespace ipc {
+namespace internal {
+
+// The semaphore's shared state, at the start of its segment.
+struct SemaphoreState {
+  ObjectStamp stamp;
+  std::atomic<uint32_t> value;
+  // Processes sleeping in Acquire; Release skips the wake-up call when 0.
+  // A waiter killed while asleep leaves it too high, which only costs a
+  // needless wake-up later.
+  std::atomic<uint32_t> waiters;
+};
+
+}  // namespace internal
+
+struct Semaphore::Mapping {
+  internal::ShmSegment segment;
+  internal::SemaphoreState* state;
+};
+
+namespace {
+
+constexpr size_t kSegmentSize = 4096;
+static_assert(sizeof(internal::SemaphoreState) <= kSegmentSize);
+
+std::string What(std::string_view name) {
+  return "semaphore '" + std::string(name) + "'";
+}
+
+}  // namespace
+
+Semaphore::Semaphore() = default;
+Semaphore::~Semaphore() = default;
+Semaphore::Semaphore(Semaphore&&) noexcept = default;
+Semaphore& Semaphore::operator=(Semaphore&&) noexcept = default;
+Semaphore::Semaphore(std::string name, std::unique_ptr<Mapping> mapping)
+    : name_(std::move(name)), mapping_(std::move(mapping)) {}
+
+Result<Semaphore> Semaphore::Create(std::string_view name, uint32_t initial,
+                                    uint32_t mode) {
+  IPC_RETURN_IF_ERROR(internal::CheckObjectName("semaphore", name));
+  IPC_ASSIGN_OR_RETURN(
+      internal::ShmSegment segment,
+      internal::ShmSegment::CreateInitialized(
+          internal::ShmObjectName("sem", name), kSegmentSize, mode & 0666,
+          What(name), [initial](void* base) {
+            auto* state = new (base) internal::SemaphoreState{};
+            state->value.store(initial, std::memory_order_relaxed);
+            internal::StampObject(&state->stamp, internal::ObjectKind::kSemaphore);
+          }));
+  auto* state = static_cast<internal::SemaphoreState*>(segment.data());
+  return Semaphore(std::string(name),
+                   std::unique_ptr<Mapping>(new Mapping{std::move(segment), state}));
+}
+
+Result<Semaphore> Semaphore::Open(std::string_view name) {
+  IPC_RETURN_IF_ERROR(internal::CheckObjectName("semaphore", name));
+  IPC_ASSIGN_OR_RETURN(
+      internal::ShmSegment segment,
+      internal::OpenStampedObject(internal::ShmObjectName("sem", name),
+                                  internal::ObjectKind::kSemaphore,
+                                  sizeof(internal::SemaphoreState), What(name)));
+  auto* state = static_cast<internal::SemaphoreState*>(segment.data());
+  return Semaphore(std::string(name),
+                   std::unique_ptr<Mapping>(new Mapping{std::move(segment), state}));
+}
+
+Status Semaphore::Unlink(std::string_view name) {
+  IPC_RETURN_IF_ERROR(internal::CheckObjectName("semaphore", name));
+  const std::string shm_name = internal::ShmObjectName("sem", name);
+  auto existing = internal::ShmSegment::Open(shm_name, What(name));
+  if (!existing.ok()) return existing.status();
+  return internal::ShmSegment::Unlink(shm_name, What(name));
+}
+
+Status Semaphore::Acquire(Deadline deadline) {
+  if (!mapping_) return Status(ErrorCode::kClosed, "semaphore is not open");
+  internal::SemaphoreState& s = *mapping_->state;
+  for (;;) {
+    uint32_t value = s.value.load(std::memory_order_relaxed);
+    while (value > 0) {
+      if (s.value.compare_exchange_weak(value, value - 1,
+                                        std::memory_order_acquire,
+                                        std::memory_order_relaxed)) {
+        return Status::Ok();
+      }
+    }
+    if (deadline.is_non_blocking() || deadline.Expired()) {
+      return deadline.ExpiredStatus(What(name_) + ": acquire");
+    }
+    // Announce ourselves before sleeping; the futex re-checks value == 0 in
+    // the kernel, so a Release between here and there is never missed.
+    s.waiters.fetch_add(1, std::memory_order_seq_cst);
+    internal::FutexWait(&s.value, 0, deadline);
+    s.waiters.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+Status Semaphore::Release(uint32_t n) {
+  if (!mapping_) return Status(ErrorCode::kClosed, "semaphore is not open");
+  internal::SemaphoreState& s = *mapping_->state;
+  uint32_t value = s.value.load(std::memory_order_relaxed);
+  do {
+    if (value > UINT32_MAX - n) {
+      return Status(ErrorCode::kResourceExhausted,
+                    What(name_) + ": release would overflow the count");
+    }
+  } while (!s.value.compare_exchange_weak(value, value + n,
+                                          std::memory_order_seq_cst,
+                                          std::memory_order_relaxed));
+  if (s.waiters.load(std::memory_order_seq_cst) > 0) {
+    internal::FutexWake(&s.value, n > INT_MAX ? INT_MAX : static_cast<int>(n));
+  }
+  return Status::Ok();
+}
+
+uint32_t Semaphore::Value() const {
+  return mapping_ ? mapping_->state->value.load(std::memory_order_relaxed) : 0;
+}
+
+}  // namespace ipc

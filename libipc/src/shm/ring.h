@@ -1,0 +1,126 @@
+// A single-producer, single-consumer ring of variable-size records in shared
+// memory: the data path of the shm:// channel.
+//
+// Layout: a RingControl block (indices and sleep flags, each side's fields on
+// its own cache line) and a power-of-two data area. Indices are byte counts
+// that only grow; a position is index & (capacity - 1). Each record is an
+// 8-byte header {size, flags} and its payload, padded to 8 bytes. A record
+// that would cross the end of the data area is preceded by a padding record
+// that fills the rest, so payloads are always contiguous.
+//
+// Crash safety: the producer copies a record completely, then publishes it by
+// a release store of head. A producer killed mid-copy never published the
+// record, so the consumer never sees a torn one. Messages larger than one
+// record (see kMaxFragment) travel as FIRST ... LAST fragments; the consumer
+// assembles them and drops an unfinished message if the producer dies.
+//
+// The consumer validates every header it reads (size in bounds, padding
+// aligned), so a corrupt ring yields kProtocolError, not a wild read.
+//
+// Thread safety: one RingWriter and one RingReader per ring, each used by one
+// thread at a time; they may live in different processes.
+#ifndef IPC_SRC_SHM_RING_H_
+#define IPC_SRC_SHM_RING_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "ipc/status.h"
+
+namespace ipc::internal {
+
+inline constexpr size_t kCacheLine = 64;
+
+struct RingControl {
+  alignas(kCacheLine) std::atomic<uint64_t> head;  // Producer publishes.
+  // Set by the producer before it sleeps for space; the consumer rings the
+  // space doorbell when it sees it.
+  std::atomic<uint32_t> producer_sleeping;
+  alignas(kCacheLine) std::atomic<uint64_t> tail;  // Consumer publishes.
+  // Set by the consumer before it sleeps (or when a poller asked to be told);
+  // the producer rings the data doorbell when it sees it.
+  std::atomic<uint32_t> consumer_sleeping;
+};
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
+static_assert(sizeof(RingControl) == 2 * kCacheLine);
+
+enum RecordFlags : uint32_t {
+  kRecordFirst = 1,  // First fragment of a message.
+  kRecordLast = 2,   // Last fragment (a one-fragment message has both).
+  kRecordPad = 4,    // Filler up to the end of the data area; skip it.
+};
+
+struct RecordHeader {
+  uint32_t size;
+  uint32_t flags;
+};
+static_assert(sizeof(RecordHeader) == 8);
+
+// The largest payload one record carries in a ring of this capacity: half
+// the ring less a header, so a record always fits in an empty ring even
+// after a padding record.
+inline constexpr uint64_t MaxFragment(uint64_t capacity) {
+  return capacity / 2 - sizeof(RecordHeader);
+}
+
+inline constexpr uint64_t RecordSpace(uint64_t payload) {
+  return sizeof(RecordHeader) + ((payload + 7) & ~uint64_t{7});
+}
+
+class RingWriter {
+ public:
+  RingWriter() = default;
+  // REQUIRES: capacity is a power of two >= 64; data spans capacity bytes.
+  RingWriter(RingControl* control, char* data, uint64_t capacity);
+
+  // Copies one record (payload.size() <= MaxFragment) and publishes it.
+  // False when there is no room now (nothing written).
+  bool TryWrite(std::string_view payload, uint32_t flags);
+  // True when nothing published is left unread.
+  bool Empty();
+
+  RingControl* control() const { return control_; }
+  uint64_t capacity() const { return capacity_; }
+
+ private:
+  RingControl* control_ = nullptr;
+  char* data_ = nullptr;
+  uint64_t capacity_ = 0;
+  uint64_t head_ = 0;         // Our own index, mirrored to control_->head.
+  uint64_t cached_tail_ = 0;  // Last tail we read; refreshed only when full.
+};
+
+class RingReader {
+ public:
+  RingReader() = default;
+  RingReader(RingControl* control, const char* data, uint64_t capacity);
+
+  struct Record {
+    const char* payload;
+    uint32_t size;
+    uint32_t flags;
+  };
+  // The next record, without consuming it. Returns false when the ring is
+  // empty; kProtocolError in *error (and false) when the ring is corrupt.
+  bool Peek(Record* record, Status* error);
+  // Frees the record returned by the last successful Peek.
+  void Consume();
+  // True when a record is published and unread (refreshes the cached head).
+  bool HasData();
+
+  RingControl* control() const { return control_; }
+
+ private:
+  RingControl* control_ = nullptr;
+  const char* data_ = nullptr;
+  uint64_t capacity_ = 0;
+  uint64_t tail_ = 0;
+  uint64_t cached_head_ = 0;  // Last head we read; refreshed only when empty.
+  uint64_t peeked_space_ = 0;  // Bytes the peeked record occupies.
+};
+
+}  // namespace ipc::internal
+
+#endif  // IPC_SRC_SHM_RING_H_

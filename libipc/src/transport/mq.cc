@@ -1,0 +1,1 @@
+// Placeholder: the mq transport is being written.

@@ -1,0 +1,298 @@
+#include "transport/shm.h"
+
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <new>
+
+#include "posix/fd_io.h"
+#include "posix/fd_passing.h"
+#include "posix/object_stamp.h"
+#include "posix/shm_segment.h"
+#include "transport/shm_channel.h"
+#include "transport/socket_util.h"
+
+namespace ipc::internal {
+namespace {
+
+constexpr uint64_t kDefaultCapacity = uint64_t{1} << 20;
+constexpr uint64_t kMinCapacity = 4096;
+constexpr uint64_t kMaxCapacity = uint64_t{1} << 30;
+constexpr int kDefaultSpinUs = 20;
+// The handshake is local and quick; bound it even when Accept or Connect
+// was called without a deadline, so a stuck peer cannot hang us.
+constexpr std::chrono::seconds kHandshakeTimeout{5};
+// Sent by a listener to a peer its mode does not admit, before hanging up.
+constexpr char kRefused = 'R';
+
+// What the connector sends with the descriptors.
+struct Hello {
+  uint32_t version;
+  uint32_t reserved;
+  uint64_t capacity;
+};
+
+struct ShmOptions {
+  uint64_t capacity = kDefaultCapacity;
+  uint32_t mode = 0600;
+  std::chrono::nanoseconds spin{std::chrono::microseconds(kDefaultSpinUs)};
+};
+
+Result<ShmOptions> ParseOptions(const Url& url) {
+  const std::string& name = url.path;
+  bool valid = !name.empty() && name.size() <= 200 && url.host == url.path;
+  for (char c : name) {
+    valid &= std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+             c == '_' || c == '-';
+  }
+  if (!valid) {
+    return Status(ErrorCode::kInvalidArgument,
+                  url.text + ": expected shm://NAME with NAME made of letters, "
+                             "digits, '.', '_' or '-' (at most 200)");
+  }
+  ShmOptions options;
+  if (auto text = url.Option("capacity")) {
+    auto size = ParseByteSize(*text);
+    if (!size.ok()) return size.status().WithContext(url.text + ": capacity");
+    if (*size < kMinCapacity || *size > kMaxCapacity) {
+      return Status(ErrorCode::kInvalidArgument,
+                    url.text + ": capacity must be between 4K and 1G");
+    }
+    options.capacity = kMinCapacity;
+    while (options.capacity < *size) options.capacity <<= 1;
+  }
+  IPC_ASSIGN_OR_RETURN(options.mode, ModeOption(url, 0600));
+  IPC_ASSIGN_OR_RETURN(int spin_us, IntOption(url, "spin_us", kDefaultSpinUs));
+  options.spin = std::chrono::microseconds(spin_us);
+  return options;
+}
+
+// The abstract socket address "@libipc.shm.NAME".
+std::pair<sockaddr_un, socklen_t> RendezvousAddress(const std::string& name) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string abstract = "libipc.shm." + name;
+  std::memcpy(addr.sun_path + 1, abstract.data(), abstract.size());
+  return {addr, static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 +
+                                       abstract.size())};
+}
+
+Result<UniqueFd> NewEventFd(const std::string& what) {
+  const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(what + ": eventfd", errno);
+  return UniqueFd(fd);
+}
+
+// Whether the peer's credentials pass the listener's mode bits.
+bool Admitted(int socket, uint32_t mode) {
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  if (::getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return false;
+  if (cred.uid == ::geteuid() || cred.uid == 0) return true;
+  if ((mode & 0060) && cred.gid == ::getegid()) return true;
+  return (mode & 0006) != 0;
+}
+
+class ShmListener final : public ListenerImpl {
+ public:
+  ShmListener(const Url& url, const CommonOptions& common, ShmOptions options,
+              UniqueFd socket)
+      : ListenerImpl(url.text),
+        max_message_(common.max_message),
+        options_(options),
+        socket_(std::move(socket)) {}
+
+  int fd() const override { return socket_.get(); }
+
+  Result<std::unique_ptr<ChannelImpl>> Accept(Deadline deadline) override {
+    for (;;) {
+      const int fd = ::accept4(socket_.get(), nullptr, nullptr,
+                               SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno != EAGAIN) return ErrnoStatus(url() + ": accept", errno);
+        IPC_RETURN_IF_ERROR(WaitFd(socket_.get(), POLLIN, deadline, url() + ": accept"));
+        continue;
+      }
+      UniqueFd connection(fd);
+      if (!Admitted(fd, options_.mode)) {
+        // Tell the peer why before hanging up; it reports kPermissionDenied.
+        (void)SendWithFds(fd, std::string_view(&kRefused, 1), {},
+                          Deadline::Now(), url());
+        continue;
+      }
+      auto channel = Complete(std::move(connection));
+      // A peer that vanished or misbehaved is not our caller's problem: the
+      // next one may be fine.
+      if (!channel.ok() && (channel.status().code() == ErrorCode::kClosed ||
+                            channel.status().code() == ErrorCode::kProtocolError ||
+                            channel.status().code() == ErrorCode::kDeadlineExceeded)) {
+        continue;
+      }
+      return channel;
+    }
+  }
+
+ private:
+  // Maps the segment and doorbells the connector sent.
+  Result<std::unique_ptr<ChannelImpl>> Complete(UniqueFd connection) {
+    IPC_ASSIGN_OR_RETURN(
+        ReceivedWithFds hello,
+        ReceiveWithFds(connection.get(), sizeof(Hello), 5,
+                       Deadline::After(kHandshakeTimeout), url()));
+    Hello h{};
+    if (hello.payload.size() != sizeof(Hello) || hello.fds.size() != 5) {
+      return Status(ErrorCode::kProtocolError, url() + ": bad handshake from peer");
+    }
+    std::memcpy(&h, hello.payload.data(), sizeof(h));
+    if (h.version != kShmChannelVersion) {
+      return Status(ErrorCode::kProtocolError,
+                    url() + ": peer speaks shm channel version " +
+                        std::to_string(h.version));
+    }
+    IPC_ASSIGN_OR_RETURN(ShmSegment segment,
+                         ShmSegment::FromFd(std::move(hello.fds[0]), url()));
+    const auto* header = static_cast<const ShmChannelHeader*>(segment.data());
+    if (segment.size() < sizeof(ShmChannelHeader) ||
+        std::memcmp(header->stamp.magic, kObjectMagic, sizeof(kObjectMagic)) != 0 ||
+        header->capacity != h.capacity || h.capacity < kMinCapacity ||
+        h.capacity > kMaxCapacity || (h.capacity & (h.capacity - 1)) != 0 ||
+        ComputeShmLayout(h.capacity).total_size != segment.size()) {
+      return Status(ErrorCode::kProtocolError,
+                    url() + ": shared segment does not match the handshake");
+    }
+    ShmDoorbells ring0{std::move(hello.fds[1]), std::move(hello.fds[2])};
+    ShmDoorbells ring1{std::move(hello.fds[3]), std::move(hello.fds[4])};
+    return std::unique_ptr<ChannelImpl>(new ShmChannel(
+        url(), max_message_, kShmTransport.caps, /*side=*/0, std::move(segment),
+        std::move(ring0), std::move(ring1), std::move(connection),
+        options_.spin));
+  }
+
+  size_t max_message_;
+  ShmOptions options_;
+  UniqueFd socket_;
+};
+
+// The connector builds the channel: segment, rings and doorbells, then hands
+// them over. Connect thus completes without waiting for Accept (messages
+// queue in the ring meanwhile), as a socket's connect completes into the
+// listen backlog.
+Result<std::unique_ptr<ChannelImpl>> BuildChannel(const Url& url,
+                                                  const CommonOptions& common,
+                                                  const ShmOptions& options,
+                                                  UniqueFd connection) {
+  static std::atomic<uint64_t> next_id{0};
+  const ShmChannelLayout layout = ComputeShmLayout(options.capacity);
+  const std::string segment_name = std::string(kObjectPrefix) + "shm." +
+                                   url.path + "." + std::to_string(::getpid()) +
+                                   "." + std::to_string(next_id++);
+  IPC_ASSIGN_OR_RETURN(
+      ShmSegment segment,
+      ShmSegment::CreateInitialized(
+          segment_name, layout.total_size, 0600, url.text, [&](void* base) {
+            auto* header = new (base) ShmChannelHeader{};
+            header->version = kShmChannelVersion;
+            header->capacity = options.capacity;
+            for (int ring = 0; ring < 2; ++ring) {
+              auto* control = new (static_cast<char*>(base) +
+                                   layout.control_offset[ring]) RingControl{};
+              // Armed from the start: the first message rings the doorbell,
+              // so a receiver polling fd() early is woken.
+              control->consumer_sleeping.store(1, std::memory_order_relaxed);
+            }
+            StampObject(&header->stamp, ObjectKind::kShmChannel);
+          }));
+  // Both sides reach the segment through its descriptor, so the name can go
+  // now: a crash from here on leaves nothing behind in /dev/shm.
+  (void)ShmSegment::Unlink(segment_name, url.text);
+
+  ShmDoorbells rings[2];
+  for (ShmDoorbells& bells : rings) {
+    IPC_ASSIGN_OR_RETURN(bells.data, NewEventFd(url.text));
+    IPC_ASSIGN_OR_RETURN(bells.space, NewEventFd(url.text));
+  }
+  const Hello hello{kShmChannelVersion, 0, options.capacity};
+  Status sent = SendWithFds(
+      connection.get(),
+      std::string_view(reinterpret_cast<const char*>(&hello), sizeof(hello)),
+      {segment.fd(), rings[0].data.get(), rings[0].space.get(),
+       rings[1].data.get(), rings[1].space.get()},
+      Deadline::After(kHandshakeTimeout), url.text);
+  if (!sent.ok()) {
+    // A listener that refused us may already have hung up; say why.
+    char byte = 0;
+    if (::recv(connection.get(), &byte, 1, MSG_DONTWAIT) == 1 && byte == kRefused) {
+      return Status(ErrorCode::kPermissionDenied,
+                    url.text + ": the listener's mode does not admit this user");
+    }
+    return sent;
+  }
+  return std::unique_ptr<ChannelImpl>(new ShmChannel(
+      url.text, common.max_message, kShmTransport.caps, /*side=*/1,
+      std::move(segment), std::move(rings[1]), std::move(rings[0]),
+      std::move(connection), options.spin));
+}
+
+Result<std::unique_ptr<ListenerImpl>> ShmListen(const Url& url,
+                                                const CommonOptions& common) {
+  IPC_ASSIGN_OR_RETURN(ShmOptions options, ParseOptions(url));
+  IPC_ASSIGN_OR_RETURN(UniqueFd socket, NewSocket(AF_UNIX, SOCK_SEQPACKET, url.text));
+  const auto [addr, len] = RendezvousAddress(url.path);
+  if (::bind(socket.get(), reinterpret_cast<const sockaddr*>(&addr), len) < 0) {
+    if (errno == EADDRINUSE) {
+      return Status(ErrorCode::kAddressInUse,
+                    url.text + ": a live listener already owns this name",
+                    EADDRINUSE);
+    }
+    return ErrnoStatus(url.text + ": bind", errno);
+  }
+  if (::listen(socket.get(), SOMAXCONN) < 0) {
+    return ErrnoStatus(url.text + ": listen", errno);
+  }
+  return std::unique_ptr<ListenerImpl>(
+      new ShmListener(url, common, options, std::move(socket)));
+}
+
+Result<std::unique_ptr<ChannelImpl>> ShmConnect(const Url& url,
+                                                const CommonOptions& common,
+                                                Deadline deadline) {
+  IPC_ASSIGN_OR_RETURN(ShmOptions options, ParseOptions(url));
+  const auto [addr, len] = RendezvousAddress(url.path);
+  UniqueFd connection;
+  IPC_RETURN_IF_ERROR(RetryUntilPeerAppears(
+      [&]() -> Status {
+        IPC_ASSIGN_OR_RETURN(UniqueFd fd,
+                             NewSocket(AF_UNIX, SOCK_SEQPACKET, url.text));
+        IPC_RETURN_IF_ERROR(ConnectSocket(
+            fd.get(), reinterpret_cast<const sockaddr*>(&addr), len, deadline,
+            url.text));
+        connection = std::move(fd);
+        return Status::Ok();
+      },
+      deadline, url.text));
+  return BuildChannel(url, common, options, std::move(connection));
+}
+
+}  // namespace
+
+const Transport kShmTransport = {
+    .caps = {.scheme = "shm",
+             .reliable = true,
+             .duplex = true,
+             .detects_peer_close = true,
+             .multiple_peers = true,
+             .max_message_limit = UINT32_MAX,
+             .default_max_message = size_t{64} << 20},
+    .options = {"capacity", "mode", "spin_us"},
+    .listen = ShmListen,
+    .connect = ShmConnect,
+};
+
+}  // namespace ipc::internal

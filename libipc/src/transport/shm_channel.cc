@@ -1,0 +1,287 @@
+#include "transport/shm_channel.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "posix/fork_generation.h"
+
+namespace ipc::internal {
+namespace {
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+void Ring(int bell) {
+  const uint64_t one = 1;
+  // EAGAIN means the counter is saturated, i.e. already readable: fine.
+  while (::write(bell, &one, sizeof(one)) < 0 && errno == EINTR) {
+  }
+}
+
+void Drain(int bell) {
+  uint64_t value;
+  while (::read(bell, &value, sizeof(value)) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+ShmChannel::ShmChannel(std::string url, size_t max_message,
+                       const Capabilities& caps, int side, ShmSegment segment,
+                       ShmDoorbells send_bells, ShmDoorbells receive_bells,
+                       UniqueFd heartbeat, std::chrono::nanoseconds spin)
+    : ChannelImpl(std::move(url), max_message, caps),
+      side_(side),
+      segment_(std::move(segment)),
+      header_(static_cast<ShmChannelHeader*>(segment_.data())),
+      send_bells_(std::move(send_bells)),
+      receive_bells_(std::move(receive_bells)),
+      heartbeat_(std::move(heartbeat)),
+      spin_(spin),
+      fork_generation_(ForkGeneration()) {
+  const ShmChannelLayout layout = ComputeShmLayout(header_->capacity);
+  char* base = static_cast<char*>(segment_.data());
+  const int send_ring = side_;
+  const int receive_ring = 1 - side_;
+  writer_ = RingWriter(
+      reinterpret_cast<RingControl*>(base + layout.control_offset[send_ring]),
+      base + layout.data_offset[send_ring], header_->capacity);
+  reader_ = RingReader(
+      reinterpret_cast<RingControl*>(base + layout.control_offset[receive_ring]),
+      base + layout.data_offset[receive_ring], header_->capacity);
+}
+
+ShmChannel::~ShmChannel() {
+  // A copy inherited by a forked child must not touch the parent's channel.
+  if (ForkGeneration() != fork_generation_) return;
+  if (!pending_.empty() && !peer_gone_) {
+    (void)FlushPending(Deadline::After(std::chrono::seconds(1)));
+  }
+  header_->closed[side_].store(1, std::memory_order_release);
+  // Wake a peer sleeping on either doorbell so it notices at once.
+  Ring(send_bells_.data.get());
+  Ring(receive_bells_.space.get());
+}
+
+Status ShmChannel::CheckUsable() const {
+  if (ForkGeneration() != fork_generation_) {
+    return Status(ErrorCode::kUnsupported,
+                  url() + ": an shm channel cannot be used in a child after "
+                          "fork(); the parent still owns it (connect anew)");
+  }
+  return Status::Ok();
+}
+
+Status ShmChannel::PeerClosedStatus() const {
+  if (refused_) {
+    return Status(ErrorCode::kPermissionDenied,
+                  url() + ": the listener's mode does not admit this user");
+  }
+  return Status(ErrorCode::kClosed, url() + ": peer closed the channel");
+}
+
+bool ShmChannel::PeerGone() {
+  if (!peer_gone_ &&
+      header_->closed[1 - side_].load(std::memory_order_acquire) != 0) {
+    peer_gone_ = true;
+  }
+  return peer_gone_;
+}
+
+template <typename Ready>
+ShmChannel::Wait ShmChannel::WaitFor(Ready ready,
+                                     std::atomic<uint32_t>& sleeping, int bell,
+                                     Deadline deadline, bool keep_armed) {
+  if (ready()) return Wait::kReady;
+  if (!deadline.is_non_blocking() && spin_.count() > 0) {
+    auto until = std::chrono::steady_clock::now() + spin_;
+    if (!deadline.is_infinite()) until = std::min(until, deadline.when());
+    do {
+      for (int i = 0; i < 16; ++i) {
+        if (ready()) return Wait::kReady;
+        CpuRelax();
+      }
+    } while (std::chrono::steady_clock::now() < until);
+  }
+  for (;;) {
+    // Announce the sleep, then look again: either we see the other side's
+    // update, or it sees our flag and rings (the fences pair with those in
+    // AfterPublish/AfterConsume).
+    sleeping.store(1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (ready()) {
+      if (!keep_armed) sleeping.store(0, std::memory_order_relaxed);
+      return Wait::kReady;
+    }
+    Drain(bell);
+    if (ready()) {
+      // We may have drained the ring that announced this very data; ring
+      // again so a poller of fd() still sees it.
+      if (keep_armed) Ring(bell);
+      else sleeping.store(0, std::memory_order_relaxed);
+      return Wait::kReady;
+    }
+    if (PeerGone()) return Wait::kPeerGone;
+    if (deadline.is_non_blocking() || deadline.Expired()) return Wait::kExpired;
+    pollfd fds[2] = {{bell, POLLIN, 0}, {heartbeat_.get(), POLLIN, 0}};
+    const int n = ::poll(fds, 2, deadline.PollTimeoutMs());
+    if (n > 0 && fds[1].revents != 0) {
+      // The heartbeat carries no data, except the listener's refusal byte
+      // for a peer its mode does not admit.
+      char byte;
+      const ssize_t r = ::recv(heartbeat_.get(), &byte, 1, MSG_DONTWAIT);
+      if (r == 1 && byte == 'R') refused_ = true;
+      if (r >= 0 || (errno != EAGAIN && errno != EINTR)) peer_gone_ = true;
+    }
+  }
+}
+
+void ShmChannel::AfterPublish() {
+  std::atomic<uint32_t>& sleeping = writer_.control()->consumer_sleeping;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (sleeping.load(std::memory_order_relaxed) != 0 &&
+      sleeping.exchange(0, std::memory_order_relaxed) != 0) {
+    Ring(send_bells_.data.get());
+  }
+}
+
+void ShmChannel::AfterConsume() {
+  std::atomic<uint32_t>& sleeping = reader_.control()->producer_sleeping;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (sleeping.load(std::memory_order_relaxed) != 0 &&
+      sleeping.exchange(0, std::memory_order_relaxed) != 0) {
+    Ring(receive_bells_.space.get());
+  }
+}
+
+Status ShmChannel::WriteFragments(std::string_view data, bool first,
+                                  Deadline deadline, size_t* sent) {
+  const uint64_t max_fragment = MaxFragment(writer_.capacity());
+  *sent = 0;
+  do {
+    const size_t n = static_cast<size_t>(
+        std::min<uint64_t>(max_fragment, data.size() - *sent));
+    uint32_t flags = 0;
+    if (first && *sent == 0) flags |= kRecordFirst;
+    if (*sent + n == data.size()) flags |= kRecordLast;
+    const std::string_view piece = data.substr(*sent, n);
+    if (PeerGone()) return PeerClosedStatus();
+    const Wait wait = WaitFor(
+        [&] { return writer_.TryWrite(piece, flags); },
+        writer_.control()->producer_sleeping, send_bells_.space.get(),
+        deadline, /*keep_armed=*/false);
+    if (wait == Wait::kExpired) return deadline.ExpiredStatus(url() + ": send");
+    if (wait == Wait::kPeerGone) return PeerClosedStatus();
+    AfterPublish();
+    *sent += n;
+  } while (*sent < data.size());
+  return Status::Ok();
+}
+
+Status ShmChannel::FlushPending(Deadline deadline) {
+  size_t sent = 0;
+  Status status = WriteFragments(pending_, /*first=*/false, deadline, &sent);
+  pending_.erase(0, sent);
+  return status;
+}
+
+Status ShmChannel::Send(std::string_view message, Deadline deadline) {
+  IPC_RETURN_IF_ERROR(CheckUsable());
+  IPC_RETURN_IF_ERROR(CheckSendSize(message));
+  if (!pending_.empty()) {
+    Status flushed = FlushPending(deadline);
+    if (!flushed.ok()) {
+      if (flushed.code() == ErrorCode::kWouldBlock ||
+          flushed.code() == ErrorCode::kDeadlineExceeded) {
+        return deadline.ExpiredStatus(
+            url() + ": send (the previous message is still being written)");
+      }
+      return flushed;
+    }
+  }
+  size_t sent = 0;
+  Status status = WriteFragments(message, /*first=*/true, deadline, &sent);
+  if (status.ok() || sent == 0) return status;
+  if (status.code() != ErrorCode::kWouldBlock &&
+      status.code() != ErrorCode::kDeadlineExceeded) {
+    return status;
+  }
+  // Part of the message is in the ring: keep the rest, as stream channels do.
+  pending_.assign(message.substr(sent));
+  return Status::Ok();
+}
+
+Status ShmChannel::Receive(std::string* message, Deadline deadline) {
+  IPC_RETURN_IF_ERROR(CheckUsable());
+  for (;;) {
+    RingReader::Record record;
+    Status corrupt;
+    if (reader_.Peek(&record, &corrupt)) {
+      const bool first = record.flags & kRecordFirst;
+      const bool last = record.flags & kRecordLast;
+      if (first) {
+        assembling_ = true;
+        discarding_ = false;
+        discarded_size_ = 0;
+        partial_.clear();
+      } else if (!assembling_) {
+        return Status(ErrorCode::kProtocolError,
+                      url() + ": ring holds a fragment with no start");
+      }
+      const uint64_t so_far = discarding_ ? discarded_size_ : partial_.size();
+      if (!discarding_ && so_far + record.size > max_message()) {
+        discarding_ = true;
+        discarded_size_ = partial_.size();
+        partial_.clear();
+      }
+      if (discarding_) {
+        discarded_size_ += record.size;
+      } else if (first && last) {
+        message->assign(record.payload, record.size);
+      } else {
+        partial_.append(record.payload, record.size);
+      }
+      reader_.Consume();
+      AfterConsume();
+      if (!last) continue;
+      assembling_ = false;
+      if (discarding_) {
+        return Status(ErrorCode::kMessageTooLarge,
+                      url() + ": received a message of " +
+                          std::to_string(discarded_size_) +
+                          " bytes, over this end's max_message of " +
+                          std::to_string(max_message()) + "; it was discarded");
+      }
+      if (!first) message->swap(partial_);
+      return Status::Ok();
+    }
+    if (!corrupt.ok()) return corrupt.WithContext(url());
+    const Wait wait = WaitFor([&] { return reader_.HasData(); },
+                              reader_.control()->consumer_sleeping,
+                              receive_bells_.data.get(), deadline,
+                              /*keep_armed=*/true);
+    if (wait == Wait::kExpired) return deadline.ExpiredStatus(url() + ": receive");
+    if (wait == Wait::kPeerGone) {
+      if (reader_.HasData()) continue;  // Deliver what was sent before.
+      if (assembling_) {
+        assembling_ = false;
+        partial_.clear();
+        return Status(ErrorCode::kClosed,
+                      url() + ": peer closed the channel in the middle of a "
+                              "message; the partial message was dropped");
+      }
+      return PeerClosedStatus();
+    }
+  }
+}
+
+}  // namespace ipc::internal

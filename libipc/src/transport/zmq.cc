@@ -1,0 +1,1 @@
+// Placeholder: the zmq transport is being written.

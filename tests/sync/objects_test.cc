@@ -1,0 +1,61 @@
+#include "ipc/objects.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "ipc/semaphore.h"
+#include "support/test_util.h"
+
+namespace {
+
+using ipc::ErrorCode;
+using ipc::ObjectInfo;
+using ipc::Semaphore;
+using ipc::testing::ForkChild;
+using ipc::testing::UniqueName;
+using ipc::testing::WaitChild;
+
+const ObjectInfo* Find(const std::vector<ObjectInfo>& all, const std::string& name) {
+  auto it = std::find_if(all.begin(), all.end(),
+                         [&](const ObjectInfo& o) { return o.name == name; });
+  return it == all.end() ? nullptr : &*it;
+}
+
+TEST(ObjectsTest, ListsLiveAndDeadCreatorsAndCleansOnlyTheDead) {
+  const std::string live = UniqueName("live");
+  const std::string dead = UniqueName("dead");
+  ASSERT_TRUE(Semaphore::Create(live, 1).ok());
+  // A child creates a semaphore and exits without removing it.
+  const pid_t child = ForkChild([&] { return Semaphore::Create(dead, 1).ok() ? 0 : 1; });
+  ASSERT_EQ(WaitChild(child), 0);
+
+  auto all = ipc::ListObjects();
+  ASSERT_TRUE(all.ok()) << all.status();
+  const ObjectInfo* live_info = Find(*all, "libipc.sem." + live);
+  const ObjectInfo* dead_info = Find(*all, "libipc.sem." + dead);
+  ASSERT_NE(live_info, nullptr);
+  ASSERT_NE(dead_info, nullptr);
+  EXPECT_EQ(live_info->kind, "semaphore");
+  EXPECT_EQ(live_info->creator_pid, ::getpid());
+  EXPECT_TRUE(live_info->creator_alive);
+  EXPECT_EQ(dead_info->creator_pid, child);
+  EXPECT_FALSE(dead_info->creator_alive);
+
+  auto would = ipc::CleanStaleObjects(/*dry_run=*/true);
+  ASSERT_TRUE(would.ok());
+  EXPECT_NE(Find(*would, "libipc.sem." + dead), nullptr);
+  EXPECT_EQ(Find(*would, "libipc.sem." + live), nullptr);
+  EXPECT_TRUE(Semaphore::Open(dead).ok()) << "dry run removed nothing";
+
+  EXPECT_EQ(ipc::RemoveStaleObject("libipc.sem." + live).code(),
+            ErrorCode::kAddressInUse);
+  ASSERT_TRUE(ipc::RemoveStaleObject("libipc.sem." + dead).ok());
+  EXPECT_EQ(Semaphore::Open(dead).status().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(Semaphore::Open(live).ok());
+  EXPECT_EQ(ipc::RemoveStaleObject("not-ours").code(), ErrorCode::kNotFound);
+  (void)Semaphore::Unlink(live);
+}
+
+}  // namespace
