@@ -1,5 +1,6 @@
 #include "shm/ring.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -13,26 +14,19 @@ RingWriter::RingWriter(RingControl* control, char* data, uint64_t capacity)
       cached_tail_(control->tail.load(std::memory_order_acquire)) {}
 
 bool RingWriter::TryWrite(std::string_view payload, uint32_t flags) {
-  const uint64_t space = RecordSpace(payload.size());
-  const uint64_t pos = head_ & (capacity_ - 1);
-  const uint64_t to_end = capacity_ - pos;
-  const uint64_t padding = space > to_end ? to_end : 0;
-  const uint64_t needed = padding + space;
+  const uint64_t needed = RecordSpace(payload.size());
   if (capacity_ - (head_ - cached_tail_) < needed) {
     cached_tail_ = control_->tail.load(std::memory_order_acquire);
     if (capacity_ - (head_ - cached_tail_) < needed) return false;
   }
-  uint64_t at = pos;
-  if (padding != 0) {
-    const RecordHeader pad{static_cast<uint32_t>(to_end - sizeof(RecordHeader)),
-                           kRecordPad};
-    std::memcpy(data_ + pos, &pad, sizeof(pad));
-    at = 0;
-  }
+  const uint64_t pos = head_ & (capacity_ - 1);
   const RecordHeader header{static_cast<uint32_t>(payload.size()), flags};
-  std::memcpy(data_ + at, &header, sizeof(header));
-  if (!payload.empty()) {
-    std::memcpy(data_ + at + sizeof(header), payload.data(), payload.size());
+  std::memcpy(data_ + pos, &header, sizeof(header));
+  const uint64_t start = (pos + sizeof(header)) & (capacity_ - 1);
+  const uint64_t first = std::min<uint64_t>(payload.size(), capacity_ - start);
+  if (first != 0) std::memcpy(data_ + start, payload.data(), first);
+  if (first < payload.size()) {
+    std::memcpy(data_, payload.data() + first, payload.size() - first);
   }
   head_ += needed;
   // Publishing head last is the commit: a writer killed before this line
@@ -61,36 +55,37 @@ bool RingReader::HasData() {
 }
 
 bool RingReader::Peek(Record* record, Status* error) {
-  for (;;) {
-    if (!HasData()) return false;
-    const uint64_t pos = tail_ & (capacity_ - 1);
-    const uint64_t available = cached_head_ - tail_;
-    RecordHeader header;
-    std::memcpy(&header, data_ + pos, sizeof(header));
-    const uint64_t to_end = capacity_ - pos;
-    if (header.flags & kRecordPad) {
-      if (header.size + sizeof(RecordHeader) != to_end || available < to_end) {
-        *error = Status(ErrorCode::kProtocolError,
-                        "shared-memory ring is corrupt (bad padding record)");
-        return false;
-      }
-      tail_ += to_end;  // Published lazily with the next Consume().
-      continue;
-    }
-    const uint64_t space = RecordSpace(header.size);
-    if (space > to_end || space > available ||
-        (header.flags & ~(kRecordFirst | kRecordLast)) != 0) {
-      *error = Status(ErrorCode::kProtocolError,
-                      "shared-memory ring is corrupt (record of " +
-                          std::to_string(header.size) + " bytes out of bounds)");
-      return false;
-    }
-    record->payload = data_ + pos + sizeof(header);
-    record->size = header.size;
-    record->flags = header.flags;
-    peeked_space_ = space;
-    return true;
+  if (!HasData()) return false;
+  const uint64_t pos = tail_ & (capacity_ - 1);
+  const uint64_t available = cached_head_ - tail_;
+  RecordHeader header;
+  std::memcpy(&header, data_ + pos, sizeof(header));
+  const uint64_t space = RecordSpace(header.size);
+  if (space > available || (header.flags & ~(kRecordFirst | kRecordLast)) != 0) {
+    *error = Status(ErrorCode::kProtocolError,
+                    "shared-memory ring is corrupt (record of " +
+                        std::to_string(header.size) + " bytes out of bounds)");
+    return false;
   }
+  const uint64_t start = (pos + sizeof(header)) & (capacity_ - 1);
+  record->first = data_ + start;
+  record->second = data_;
+  record->first_size =
+      static_cast<uint32_t>(std::min<uint64_t>(header.size, capacity_ - start));
+  record->size = header.size;
+  record->flags = header.flags;
+  peeked_space_ = space;
+  return true;
+}
+
+void RingReader::Record::AppendTo(std::string* out) const {
+  out->append(first, first_size);
+  if (first_size < size) out->append(second, size - first_size);
+}
+
+void RingReader::Record::AssignTo(std::string* out) const {
+  out->assign(first, first_size);
+  if (first_size < size) out->append(second, size - first_size);
 }
 
 void RingReader::Consume() {

@@ -4,9 +4,10 @@
 // Layout: a RingControl block (indices and sleep flags, each side's fields on
 // its own cache line) and a power-of-two data area. Indices are byte counts
 // that only grow; a position is index & (capacity - 1). Each record is an
-// 8-byte header {size, flags} and its payload, padded to 8 bytes. A record
-// that would cross the end of the data area is preceded by a padding record
-// that fills the rest, so payloads are always contiguous.
+// 8-byte header {size, flags} and its payload, padded to 8 bytes. Headers are
+// 8-aligned and so never straddle the end of the data area; a payload may
+// wrap around it, and is then read in two pieces. No space is lost to
+// padding, which keeps several fragments of a large message in flight.
 //
 // Crash safety: the producer copies a record completely, then publishes it by
 // a release store of head. A producer killed mid-copy never published the
@@ -25,6 +26,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "ipc/status.h"
@@ -49,7 +51,6 @@ static_assert(sizeof(RingControl) == 2 * kCacheLine);
 enum RecordFlags : uint32_t {
   kRecordFirst = 1,  // First fragment of a message.
   kRecordLast = 2,   // Last fragment (a one-fragment message has both).
-  kRecordPad = 4,    // Filler up to the end of the data area; skip it.
 };
 
 struct RecordHeader {
@@ -58,11 +59,12 @@ struct RecordHeader {
 };
 static_assert(sizeof(RecordHeader) == 8);
 
-// The largest payload one record carries in a ring of this capacity: half
-// the ring less a header, so a record always fits in an empty ring even
-// after a padding record.
+// The largest payload one record carries in a ring of this capacity: a
+// quarter of the ring, at most 64 KiB, so that the writer fills one fragment
+// while the reader drains another, and both stay in the cache.
 inline constexpr uint64_t MaxFragment(uint64_t capacity) {
-  return capacity / 2 - sizeof(RecordHeader);
+  const uint64_t quarter = capacity / 4 - sizeof(uint64_t);
+  return quarter < (uint64_t{64} << 10) ? quarter : (uint64_t{64} << 10);
 }
 
 inline constexpr uint64_t RecordSpace(uint64_t payload) {
@@ -97,10 +99,17 @@ class RingReader {
   RingReader() = default;
   RingReader(RingControl* control, const char* data, uint64_t capacity);
 
+  // A record's payload: first[0, first_size) then, if it wrapped around
+  // the end of the data area, second[0, size - first_size).
   struct Record {
-    const char* payload;
+    const char* first;
+    const char* second;
+    uint32_t first_size;
     uint32_t size;
     uint32_t flags;
+    // Appends the payload to out.
+    void AppendTo(std::string* out) const;
+    void AssignTo(std::string* out) const;
   };
   // The next record, without consuming it. Returns false when the ring is
   // empty; kProtocolError in *error (and false) when the ring is corrupt.

@@ -246,9 +246,9 @@ Status ShmChannel::Receive(std::string* message, Deadline deadline) {
       if (discarding_) {
         discarded_size_ += record.size;
       } else if (first && last) {
-        message->assign(record.payload, record.size);
+        record.AssignTo(message);
       } else {
-        partial_.append(record.payload, record.size);
+        record.AppendTo(&partial_);
       }
       reader_.Consume();
       AfterConsume();
