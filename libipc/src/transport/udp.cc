@@ -55,9 +55,10 @@ class UdpChannel final : public ChannelImpl {
       sockaddr_storage from{};
       socklen_t from_len = sizeof(from);
       // MSG_TRUNC makes recvfrom return the datagram's real length.
-      const ssize_t n = ::recvfrom(fd_.get(), buffer_.data(), buffer_.size(),
-                                   MSG_TRUNC, reinterpret_cast<sockaddr*>(&from),
-                                   connected_ ? nullptr : &from_len);
+      const ssize_t n = ::recvfrom(
+          fd_.get(), buffer_.data(), buffer_.size(), MSG_TRUNC,
+          connected_ ? nullptr : reinterpret_cast<sockaddr*>(&from),
+          connected_ ? nullptr : &from_len);
       if (n >= 0) {
         if (!connected_) {
           peer_ = from;

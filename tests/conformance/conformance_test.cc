@@ -1,0 +1,446 @@
+// The conformance suite: every case below runs against every transport.
+//
+// Cases branch on ipc::Capabilities (reliable, duplex, detects_peer_close,
+// ...), never on the scheme, so a new transport joins by adding one line to
+// kTransports at the bottom. For a one-way transport the connecting end sends
+// and the accepting end receives.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "ipc/channel.h"
+#include "support/test_util.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using ipc::Channel;
+using ipc::ErrorCode;
+using ipc::testing::ForkChild;
+using ipc::testing::TempDir;
+using ipc::testing::UniqueName;
+using ipc::testing::WaitChild;
+
+struct TransportParam {
+  const char* name;
+  // Makes a fresh, unique URL (given a private temp dir), with options.
+  std::function<std::string(const TempDir&, const std::string& options)> url;
+  bool in_process_pair = false;  // pipe: made by ipc::Pipe(), no listener.
+};
+
+void PrintTo(const TransportParam& param, std::ostream* os) { *os << param.name; }
+
+// A connected pair: `sender` is the end that may always send (the
+// connecting end), `receiver` the one that may always receive.
+struct Pair {
+  Channel sender;
+  Channel receiver;
+  ipc::Listener listener;  // Kept open for transports that need it.
+  std::string url;         // The URL to connect to (listener's, port filled).
+};
+
+std::string Payload(size_t size, uint64_t seed) {
+  std::string s(size, '\0');
+  for (size_t i = 0; i < size; ++i) s[i] = static_cast<char>((seed * 131 + i * 7) & 0xff);
+  return s;
+}
+
+bool PollReadable(int fd, int timeout_ms) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
+}
+
+class ConformanceTest : public ::testing::TestWithParam<TransportParam> {
+ protected:
+  ipc::Capabilities caps() {
+    if (GetParam().in_process_pair) return ipc::TransportCapabilities("pipe").value();
+    return ipc::TransportCapabilities(GetParam().url(dir_, "")).value();
+  }
+  std::string MakeUrl(const std::string& options = "") {
+    return GetParam().url(dir_, options);
+  }
+  // Listens on a fresh URL and returns the listener (its url() is the one
+  // to connect to).
+  ipc::Listener MakeListener(const std::string& options = "") {
+    auto listener = ipc::Listen(MakeUrl(options));
+    EXPECT_TRUE(listener.ok()) << listener.status();
+    return std::move(*listener);
+  }
+  Pair Connected(const std::string& options = "",
+                 const std::string& receiver_options = "") {
+    Pair p;
+    if (GetParam().in_process_pair) {
+      auto ends = ipc::Pipe();
+      EXPECT_TRUE(ends.ok());
+      p.sender = std::move(ends->first);
+      p.receiver = std::move(ends->second);
+      return p;
+    }
+    p.listener = MakeListener(receiver_options.empty() ? options : receiver_options);
+    p.url = p.listener.url();
+    std::string connect_url = p.url;
+    if (!receiver_options.empty()) {
+      // Connect with the sender's own options on the same address.
+      connect_url = connect_url.substr(0, connect_url.find('?')) + options;
+    }
+    auto sender = ipc::Connect(connect_url, 5s);
+    EXPECT_TRUE(sender.ok()) << sender.status();
+    p.sender = std::move(*sender);
+    auto receiver = p.listener.Accept(5s);
+    EXPECT_TRUE(receiver.ok()) << receiver.status();
+    p.receiver = std::move(*receiver);
+    return p;
+  }
+
+  TempDir dir_;
+};
+
+TEST_P(ConformanceTest, RoundTrip) {
+  Pair p = Connected();
+  ASSERT_TRUE(p.sender.Send("ping").ok());
+  auto m = p.receiver.Receive(5s);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(*m, "ping");
+  if (!caps().duplex) {
+    EXPECT_EQ(p.receiver.Send("x").code(), ErrorCode::kUnsupported);
+    return;
+  }
+  ASSERT_TRUE(p.receiver.Send("pong").ok());
+  auto pong = p.sender.Receive(5s);
+  ASSERT_TRUE(pong.ok()) << pong.status();
+  EXPECT_EQ(*pong, "pong");
+}
+
+TEST_P(ConformanceTest, TenThousandMessagesKeepTheirOrder) {
+  Pair p = Connected();
+  const bool reliable = caps().reliable;
+  constexpr int kCount = 10000;
+  std::thread sender([&] {
+    for (int i = 0; i < kCount; ++i) {
+      ipc::Status s = p.sender.Send(std::to_string(i));
+      if (!s.ok()) ADD_FAILURE() << s;
+    }
+  });
+  int expected = 0;
+  int received = 0;
+  std::string m;
+  while (expected < kCount) {
+    // A best-effort transport may drop some: stop when nothing more comes.
+    ipc::Status s = p.receiver.Receive(&m, reliable ? 10s : 500ms);
+    if (!reliable && s.code() == ErrorCode::kDeadlineExceeded) break;
+    ASSERT_TRUE(s.ok()) << s;
+    const int got = std::stoi(m);
+    if (reliable) {
+      ASSERT_EQ(got, expected);
+    } else {
+      ASSERT_GE(got, expected) << "reordered or duplicated";
+    }
+    expected = got + 1;
+    ++received;
+  }
+  sender.join();
+  if (reliable) {
+    EXPECT_EQ(received, kCount);
+  }
+  EXPECT_GT(received, 0);
+}
+
+TEST_P(ConformanceTest, SizesUpToMaxMessageAndOneBeyond) {
+  const ipc::Capabilities c = caps();
+  const size_t max = c.default_max_message;
+  std::vector<size_t> sizes = {0, 1, 64 << 10, 1 << 20, max};
+  Pair p = Connected();
+  ASSERT_EQ(p.sender.max_message(), max);
+  std::thread sender([&] {
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      if (sizes[i] > max) continue;
+      ipc::Status s = p.sender.Send(Payload(sizes[i], i), 30s);
+      if (!s.ok()) ADD_FAILURE() << "size " << sizes[i] << ": " << s;
+    }
+  });
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] > max) continue;
+    auto m = p.receiver.Receive(30s);
+    ASSERT_TRUE(m.ok()) << "size " << sizes[i] << ": " << m.status();
+    ASSERT_EQ(m->size(), sizes[i]);
+    EXPECT_TRUE(*m == Payload(sizes[i], i)) << "size " << sizes[i];
+  }
+  sender.join();
+  // One byte over: refused before anything is written; the channel goes on.
+  ipc::Status too_big = p.sender.Send(std::string(max + 1, 'x'));
+  EXPECT_EQ(too_big.code(), ErrorCode::kMessageTooLarge) << too_big;
+  EXPECT_NE(too_big.message().find("max_message"), std::string::npos);
+  ASSERT_TRUE(p.sender.Send("still usable").ok());
+  EXPECT_EQ(p.receiver.Receive(5s).value_or(""), "still usable");
+}
+
+TEST_P(ConformanceTest, ReceiverWithSmallerMaxDiscardsAndContinues) {
+  if (GetParam().in_process_pair) GTEST_SKIP() << "both ends share one max";
+  Pair p = Connected("?max_message=8K", "?max_message=1K");
+  ASSERT_TRUE(p.sender.Send(std::string(4096, 'b')).ok());
+  ASSERT_TRUE(p.sender.Send("next").ok());
+  auto big = p.receiver.Receive(5s);
+  EXPECT_EQ(big.status().code(), ErrorCode::kMessageTooLarge) << big.status();
+  EXPECT_EQ(p.receiver.Receive(5s).value_or(""), "next");
+}
+
+TEST_P(ConformanceTest, ReceiveDeadlineExpiresOnEmptyChannel) {
+  Pair p = Connected();
+  const auto start = std::chrono::steady_clock::now();
+  auto m = p.receiver.Receive(50ms);
+  EXPECT_EQ(m.status().code(), ErrorCode::kDeadlineExceeded) << m.status();
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST_P(ConformanceTest, TryReceiveOnEmptyWouldBlock) {
+  Pair p = Connected();
+  auto m = p.receiver.TryReceive();
+  EXPECT_EQ(m.status().code(), ErrorCode::kWouldBlock) << m.status();
+  ASSERT_TRUE(p.sender.Send("now").ok());
+  // Give a non-blocking receive a bounded number of chances (delivery on a
+  // socket is asynchronous); poll() says when to try again.
+  ASSERT_TRUE(PollReadable(p.receiver.fd(), 5000));
+  EXPECT_EQ(p.receiver.TryReceive().value_or(""), "now");
+}
+
+TEST_P(ConformanceTest, PeerCloseIsReported) {
+  Pair p = Connected();
+  ASSERT_TRUE(p.sender.Send("last words").ok());
+  p.sender.Close();
+  EXPECT_EQ(p.receiver.Receive(5s).value_or(""), "last words");
+  auto after = p.receiver.Receive(caps().detects_peer_close ? 5s : 200ms);
+  EXPECT_EQ(after.status().code(), caps().detects_peer_close
+                                       ? ErrorCode::kClosed
+                                       : ErrorCode::kDeadlineExceeded)
+      << after.status();
+}
+
+TEST_P(ConformanceTest, SendToClosedPeerIsReported) {
+  if (!caps().detects_peer_close) GTEST_SKIP() << "transport cannot tell";
+  Pair p = Connected();
+  p.receiver.Close();
+  p.listener.Close();
+  // The system may take a write or two to notice; it must within a few.
+  ipc::Status s;
+  for (int i = 0; i < 100 && s.ok(); ++i) s = p.sender.Send(std::string(1024, 'z'), 5s);
+  EXPECT_EQ(s.code(), ErrorCode::kClosed) << s;
+}
+
+TEST_P(ConformanceTest, PeerKilledMidStreamGivesClosedNotAHang) {
+  if (GetParam().in_process_pair) {
+    auto ends = ipc::Pipe().value();
+    const pid_t child = ForkChild([&]() -> int {
+      ends.second.Close();
+      for (uint64_t i = 0;; ++i) (void)ends.first.Send(Payload(100 + i % 5000, i));
+    });
+    ends.first.Close();
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(ends.second.Receive(5s).ok());
+    ::kill(child, SIGKILL);
+    EXPECT_EQ(WaitChild(child), 128 + SIGKILL);
+    ipc::Status s;
+    std::string m;
+    while ((s = ends.second.Receive(&m, 10s)).ok()) {
+    }
+    EXPECT_EQ(s.code(), ErrorCode::kClosed) << s;
+    return;
+  }
+  ipc::Listener listener = MakeListener();
+  const std::string url = listener.url();
+  const pid_t child = ForkChild([&]() -> int {
+    auto ch = ipc::Connect(url, 5s);
+    if (!ch.ok()) return 1;
+    for (uint64_t i = 0;; ++i) (void)ch->Send(Payload(100 + i % 5000, i));
+  });
+  auto ch = listener.Accept(5s);
+  ASSERT_TRUE(ch.ok()) << ch.status();
+  std::string m;
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(ch->Receive(&m, 5s).ok());
+  ::kill(child, SIGKILL);
+  EXPECT_EQ(WaitChild(child), 128 + SIGKILL);
+  // What was sent before the kill may still arrive, whole; then kClosed (or,
+  // without close detection, the deadline).
+  ipc::Status s;
+  const auto deadline = caps().detects_peer_close ? 10s : 300ms;
+  while ((s = ch->Receive(&m, deadline)).ok()) {
+    EXPECT_GE(m.size(), 100u);
+  }
+  EXPECT_EQ(s.code(), caps().detects_peer_close ? ErrorCode::kClosed
+                                                : ErrorCode::kDeadlineExceeded)
+      << s;
+}
+
+// Sender and receiver are both children; the connecting one may start first
+// and must wait for the listener.
+TEST_P(ConformanceTest, SenderAndReceiverInSeparateProcessesEitherStartOrder) {
+  if (GetParam().in_process_pair) GTEST_SKIP() << "no URL to meet at";
+  const bool reliable = caps().reliable;
+  for (bool connector_first : {false, true}) {
+    // A fixed URL both children know: for port-0 schemes, find a free port
+    // by listening once in the parent and passing the listener down.
+    ipc::Listener listener;
+    std::string url = MakeUrl();
+    if (url.find(":0") != std::string::npos) {
+      listener = ipc::Listen(url).value();
+      url = listener.url();
+    }
+    std::function<int()> receiver_body = [&]() -> int {
+      ipc::Listener own;
+      if (!listener.is_open()) {
+        auto l = ipc::Listen(url);
+        if (!l.ok()) return 10;
+        own = std::move(*l);
+      }
+      ipc::Listener& l = listener.is_open() ? listener : own;
+      auto ch = l.Accept(10s);
+      if (!ch.ok()) return 11;
+      for (int i = 0; i < 100; ++i) {
+        auto m = ch->Receive(reliable ? 10s : 2s);
+        if (!m.ok()) return reliable ? 12 : 0;
+        if (reliable && *m != std::to_string(i)) return 13;
+      }
+      return 0;
+    };
+    std::function<int()> sender_body = [&]() -> int {
+      auto ch = ipc::Connect(url, 10s);
+      if (!ch.ok()) return 20;
+      for (int i = 0; i < 100; ++i) {
+        if (!ch->Send(std::to_string(i)).ok()) return 21;
+      }
+      // Stay until the receiver has had everything (a closing end must not
+      // race the last messages on transports that drop on close).
+      (void)ch->Receive(reliable ? 200ms : 50ms);
+      return 0;
+    };
+    pid_t first = ForkChild(connector_first ? sender_body : receiver_body);
+    pid_t second = ForkChild(connector_first ? receiver_body : sender_body);
+    listener.Close();
+    const int a = WaitChild(first);
+    const int b = WaitChild(second);
+    EXPECT_EQ(a, 0) << (connector_first ? "sender" : "receiver");
+    EXPECT_EQ(b, 0) << (connector_first ? "receiver" : "sender");
+  }
+}
+
+TEST_P(ConformanceTest, FdIsLevelTriggeredReadable) {
+  Pair p = Connected();
+  EXPECT_GE(p.receiver.fd(), 0);
+  EXPECT_FALSE(PollReadable(p.receiver.fd(), 0)) << "readable while empty";
+  ASSERT_TRUE(p.sender.Send("one").ok());
+  ASSERT_TRUE(p.sender.Send("two").ok());
+  ASSERT_TRUE(PollReadable(p.receiver.fd(), 5000));
+  EXPECT_EQ(p.receiver.TryReceive().value_or(""), "one");
+  // The second message is still waiting: the fd must still say so.
+  ASSERT_TRUE(PollReadable(p.receiver.fd(), 5000));
+  EXPECT_EQ(p.receiver.TryReceive().value_or(""), "two");
+  // Drained: at most one spurious wake-up, then not readable.
+  if (PollReadable(p.receiver.fd(), 0)) {
+    EXPECT_EQ(p.receiver.TryReceive().status().code(), ErrorCode::kWouldBlock);
+  }
+  EXPECT_FALSE(PollReadable(p.receiver.fd(), 0));
+}
+
+TEST_P(ConformanceTest, NonBlockingSendOnFullChannelNeverTearsMessages) {
+  if (!caps().reliable) GTEST_SKIP() << "a best-effort transport drops instead";
+  Pair p = Connected();
+  // Fill the channel with messages that are not a multiple of any buffer.
+  int sent = 0;
+  ipc::Status s;
+  const auto give_up = std::chrono::steady_clock::now() + 20s;
+  while ((s = p.sender.TrySend(Payload(3001, sent))).ok()) {
+    ++sent;
+    ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "never filled";
+  }
+  EXPECT_EQ(s.code(), ErrorCode::kWouldBlock) << s;
+  ASSERT_GT(sent, 0);
+  // Drain from another thread while the sender adds a few more, blocking.
+  std::thread more([&] {
+    for (int i = 0; i < 5; ++i) {
+      ipc::Status m = p.sender.Send(Payload(3001, sent + i), 10s);
+      if (!m.ok()) ADD_FAILURE() << m;
+    }
+  });
+  for (int i = 0; i < sent + 5; ++i) {
+    auto m = p.receiver.Receive(10s);
+    ASSERT_TRUE(m.ok()) << "message " << i << ": " << m.status();
+    ASSERT_TRUE(*m == Payload(3001, i)) << "message " << i << " torn";
+  }
+  more.join();
+}
+
+TEST_P(ConformanceTest, CloseTwiceAndClosedChannelsAreSafe) {
+  Pair p = Connected();
+  p.sender.Close();
+  p.sender.Close();
+  EXPECT_FALSE(p.sender.is_open());
+  EXPECT_EQ(p.sender.Send("x").code(), ErrorCode::kClosed);
+  EXPECT_EQ(p.sender.Receive(1ms).status().code(), ErrorCode::kClosed);
+  EXPECT_EQ(p.sender.fd(), -1);
+  Channel moved = std::move(p.receiver);
+  EXPECT_EQ(p.receiver.Send("x").code(), ErrorCode::kClosed);  // NOLINT: moved-from
+  EXPECT_TRUE(moved.is_open());
+}
+
+TEST_P(ConformanceTest, ConnectWithNoListenerTimesOutNamingTheUrl) {
+  if (GetParam().in_process_pair) GTEST_SKIP() << "no listener to miss";
+  // A URL nobody listens on: listen, note the address, close.
+  std::string url;
+  {
+    ipc::Listener l = MakeListener();
+    url = l.url();
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto ch = ipc::Connect(url, 100ms);
+  if (!caps().detects_peer_close) {
+    // Connectionless: Connect cannot know; the first exchange times out.
+    ASSERT_TRUE(ch.ok()) << ch.status();
+    (void)ch->Send("anyone?");
+    auto m = ch->Receive(100ms);
+    EXPECT_FALSE(m.ok());
+    return;
+  }
+  ASSERT_FALSE(ch.ok());
+  EXPECT_EQ(ch.status().code(), ErrorCode::kDeadlineExceeded) << ch.status();
+  EXPECT_NE(ch.status().message().find(url.substr(0, url.find('?'))), std::string::npos)
+      << ch.status();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST_P(ConformanceTest, BadOptionsAreNamed) {
+  if (GetParam().in_process_pair) GTEST_SKIP() << "no URL";
+  auto l = ipc::Listen(MakeUrl("?no_such_option=1"));
+  ASSERT_FALSE(l.ok());
+  EXPECT_EQ(l.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(l.status().message().find("no_such_option"), std::string::npos);
+  auto m = ipc::Listen(MakeUrl("?max_message=lots"));
+  EXPECT_EQ(m.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(m.status().message().find("max_message"), std::string::npos);
+}
+
+std::string WithOptions(std::string base, const std::string& options) {
+  return base + options;
+}
+
+// One line per transport.
+const TransportParam kTransports[] = {
+    {"pipe", [](const TempDir&, const std::string&) { return std::string("pipe:"); }, true},
+    {"fifo", [](const TempDir& d, const std::string& o) { return WithOptions("fifo://" + d.File("f"), o); }},
+    {"unix_path", [](const TempDir& d, const std::string& o) { return WithOptions("unix://" + d.File("s.sock"), o); }},
+    {"unix_abstract", [](const TempDir&, const std::string& o) { return WithOptions("unix://@" + UniqueName("conf"), o); }},
+    {"tcp", [](const TempDir&, const std::string& o) { return WithOptions("tcp://127.0.0.1:0", o); }},
+    {"udp", [](const TempDir&, const std::string& o) { return WithOptions("udp://127.0.0.1:0", o); }},
+    {"shm", [](const TempDir&, const std::string& o) { return WithOptions("shm://" + UniqueName("conf"), o); }},
+};
+
+INSTANTIATE_TEST_SUITE_P(AllTransports, ConformanceTest,
+                         ::testing::ValuesIn(kTransports),
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
+
+}  // namespace
