@@ -9,12 +9,13 @@
 
 namespace ipc::internal {
 
-ssize_t WritevNoSigpipe(int fd, bool is_socket, const iovec* iov, int count) {
+ssize_t WritevNoSigpipe(int fd, bool is_socket, bool dont_wait,
+                        const iovec* iov, int count) {
   if (is_socket) {
     msghdr msg{};
     msg.msg_iov = const_cast<iovec*>(iov);
     msg.msg_iovlen = count;
-    return ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    return ::sendmsg(fd, &msg, MSG_NOSIGNAL | (dont_wait ? MSG_DONTWAIT : 0));
   }
   // SIGPIPE is thread-directed for the writing thread, so blocking it here
   // and draining it on EPIPE keeps it away from the rest of the process.

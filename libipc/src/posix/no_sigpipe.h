@@ -8,10 +8,12 @@
 
 namespace ipc::internal {
 
-// writev(2) for sockets (MSG_NOSIGNAL) and for pipes/FIFOs (SIGPIPE blocked
-// in this thread for the call, and a SIGPIPE it caused is consumed). Returns
-// what writev returns; errno as writev sets it.
-ssize_t WritevNoSigpipe(int fd, bool is_socket, const iovec* iov, int count);
+// writev(2) for sockets (MSG_NOSIGNAL, plus MSG_DONTWAIT when dont_wait)
+// and for pipes/FIFOs (SIGPIPE blocked in this thread for the call, and a
+// SIGPIPE it caused is consumed; dont_wait is ignored: their descriptors are
+// non-blocking already). Returns what writev returns; errno as writev sets it.
+ssize_t WritevNoSigpipe(int fd, bool is_socket, bool dont_wait,
+                        const iovec* iov, int count);
 
 }  // namespace ipc::internal
 

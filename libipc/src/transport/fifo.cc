@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "posix/fd_io.h"
+#include "posix/fork_generation.h"
 #include "posix/no_sigpipe.h"
 #include "posix/unique_fd.h"
 #include "transport/socket_util.h"
@@ -40,12 +41,15 @@ class FifoListener final : public ListenerImpl {
         parsed_url_(url),
         max_message_(max_message),
         read_end_(std::move(read_end)),
-        ino_(ino) {}
+        ino_(ino),
+        fork_generation_(ForkGeneration()) {}
 
   ~FifoListener() override {
-    // Remove the FIFO only if it is still the one this listener made.
+    // Remove the FIFO only if it is still the one this listener made, and
+    // only in the process that made it (not in a forked child's copy).
     struct stat st;
-    if (::lstat(parsed_url_.path.c_str(), &st) == 0 && st.st_ino == ino_) {
+    if (ForkGeneration() == fork_generation_ &&
+        ::lstat(parsed_url_.path.c_str(), &st) == 0 && st.st_ino == ino_) {
       ::unlink(parsed_url_.path.c_str());
     }
   }
@@ -95,6 +99,7 @@ class FifoListener final : public ListenerImpl {
   size_t max_message_;
   UniqueFd read_end_;
   ino_t ino_;
+  uint64_t fork_generation_;
 };
 
 // mkfifo, replacing a FIFO left by a dead listener (nobody reading it).
@@ -179,7 +184,7 @@ Result<std::unique_ptr<ChannelImpl>> FifoConnect(const Url& url,
   iovec iov{const_cast<char*>(kGreeting), sizeof(kGreeting)};
   ssize_t n;
   do {
-    n = WritevNoSigpipe(write_end.get(), false, &iov, 1);
+    n = WritevNoSigpipe(write_end.get(), false, true, &iov, 1);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     if (errno == EPIPE) {

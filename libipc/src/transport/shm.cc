@@ -122,7 +122,11 @@ class ShmListener final : public ListenerImpl {
       }
       UniqueFd connection(fd);
       if (!Admitted(fd, options_.mode)) {
-        // Tell the peer why before hanging up; it reports kPermissionDenied.
+        // Take in the peer's hello first (closing with unread data
+        // would turn our goodbye into a connection reset), then tell the
+        // peer why we hang up; it reports kPermissionDenied.
+        (void)ReceiveWithFds(fd, sizeof(Hello), 5,
+                             Deadline::After(kHandshakeTimeout), url());
         (void)SendWithFds(fd, std::string_view(&kRefused, 1), {},
                           Deadline::Now(), url());
         continue;

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "posix/fd_io.h"
+#include "posix/fork_generation.h"
 
 namespace ipc::internal {
 
@@ -45,10 +46,13 @@ SocketListener::SocketListener(std::string url, UniqueFd socket,
     : ListenerImpl(std::move(url)),
       socket_(std::move(socket)),
       make_channel_(std::move(make_channel)),
-      remove_on_close_(std::move(remove_on_close)) {}
+      remove_on_close_(std::move(remove_on_close)),
+      fork_generation_(ForkGeneration()) {}
 
 SocketListener::~SocketListener() {
-  if (!remove_on_close_.empty()) ::unlink(remove_on_close_.c_str());
+  if (!remove_on_close_.empty() && ForkGeneration() == fork_generation_) {
+    ::unlink(remove_on_close_.c_str());
+  }
 }
 
 Result<std::unique_ptr<ChannelImpl>> SocketListener::Accept(Deadline deadline) {

@@ -23,7 +23,8 @@ Status ConnectSocket(int fd, const sockaddr* addr, socklen_t len,
 
 // Listens on an already bound socket and wraps each accepted connection with
 // make_channel. remove_on_close is a filesystem path to unlink in the
-// destructor (a unix socket file this listener created), or empty.
+// destructor (a unix socket file this listener created), or empty. Only the
+// process that created the listener removes it, never a forked child.
 class SocketListener final : public ListenerImpl {
  public:
   using MakeChannel =
@@ -40,6 +41,8 @@ class SocketListener final : public ListenerImpl {
   UniqueFd socket_;
   MakeChannel make_channel_;
   std::string remove_on_close_;
+  // A copy inherited by a forked child must not remove the parent's name.
+  uint64_t fork_generation_;
 };
 
 // Calls attempt() until it succeeds, fails with an error other than "peer

@@ -1,6 +1,7 @@
 #include "transport/stream_channel.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -18,6 +19,13 @@ namespace {
 bool IsSocket(int fd) {
   struct stat st;
   return fd >= 0 && ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+// Sockets run in blocking mode (see the header); others stay non-blocking.
+void SetBlockingIfSocket(int fd) {
+  if (!IsSocket(fd)) return;
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 }
 
 void EncodeLength(uint32_t n, unsigned char out[4]) {
@@ -38,7 +46,10 @@ StreamChannel::StreamChannel(std::string url, size_t max_message,
       socket_(std::move(socket)),
       read_fd_(socket_.get()),
       write_fd_(socket_.get()),
-      write_is_socket_(IsSocket(socket_.get())) {}
+      write_is_socket_(IsSocket(socket_.get())),
+      read_is_socket_(write_is_socket_) {
+  SetBlockingIfSocket(socket_.get());
+}
 
 StreamChannel::StreamChannel(std::string url, size_t max_message,
                              const Capabilities& caps, UniqueFd read_fd,
@@ -48,7 +59,11 @@ StreamChannel::StreamChannel(std::string url, size_t max_message,
       write_owned_(std::move(write_fd)),
       read_fd_(read_owned_.get()),
       write_fd_(write_owned_.get()),
-      write_is_socket_(IsSocket(write_owned_.get())) {}
+      write_is_socket_(IsSocket(write_owned_.get())),
+      read_is_socket_(IsSocket(read_owned_.get())) {
+  SetBlockingIfSocket(read_fd_);
+  SetBlockingIfSocket(write_fd_);
+}
 
 StreamChannel::~StreamChannel() {
   if (!pending_.empty()) {
@@ -104,7 +119,8 @@ Status StreamChannel::WriteSome(const iovec* iov_in, int iov_count,
     cur[0].iov_base = static_cast<char*>(cur[0].iov_base) + skip;
     cur[0].iov_len -= skip;
 
-    const ssize_t n = WritevNoSigpipe(write_fd_, write_is_socket_, cur, n_cur);
+    const ssize_t n = WritevNoSigpipe(write_fd_, write_is_socket_,
+                                      !deadline.is_infinite(), cur, n_cur);
     if (n >= 0) {
       *done += static_cast<size_t>(n);
       continue;
@@ -167,9 +183,13 @@ Status StreamChannel::Send(std::string_view message, Deadline deadline) {
   return Status::Ok();
 }
 
-Status StreamChannel::ReadOnce(char* buf, size_t len, size_t* got) {
+Status StreamChannel::ReadOnce(char* buf, size_t len, bool may_wait,
+                               size_t* got) {
   for (;;) {
-    const ssize_t n = ::read(read_fd_, buf, len);
+    const ssize_t n =
+        read_is_socket_
+            ? ::recv(read_fd_, buf, len, may_wait ? 0 : MSG_DONTWAIT)
+            : ::read(read_fd_, buf, len);
     if (n > 0) {
       *got = static_cast<size_t>(n);
       return Status::Ok();
@@ -215,7 +235,7 @@ Status StreamChannel::Receive(std::string* message, Deadline deadline) {
     }
     size_t got = 0;
     if (want > 0) {
-      Status status = ReadOnce(buf, want, &got);
+      Status status = ReadOnce(buf, want, deadline.is_infinite(), &got);
       if (status.code() == ErrorCode::kWouldBlock) {
         IPC_RETURN_IF_ERROR(WaitFd(read_fd_, POLLIN, deadline, url() + ": receive"));
         continue;

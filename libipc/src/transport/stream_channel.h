@@ -17,6 +17,11 @@
 // Reads are exact (header, then payload), never ahead of the current
 // message, so fd() readiness always reflects an unreceived message.
 //
+// Sockets are kept in blocking mode and each call says whether it may wait
+// (MSG_DONTWAIT otherwise): a Receive without a deadline is then a single
+// blocking recv, as cheap as the raw system call. Pipes and FIFOs have no
+// per-call flag, so their descriptors are non-blocking and waits use poll.
+//
 // Thread safety: one sending and one receiving thread at a time.
 #ifndef IPC_SRC_TRANSPORT_STREAM_CHANNEL_H_
 #define IPC_SRC_TRANSPORT_STREAM_CHANNEL_H_
@@ -58,8 +63,9 @@ class StreamChannel final : public ChannelImpl {
   Status WriteSome(const struct iovec* iov, int iov_count, size_t total,
                    size_t* done, Deadline deadline);
   Status FlushPending(Deadline deadline);
-  // One read(2) of up to len bytes; kWouldBlock when nothing is there yet.
-  Status ReadOnce(char* buf, size_t len, size_t* got);
+  // One read of up to len bytes; kWouldBlock when nothing is there yet.
+  // may_wait: a socket read may block until data comes.
+  Status ReadOnce(char* buf, size_t len, bool may_wait, size_t* got);
   Status PeerClosed() const;
 
   UniqueFd socket_;  // Set for socket channels (read_fd_ == write_fd_).
@@ -68,6 +74,7 @@ class StreamChannel final : public ChannelImpl {
   int read_fd_ = -1;
   int write_fd_ = -1;
   bool write_is_socket_ = false;
+  bool read_is_socket_ = false;
 
   std::string pending_;  // Unsent tail of a message whose Send timed out.
 

@@ -1,0 +1,340 @@
+#include "raw_bench.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "ipc/capabilities.h"
+#include "two_processes.h"
+
+namespace bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The descriptors of one raw link: the parent reads p_read and writes
+// p_write; the child the other two.
+struct FdLink {
+  int p_read = -1, p_write = -1, c_read = -1, c_write = -1;
+  bool datagram = false;
+  std::string what;
+  std::string cleanup_dir;
+};
+
+bool WriteAll(int fd, const char* buf, size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, buf, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    buf += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+bool ReadAll(int fd, char* buf, size_t n, bool datagram) {
+  if (datagram) {
+    for (;;) {
+      const ssize_t r = ::recv(fd, buf, n, 0);
+      if (r < 0 && errno == EINTR) continue;
+      return r == static_cast<ssize_t>(n);
+    }
+  }
+  while (n > 0) {
+    const ssize_t r = ::read(fd, buf, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    buf += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+ipc::Result<FdLink> SocketPairLink() {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) return ipc::ErrnoStatus("socketpair", errno);
+  return FdLink{sv[0], sv[0], sv[1], sv[1], false, "raw unix socketpair read/write", ""};
+}
+
+ipc::Result<FdLink> TcpLink() {
+  const int l = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (l < 0 || ::bind(l, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0 ||
+      ::listen(l, 1) < 0 || ::getsockname(l, reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
+    return ipc::ErrnoStatus("raw tcp listen", errno);
+  }
+  const int c = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (c < 0 || ::connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) {
+    return ipc::ErrnoStatus("raw tcp connect", errno);
+  }
+  const int a = ::accept(l, nullptr, nullptr);
+  ::close(l);
+  if (a < 0) return ipc::ErrnoStatus("raw tcp accept", errno);
+  const int one = 1;
+  ::setsockopt(a, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return FdLink{a, a, c, c, false, "raw TCP loopback read/write, TCP_NODELAY", ""};
+}
+
+ipc::Result<FdLink> UdpLink() {
+  int fds[2];
+  sockaddr_in addrs[2];
+  for (int i = 0; i < 2; ++i) {
+    fds[i] = ::socket(AF_INET, SOCK_DGRAM, 0);
+    addrs[i] = sockaddr_in{};
+    addrs[i].sin_family = AF_INET;
+    addrs[i].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addrs[i]);
+    if (fds[i] < 0 || ::bind(fds[i], reinterpret_cast<sockaddr*>(&addrs[i]), sizeof(addrs[i])) < 0 ||
+        ::getsockname(fds[i], reinterpret_cast<sockaddr*>(&addrs[i]), &len) < 0) {
+      return ipc::ErrnoStatus("raw udp bind", errno);
+    }
+  }
+  for (int i = 0; i < 2; ++i) {
+    if (::connect(fds[i], reinterpret_cast<sockaddr*>(&addrs[1 - i]), sizeof(addrs[i])) < 0) {
+      return ipc::ErrnoStatus("raw udp connect", errno);
+    }
+    // A lost datagram must not hang the stream pattern.
+    timeval tv{0, 500000};
+    ::setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+  return FdLink{fds[0], fds[0], fds[1], fds[1], true, "raw UDP send/recv", ""};
+}
+
+ipc::Result<FdLink> FifoLink() {
+  char dir[] = "/tmp/ipc-bench-XXXXXX";
+  if (::mkdtemp(dir) == nullptr) return ipc::ErrnoStatus("mkdtemp", errno);
+  const std::string ping = std::string(dir) + "/ping", pong = std::string(dir) + "/pong";
+  if (::mkfifo(ping.c_str(), 0600) < 0 || ::mkfifo(pong.c_str(), 0600) < 0) {
+    return ipc::ErrnoStatus("mkfifo", errno);
+  }
+  // O_RDWR opens without waiting for the other end (Linux); the child uses
+  // the inherited descriptors of the other direction.
+  const int a = ::open(ping.c_str(), O_RDWR), b = ::open(pong.c_str(), O_RDWR);
+  if (a < 0 || b < 0) return ipc::ErrnoStatus("open fifo", errno);
+  return FdLink{b, a, a, b, false, "raw FIFO pair read/write", dir};
+}
+
+ipc::Result<FdLink> MakeFdLink(std::string_view scheme) {
+  if (scheme == "pipe" || scheme == "unix") return SocketPairLink();
+  if (scheme == "tcp") return TcpLink();
+  if (scheme == "udp") return UdpLink();
+  if (scheme == "fifo") return FifoLink();
+  return ipc::Status(ipc::ErrorCode::kUnsupported,
+                     "no raw baseline for " + std::string(scheme) + ": URLs");
+}
+
+ipc::Result<Measurement> FdPingPong(const Options& o, const FdLink& link) {
+  const long total = o.warmup + o.count;
+  std::vector<int64_t> rtt;
+  rtt.reserve(o.count);
+  IPC_RETURN_IF_ERROR(RunInTwoProcesses(
+      o.cpus,
+      [&]() -> ipc::Status {
+        std::string buf(o.size, 'p');
+        for (long i = 0; i < total; ++i) {
+          const auto start = Clock::now();
+          if (!WriteAll(link.p_write, buf.data(), o.size) ||
+              !ReadAll(link.p_read, buf.data(), o.size, link.datagram)) {
+            return ipc::Status(ipc::ErrorCode::kInternal, link.what + " failed (datagram lost?)");
+          }
+          if (i >= o.warmup) {
+            rtt.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              Clock::now() - start).count());
+          }
+        }
+        return ipc::Status::Ok();
+      },
+      [&]() -> int {
+        std::string buf(o.size, 'c');
+        for (long i = 0; i < total; ++i) {
+          if (!ReadAll(link.c_read, buf.data(), o.size, link.datagram)) return 11;
+          if (!WriteAll(link.c_write, buf.data(), o.size)) return 12;
+        }
+        return 0;
+      }));
+  Measurement m;
+  m.what = link.what;
+  SetPercentiles(rtt, &m);
+  return m;
+}
+
+ipc::Result<Measurement> FdStream(const Options& o, const FdLink& link) {
+  const long total = o.warmup + o.count;
+  Measurement m;
+  m.what = link.what;
+  IPC_RETURN_IF_ERROR(RunInTwoProcesses(
+      o.cpus,
+      [&]() -> ipc::Status {
+        std::string buf(o.size, 'r');
+        Clock::time_point start;
+        long received = 0;
+        for (long i = 0; i < total; ++i) {
+          if (!ReadAll(link.p_read, buf.data(), o.size, link.datagram)) break;
+          if (i == o.warmup) start = Clock::now();
+          if (i >= o.warmup) ++received;
+        }
+        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        m.received = received;
+        if (received > 1) {
+          m.msgs_per_s = received / seconds;
+          m.bytes_per_s = m.msgs_per_s * static_cast<double>(o.size);
+        }
+        return ipc::Status::Ok();
+      },
+      [&]() -> int {
+        std::string buf(o.size, 's');
+        for (long i = 0; i < total; ++i) {
+          if (!WriteAll(link.c_write, buf.data(), o.size)) return 11;
+        }
+        return 0;
+      }));
+  return m;
+}
+
+// A minimal shared-memory exchange that only spins: the floor a shared-memory
+// channel can approach. Pingpong: one slot per direction. Stream: a ring of
+// fixed-size slots.
+struct alignas(64) Slot {
+  std::atomic<uint64_t> seq{0};
+};
+
+struct SharedArea {
+  void* base = MAP_FAILED;
+  size_t bytes = 0;
+  ~SharedArea() {
+    if (base != MAP_FAILED) ::munmap(base, bytes);
+  }
+};
+
+inline void Relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+ipc::Result<Measurement> ShmPingPong(const Options& o) {
+  const size_t stride = 64 + ((o.size + 63) & ~size_t{63});
+  SharedArea area;
+  area.bytes = 2 * stride;
+  area.base = ::mmap(nullptr, area.bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (area.base == MAP_FAILED) return ipc::ErrnoStatus("mmap", errno);
+  char* base = static_cast<char*>(area.base);
+  Slot* ping = new (base) Slot;
+  Slot* pong = new (base + stride) Slot;
+  char* ping_data = base + 64;
+  char* pong_data = base + stride + 64;
+  const long total = o.warmup + o.count;
+  std::vector<int64_t> rtt;
+  rtt.reserve(o.count);
+  IPC_RETURN_IF_ERROR(RunInTwoProcesses(
+      o.cpus,
+      [&]() -> ipc::Status {
+        std::string msg(o.size, 'p'), reply(o.size, '\0');
+        for (long i = 0; i < total; ++i) {
+          const auto start = Clock::now();
+          std::memcpy(ping_data, msg.data(), o.size);
+          ping->seq.store(i + 1, std::memory_order_release);
+          while (pong->seq.load(std::memory_order_acquire) != static_cast<uint64_t>(i + 1)) Relax();
+          std::memcpy(reply.data(), pong_data, o.size);
+          if (i >= o.warmup) {
+            rtt.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              Clock::now() - start).count());
+          }
+        }
+        return ipc::Status::Ok();
+      },
+      [&]() -> int {
+        std::string buf(o.size, '\0');
+        for (long i = 0; i < total; ++i) {
+          while (ping->seq.load(std::memory_order_acquire) != static_cast<uint64_t>(i + 1)) Relax();
+          std::memcpy(buf.data(), ping_data, o.size);
+          std::memcpy(pong_data, buf.data(), o.size);
+          pong->seq.store(i + 1, std::memory_order_release);
+        }
+        return 0;
+      }));
+  Measurement m;
+  m.what = "raw shared-memory slots, spinning";
+  SetPercentiles(rtt, &m);
+  return m;
+}
+
+ipc::Result<Measurement> ShmStream(const Options& o) {
+  // Slots of the message size; about 4 MiB of ring, between 4 and 1024 slots.
+  const size_t stride = 64 + ((o.size + 63) & ~size_t{63});
+  const size_t slots = std::max<size_t>(4, std::min<size_t>(1024, (4u << 20) / stride));
+  SharedArea area;
+  area.bytes = 128 + slots * stride;
+  area.base = ::mmap(nullptr, area.bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (area.base == MAP_FAILED) return ipc::ErrnoStatus("mmap", errno);
+  char* base = static_cast<char*>(area.base);
+  auto* head = new (base) Slot;       // Messages published.
+  auto* tail = new (base + 64) Slot;  // Messages consumed.
+  char* data = base + 128;
+  const long total = o.warmup + o.count;
+  Measurement m;
+  m.what = "raw shared-memory slot ring, spinning";
+  IPC_RETURN_IF_ERROR(RunInTwoProcesses(
+      o.cpus,
+      [&]() -> ipc::Status {
+        std::string buf(o.size, '\0');
+        Clock::time_point start;
+        for (long i = 0; i < total; ++i) {
+          while (head->seq.load(std::memory_order_acquire) <= static_cast<uint64_t>(i)) Relax();
+          std::memcpy(buf.data(), data + (i % slots) * stride, o.size);
+          tail->seq.store(i + 1, std::memory_order_release);
+          if (i == o.warmup) start = Clock::now();
+        }
+        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        m.received = o.count;
+        m.msgs_per_s = (o.count - 1) / seconds;
+        m.bytes_per_s = m.msgs_per_s * static_cast<double>(o.size);
+        return ipc::Status::Ok();
+      },
+      [&]() -> int {
+        std::string buf(o.size, 's');
+        for (long i = 0; i < total; ++i) {
+          while (static_cast<uint64_t>(i) - tail->seq.load(std::memory_order_acquire) >= slots) Relax();
+          std::memcpy(data + (i % slots) * stride, buf.data(), o.size);
+          head->seq.store(i + 1, std::memory_order_release);
+        }
+        return 0;
+      }));
+  return m;
+}
+
+}  // namespace
+
+ipc::Result<Measurement> MeasureRaw(const Options& o) {
+  IPC_ASSIGN_OR_RETURN(ipc::Capabilities caps, ipc::TransportCapabilities(o.url));
+  if (caps.scheme == "shm") return o.mode == Mode::kPingPong ? ShmPingPong(o) : ShmStream(o);
+  IPC_ASSIGN_OR_RETURN(FdLink link, MakeFdLink(caps.scheme));
+  auto result = o.mode == Mode::kPingPong ? FdPingPong(o, link) : FdStream(o, link);
+  for (int fd : {link.p_read, link.p_write, link.c_read, link.c_write}) ::close(fd);
+  if (!link.cleanup_dir.empty()) {
+    ::unlink((link.cleanup_dir + "/ping").c_str());
+    ::unlink((link.cleanup_dir + "/pong").c_str());
+    ::rmdir(link.cleanup_dir.c_str());
+  }
+  return result;
+}
+
+}  // namespace bench
