@@ -13,7 +13,7 @@ out=${OUT_JSON:-$work/bench-results.jsonl}
 : > "$out"
 
 urls=(pipe: "fifo://$work/bench.fifo" "unix://$work/bench.sock" "unix://@ipc-bench-$$"
-      tcp://127.0.0.1:0 udp://127.0.0.1:0 "shm://ipc-bench-$$")
+      tcp://127.0.0.1:0 udp://127.0.0.1:0 "shm://ipc-bench-$$" "mq:///ipc-bench-$$")
 run() {  # URL MODE SIZE COUNT
   "$bin/ipc-bench" --url "$1" --mode "$2" --size "$3" --count "$4" --baseline --json >> "$out" \
     || echo "run_channels: $1 $2 $3 failed" >&2
@@ -22,7 +22,7 @@ for url in "${urls[@]}"; do
   run "$url" pingpong 64 "$count"
   run "$url" pingpong 4096 "$count"
   run "$url" stream 64 $((count * 4))
-  case $url in udp:*) ;; *) run "$url" stream 65536 $((count / 10)) ;; esac
+  case $url in udp:*|mq:*) ;; *) run "$url" stream 65536 $((count / 10)) ;; esac
   case $url in shm:*|unix:*|pipe:*) run "$url" stream 1M 2000 ;; esac
 done
 "$bin/ipc-bench" --url "shm://ipc-bench-floor-$$" --size 64 --count 1000 --floor --json >> "$out"

@@ -437,6 +437,7 @@ const TransportParam kTransports[] = {
     {"tcp", [](const TempDir&, const std::string& o) { return WithOptions("tcp://127.0.0.1:0", o); }},
     {"udp", [](const TempDir&, const std::string& o) { return WithOptions("udp://127.0.0.1:0", o); }},
     {"shm", [](const TempDir&, const std::string& o) { return WithOptions("shm://" + UniqueName("conf"), o); }},
+    {"mq", [](const TempDir&, const std::string& o) { return WithOptions("mq:///" + UniqueName("conf"), o); }},
 };
 
 INSTANTIATE_TEST_SUITE_P(AllTransports, ConformanceTest,

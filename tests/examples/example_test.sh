@@ -44,6 +44,7 @@ url_for() {
     unix_abstract) echo "unix://@$uniq" ;;
     fifo) echo "fifo://$work/demo.fifo" ;;
     shm) echo "shm://$uniq" ;;
+    mq) echo "mq:///$uniq" ;;
     tcp) echo "tcp://127.0.0.1:$(free_port)" ;;
   esac
 }
@@ -123,6 +124,15 @@ case $name in
     [ "$(cat "$work/out")" = "$(printf 'reader got: hello\nreader got: named pipe')" ] \
       || fail "fifo reader printed: $(cat "$work/out")"
     [ ! -e "$work/talk.fifo" ] || fail "FIFO left behind"
+    ;;
+  s16_message_queue)
+    # The sender starts first and waits for the queue to appear.
+    $T "$bin/s16_message_queue" send "$uniq" first "second message" third & pids+=($!)
+    sleep 0.3
+    $T "$bin/s16_message_queue" receive "$uniq" > "$work/out"
+    wait "${pids[@]}"; pids=()
+    [ "$(cat "$work/out")" = "$(printf 'received: first\nreceived: second message\nreceived: third')" ] \
+      || fail "mq receiver printed: $(cat "$work/out")"
     ;;
   *)
     fail "unknown test $name"

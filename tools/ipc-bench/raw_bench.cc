@@ -1,6 +1,7 @@
 #include "raw_bench.h"
 
 #include <fcntl.h>
+#include <mqueue.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -28,14 +29,23 @@ using Clock = std::chrono::steady_clock;
 
 // The descriptors of one raw link: the parent reads p_read and writes
 // p_write; the child the other two.
+enum class LinkKind { kStream, kDatagram, kMessageQueue };
+
 struct FdLink {
   int p_read = -1, p_write = -1, c_read = -1, c_write = -1;
-  bool datagram = false;
+  LinkKind kind = LinkKind::kStream;
   std::string what;
   std::string cleanup_dir;
+  std::vector<std::string> queues;  // POSIX queues to unlink afterwards.
 };
 
-bool WriteAll(int fd, const char* buf, size_t n) {
+bool WriteAll(int fd, const char* buf, size_t n, LinkKind kind) {
+  if (kind == LinkKind::kMessageQueue) {
+    while (::mq_send(fd, buf, n, 0) < 0) {
+      if (errno != EINTR) return false;
+    }
+    return true;
+  }
   while (n > 0) {
     const ssize_t w = ::write(fd, buf, n);
     if (w < 0 && errno == EINTR) continue;
@@ -46,8 +56,20 @@ bool WriteAll(int fd, const char* buf, size_t n) {
   return true;
 }
 
-bool ReadAll(int fd, char* buf, size_t n, bool datagram) {
-  if (datagram) {
+bool ReadAll(int fd, char* buf, size_t n, LinkKind kind) {
+  if (kind == LinkKind::kMessageQueue) {
+    thread_local std::string scratch;
+    mq_attr attr{};
+    if (scratch.empty() && ::mq_getattr(fd, &attr) == 0) scratch.resize(attr.mq_msgsize);
+    for (;;) {
+      const ssize_t r = ::mq_receive(fd, scratch.data(), scratch.size(), nullptr);
+      if (r < 0 && errno == EINTR) continue;
+      if (r != static_cast<ssize_t>(n)) return false;
+      std::memcpy(buf, scratch.data(), n);
+      return true;
+    }
+  }
+  if (kind == LinkKind::kDatagram) {
     for (;;) {
       const ssize_t r = ::recv(fd, buf, n, 0);
       if (r < 0 && errno == EINTR) continue;
@@ -67,7 +89,7 @@ bool ReadAll(int fd, char* buf, size_t n, bool datagram) {
 ipc::Result<FdLink> SocketPairLink() {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) return ipc::ErrnoStatus("socketpair", errno);
-  return FdLink{sv[0], sv[0], sv[1], sv[1], false, "raw unix socketpair read/write", ""};
+  return FdLink{sv[0], sv[0], sv[1], sv[1], LinkKind::kStream, "raw unix socketpair read/write", "", {}};
 }
 
 ipc::Result<FdLink> TcpLink() {
@@ -90,7 +112,7 @@ ipc::Result<FdLink> TcpLink() {
   const int one = 1;
   ::setsockopt(a, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  return FdLink{a, a, c, c, false, "raw TCP loopback read/write, TCP_NODELAY", ""};
+  return FdLink{a, a, c, c, LinkKind::kStream, "raw TCP loopback read/write, TCP_NODELAY", "", {}};
 }
 
 ipc::Result<FdLink> UdpLink() {
@@ -115,7 +137,7 @@ ipc::Result<FdLink> UdpLink() {
     timeval tv{0, 500000};
     ::setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   }
-  return FdLink{fds[0], fds[0], fds[1], fds[1], true, "raw UDP send/recv", ""};
+  return FdLink{fds[0], fds[0], fds[1], fds[1], LinkKind::kDatagram, "raw UDP send/recv", "", {}};
 }
 
 ipc::Result<FdLink> FifoLink() {
@@ -129,10 +151,36 @@ ipc::Result<FdLink> FifoLink() {
   // the inherited descriptors of the other direction.
   const int a = ::open(ping.c_str(), O_RDWR), b = ::open(pong.c_str(), O_RDWR);
   if (a < 0 || b < 0) return ipc::ErrnoStatus("open fifo", errno);
-  return FdLink{b, a, a, b, false, "raw FIFO pair read/write", dir};
+  return FdLink{b, a, a, b, LinkKind::kStream, "raw FIFO pair read/write", dir, {}};
 }
 
-ipc::Result<FdLink> MakeFdLink(std::string_view scheme) {
+ipc::Result<FdLink> MqLink(size_t size) {
+  FdLink link;
+  link.kind = LinkKind::kMessageQueue;
+  link.what = "raw POSIX mq_send/mq_receive";
+  for (const char* role : {"ping", "pong"}) {
+    link.queues.push_back("/ipc-bench-" + std::to_string(::getpid()) + "-" + role);
+  }
+  mqd_t q[2];
+  for (int i = 0; i < 2; ++i) {
+    q[i] = ::mq_open(link.queues[i].c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, nullptr);
+    if (q[i] == static_cast<mqd_t>(-1)) return ipc::ErrnoStatus("raw mq_open", errno);
+  }
+  mq_attr attr{};
+  ::mq_getattr(q[0], &attr);
+  if (static_cast<long>(size) > attr.mq_msgsize) {
+    for (const auto& name : link.queues) ::mq_unlink(name.c_str());
+    return ipc::Status(ipc::ErrorCode::kUnsupported,
+                       "a raw message queue carries at most " +
+                           std::to_string(attr.mq_msgsize) + " bytes per message");
+  }
+  link.p_write = link.c_read = q[0];
+  link.c_write = link.p_read = q[1];
+  return link;
+}
+
+ipc::Result<FdLink> MakeFdLink(std::string_view scheme, size_t size) {
+  if (scheme == "mq") return MqLink(size);
   if (scheme == "pipe" || scheme == "unix") return SocketPairLink();
   if (scheme == "tcp") return TcpLink();
   if (scheme == "udp") return UdpLink();
@@ -151,8 +199,8 @@ ipc::Result<Measurement> FdPingPong(const Options& o, const FdLink& link) {
         std::string buf(o.size, 'p');
         for (long i = 0; i < total; ++i) {
           const auto start = Clock::now();
-          if (!WriteAll(link.p_write, buf.data(), o.size) ||
-              !ReadAll(link.p_read, buf.data(), o.size, link.datagram)) {
+          if (!WriteAll(link.p_write, buf.data(), o.size, link.kind) ||
+              !ReadAll(link.p_read, buf.data(), o.size, link.kind)) {
             return ipc::Status(ipc::ErrorCode::kInternal, link.what + " failed (datagram lost?)");
           }
           if (i >= o.warmup) {
@@ -165,8 +213,8 @@ ipc::Result<Measurement> FdPingPong(const Options& o, const FdLink& link) {
       [&]() -> int {
         std::string buf(o.size, 'c');
         for (long i = 0; i < total; ++i) {
-          if (!ReadAll(link.c_read, buf.data(), o.size, link.datagram)) return 11;
-          if (!WriteAll(link.c_write, buf.data(), o.size)) return 12;
+          if (!ReadAll(link.c_read, buf.data(), o.size, link.kind)) return 11;
+          if (!WriteAll(link.c_write, buf.data(), o.size, link.kind)) return 12;
         }
         return 0;
       }));
@@ -187,7 +235,7 @@ ipc::Result<Measurement> FdStream(const Options& o, const FdLink& link) {
         Clock::time_point start;
         long received = 0;
         for (long i = 0; i < total; ++i) {
-          if (!ReadAll(link.p_read, buf.data(), o.size, link.datagram)) break;
+          if (!ReadAll(link.p_read, buf.data(), o.size, link.kind)) break;
           if (i == o.warmup) start = Clock::now();
           if (i >= o.warmup) ++received;
         }
@@ -202,7 +250,7 @@ ipc::Result<Measurement> FdStream(const Options& o, const FdLink& link) {
       [&]() -> int {
         std::string buf(o.size, 's');
         for (long i = 0; i < total; ++i) {
-          if (!WriteAll(link.c_write, buf.data(), o.size)) return 11;
+          if (!WriteAll(link.c_write, buf.data(), o.size, link.kind)) return 11;
         }
         return 0;
       }));
@@ -326,9 +374,10 @@ ipc::Result<Measurement> ShmStream(const Options& o) {
 ipc::Result<Measurement> MeasureRaw(const Options& o) {
   IPC_ASSIGN_OR_RETURN(ipc::Capabilities caps, ipc::TransportCapabilities(o.url));
   if (caps.scheme == "shm") return o.mode == Mode::kPingPong ? ShmPingPong(o) : ShmStream(o);
-  IPC_ASSIGN_OR_RETURN(FdLink link, MakeFdLink(caps.scheme));
+  IPC_ASSIGN_OR_RETURN(FdLink link, MakeFdLink(caps.scheme, o.size));
   auto result = o.mode == Mode::kPingPong ? FdPingPong(o, link) : FdStream(o, link);
   for (int fd : {link.p_read, link.p_write, link.c_read, link.c_write}) ::close(fd);
+  for (const std::string& q : link.queues) ::mq_unlink(q.c_str());
   if (!link.cleanup_dir.empty()) {
     ::unlink((link.cleanup_dir + "/ping").c_str());
     ::unlink((link.cleanup_dir + "/pong").c_str());

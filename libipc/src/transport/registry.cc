@@ -4,6 +4,7 @@
 #include <string>
 
 #include "transport/fifo.h"
+#include "transport/mq.h"
 #include "transport/pipe.h"
 #include "transport/shm.h"
 #include "transport/tcp.h"
@@ -14,9 +15,9 @@
 namespace ipc::internal {
 namespace {
 
-const std::array<const Transport*, 6> kTransports = {
-    &kPipeTransport, &kFifoTransport, &kUnixTransport,
-    &kTcpTransport,  &kUdpTransport,  &kShmTransport,
+const std::array<const Transport*, 7> kTransports = {
+    &kPipeTransport, &kFifoTransport, &kUnixTransport, &kTcpTransport,
+    &kUdpTransport,  &kShmTransport,  &kMqTransport,
 };
 
 std::string KnownSchemes() {
