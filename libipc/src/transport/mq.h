@@ -3,7 +3,7 @@
 // One-way, like a FIFO: connecting ends send, the listening end receives.
 // Any number of senders may share the queue.
 //
-// The listener owns an abstract unix socket "@libipc.mq.NAME" and creates
+// The listener owns an abstract unix socket "@libipc.mq/NAME" and creates
 // the queue (mode 0600 unless ?mode=, attributes from ?maxmsg= and
 // ?msgsize=, else the system defaults). The socket makes one live listener
 // per name (a second gets kAddressInUse); a queue of that name with no live
