@@ -52,6 +52,18 @@ std::string Payload(size_t size, uint64_t seed) {
   return s;
 }
 
+// A loopback port nobody is bound to right now (TCP and UDP alike).
+int FreeLoopbackPort() {
+  for (;;) {
+    auto probe = ipc::Listen("tcp://127.0.0.1:0");
+    if (!probe.ok()) continue;
+    const std::string& u = probe->url();
+    const int port = std::stoi(u.substr(u.rfind(':') + 1));
+    auto udp = ipc::Listen("udp://127.0.0.1:" + std::to_string(port));
+    if (udp.ok()) return port;
+  }
+}
+
 bool PollReadable(int fd, int timeout_ms) {
   pollfd p{fd, POLLIN, 0};
   return ::poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
@@ -228,9 +240,14 @@ TEST_P(ConformanceTest, SendToClosedPeerIsReported) {
   Pair p = Connected();
   p.receiver.Close();
   p.listener.Close();
-  // The system may take a write or two to notice; it must within a few.
+  // The system may take a write or two (or, for transports that learn of a
+  // disconnect asynchronously, a few milliseconds) to notice.
   ipc::Status s;
-  for (int i = 0; i < 100 && s.ok(); ++i) s = p.sender.Send(std::string(1024, 'z'), 5s);
+  const auto give_up = std::chrono::steady_clock::now() + 5s;
+  while (s.ok() && std::chrono::steady_clock::now() < give_up) {
+    s = p.sender.Send(std::string(1024, 'z'), 5s);
+    if (s.ok()) ::poll(nullptr, 0, 1);
+  }
   EXPECT_EQ(s.code(), ErrorCode::kClosed) << s;
 }
 
@@ -283,23 +300,16 @@ TEST_P(ConformanceTest, SenderAndReceiverInSeparateProcessesEitherStartOrder) {
   if (GetParam().in_process_pair) GTEST_SKIP() << "no URL to meet at";
   const bool reliable = caps().reliable;
   for (bool connector_first : {false, true}) {
-    // A fixed URL both children know: for port-0 schemes, find a free port
-    // by listening once in the parent and passing the listener down.
-    ipc::Listener listener;
+    // A fixed URL both children know. For port-0 schemes pick a free port
+    // now (listener objects do not all survive fork: ZeroMQ's do not).
     std::string url = MakeUrl();
-    if (url.find(":0") != std::string::npos) {
-      listener = ipc::Listen(url).value();
-      url = listener.url();
+    if (const size_t zero = url.find(":0"); zero != std::string::npos) {
+      url = url.substr(0, zero) + ":" + std::to_string(FreeLoopbackPort()) + url.substr(zero + 2);
     }
     std::function<int()> receiver_body = [&]() -> int {
-      ipc::Listener own;
-      if (!listener.is_open()) {
-        auto l = ipc::Listen(url);
-        if (!l.ok()) return 10;
-        own = std::move(*l);
-      }
-      ipc::Listener& l = listener.is_open() ? listener : own;
-      auto ch = l.Accept(10s);
+      auto listener = ipc::Listen(url);
+      if (!listener.ok()) return 10;
+      auto ch = listener->Accept(10s);
       if (!ch.ok()) return 11;
       for (int i = 0; i < 100; ++i) {
         auto m = ch->Receive(reliable ? 10s : 2s);
@@ -312,16 +322,15 @@ TEST_P(ConformanceTest, SenderAndReceiverInSeparateProcessesEitherStartOrder) {
       auto ch = ipc::Connect(url, 10s);
       if (!ch.ok()) return 20;
       for (int i = 0; i < 100; ++i) {
-        if (!ch->Send(std::to_string(i)).ok()) return 21;
+        ipc::Status s = ch->Send(std::to_string(i));
+        // Best effort may learn that nobody listened yet ("port unreachable").
+        if (!reliable && s.code() == ErrorCode::kClosed) return 0;
+        if (!s.ok()) return 21;
       }
-      // Stay until the receiver has had everything (a closing end must not
-      // race the last messages on transports that drop on close).
-      (void)ch->Receive(reliable ? 200ms : 50ms);
-      return 0;
+      return 0;  // Closing right away must not lose what was sent.
     };
     pid_t first = ForkChild(connector_first ? sender_body : receiver_body);
     pid_t second = ForkChild(connector_first ? receiver_body : sender_body);
-    listener.Close();
     const int a = WaitChild(first);
     const int b = WaitChild(second);
     EXPECT_EQ(a, 0) << (connector_first ? "sender" : "receiver");
@@ -438,6 +447,8 @@ const TransportParam kTransports[] = {
     {"udp", [](const TempDir&, const std::string& o) { return WithOptions("udp://127.0.0.1:0", o); }},
     {"shm", [](const TempDir&, const std::string& o) { return WithOptions("shm://" + UniqueName("conf"), o); }},
     {"mq", [](const TempDir&, const std::string& o) { return WithOptions("mq:///" + UniqueName("conf"), o); }},
+    {"zmq_ipc", [](const TempDir& d, const std::string& o) { return WithOptions("zmq+ipc://" + d.File("z.sock"), o); }},
+    {"zmq_tcp", [](const TempDir&, const std::string& o) { return WithOptions("zmq+tcp://127.0.0.1:0", o); }},
 };
 
 INSTANTIATE_TEST_SUITE_P(AllTransports, ConformanceTest,

@@ -11,13 +11,15 @@
 #include "transport/transport.h"
 #include "transport/udp.h"
 #include "transport/unix_socket.h"
+#include "transport/zmq.h"
 
 namespace ipc::internal {
 namespace {
 
-const std::array<const Transport*, 7> kTransports = {
-    &kPipeTransport, &kFifoTransport, &kUnixTransport, &kTcpTransport,
-    &kUdpTransport,  &kShmTransport,  &kMqTransport,
+const std::array<const Transport*, 9> kTransports = {
+    &kPipeTransport, &kFifoTransport, &kUnixTransport,
+    &kTcpTransport,  &kUdpTransport,  &kShmTransport,
+    &kMqTransport,   &kZmqIpcTransport, &kZmqTcpTransport,
 };
 
 std::string KnownSchemes() {
