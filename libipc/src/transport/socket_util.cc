@@ -1,10 +1,13 @@
 #include "transport/socket_util.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "posix/fd_io.h"
 #include "posix/fork_generation.h"
@@ -71,6 +74,34 @@ Result<std::unique_ptr<ChannelImpl>> SocketListener::Accept(Deadline deadline) {
         return ErrnoStatus(url() + ": accept", errno);
     }
   }
+}
+
+Status ReclaimUnixSocketPath(const std::string& path, const std::string& what) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) < 0) return Status::Ok();  // Free.
+  if (!S_ISSOCK(st.st_mode)) {
+    return Status(ErrorCode::kAddressInUse,
+                  what + ": path exists and is not a socket; refusing to replace it");
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    return Status(ErrorCode::kInvalidArgument, what + ": socket path too long");
+  }
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  IPC_ASSIGN_OR_RETURN(UniqueFd probe, NewSocket(AF_UNIX, SOCK_STREAM, what));
+  const Status live = ConnectSocket(probe.get(), reinterpret_cast<const sockaddr*>(&addr),
+                                    sizeof(addr), Deadline::After(std::chrono::seconds(1)),
+                                    what);
+  if (live.ok() || live.code() == ErrorCode::kWouldBlock ||
+      live.code() == ErrorCode::kDeadlineExceeded) {
+    return Status(ErrorCode::kAddressInUse,
+                  what + ": a live listener already owns this path", EADDRINUSE);
+  }
+  if (::unlink(path.c_str()) < 0 && errno != ENOENT) {
+    return ErrnoStatus(what + ": removing stale socket file", errno);
+  }
+  return Status::Ok();
 }
 
 Status RetryUntilPeerAppears(const std::function<Status()>& attempt,

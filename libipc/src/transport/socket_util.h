@@ -45,6 +45,12 @@ class SocketListener final : public ListenerImpl {
   uint64_t fork_generation_;
 };
 
+// For a unix socket path about to be bound: OK when it is free, or when it
+// is a socket file left by a dead listener (which is then removed);
+// kAddressInUse when a live listener answers there, or when the path is not
+// a socket (such a file is never touched).
+Status ReclaimUnixSocketPath(const std::string& path, const std::string& what);
+
 // Calls attempt() until it succeeds, fails with an error other than "peer
 // not there yet" (kNotFound), or the deadline passes. Backs off from 1 ms to
 // 50 ms between attempts. On expiry the status names the last failure.

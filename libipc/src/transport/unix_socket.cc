@@ -42,31 +42,6 @@ Result<UnixAddress> ToAddress(const Url& url) {
   return out;
 }
 
-// Called when bind() found the path taken: replaces a dead listener's file,
-// refuses a live listener's or a non-socket.
-Status ReclaimStalePath(const Url& url, const UnixAddress& address) {
-  struct stat st;
-  if (::lstat(url.path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
-    return Status(ErrorCode::kAddressInUse,
-                  url.text + ": path exists and is not a socket; refusing to "
-                             "replace it");
-  }
-  IPC_ASSIGN_OR_RETURN(UniqueFd probe,
-                       NewSocket(AF_UNIX, SOCK_STREAM, url.text));
-  const Status live = ConnectSocket(
-      probe.get(), reinterpret_cast<const sockaddr*>(&address.addr),
-      address.len, Deadline::After(std::chrono::seconds(1)), url.text);
-  if (live.ok() || live.code() == ErrorCode::kWouldBlock ||
-      live.code() == ErrorCode::kDeadlineExceeded) {
-    return Status(ErrorCode::kAddressInUse,
-                  url.text + ": a live listener already owns this path", EADDRINUSE);
-  }
-  if (::unlink(url.path.c_str()) < 0 && errno != ENOENT) {
-    return ErrnoStatus(url.text + ": removing stale socket file", errno);
-  }
-  return Status::Ok();
-}
-
 Result<std::unique_ptr<ListenerImpl>> UnixListen(const Url& url,
                                                  const CommonOptions& common) {
   IPC_ASSIGN_OR_RETURN(UnixAddress address, ToAddress(url));
@@ -85,7 +60,7 @@ Result<std::unique_ptr<ListenerImpl>> UnixListen(const Url& url,
       }
       return ErrnoStatus(url.text + ": bind", errno);
     }
-    IPC_RETURN_IF_ERROR(ReclaimStalePath(url, address));
+    IPC_RETURN_IF_ERROR(ReclaimUnixSocketPath(url.path, url.text));
     if (::bind(fd.get(), sa, address.len) < 0) {
       return ErrnoStatus(url.text + ": bind", errno);
     }

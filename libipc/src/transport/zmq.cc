@@ -17,6 +17,7 @@
 
 #include "posix/unique_fd.h"
 #include "transport/inet_address.h"
+#include "transport/socket_util.h"
 
 namespace ipc::internal {
 namespace {
@@ -326,6 +327,9 @@ class ZmqListener final : public ListenerImpl {
 Result<std::unique_ptr<ListenerImpl>> ZmqListen(const Url& url, const CommonOptions& common) {
   IPC_ASSIGN_OR_RETURN(ZmqAddress address, ToZmqAddress(url, /*binding=*/true));
   IPC_ASSIGN_OR_RETURN(uint32_t mode, ModeOption(url, 0600));
+  // ZeroMQ would silently unlink a live listener's socket file and take the
+  // path over; refuse that, as unix:// does.
+  if (url.scheme == "zmq+ipc") IPC_RETURN_IF_ERROR(ReclaimUnixSocketPath(url.path, url.text));
   IPC_ASSIGN_OR_RETURN(Endpoint e, MakeEndpoint(url.text));
   std::string listen_url = url.text;
   std::string bound;
