@@ -18,6 +18,7 @@
 #include <new>
 #include <string>
 #include <vector>
+#include <zmq.hpp>
 
 #include "ipc/capabilities.h"
 #include "two_processes.h"
@@ -369,11 +370,83 @@ ipc::Result<Measurement> ShmStream(const Options& o) {
   return m;
 }
 
+// Raw cppzmq PAIR sockets over the same kind of endpoint, each process with
+// its own context (made after fork: ZeroMQ contexts do not survive it).
+std::string RawZmqEndpoint(std::string_view scheme) {
+  if (scheme == "zmq+ipc") return "ipc:///tmp/ipc-bench-raw-" + std::to_string(::getpid());
+  return "tcp://127.0.0.1:" + std::to_string(20000 + ::getpid() % 30000);
+}
+
+ipc::Result<Measurement> ZmqRaw(const Options& o, std::string_view scheme) {
+  const std::string endpoint = RawZmqEndpoint(scheme);
+  const long total = o.warmup + o.count;
+  std::vector<int64_t> rtt;
+  Measurement m;
+  m.what = "raw cppzmq PAIR send/recv";
+  IPC_RETURN_IF_ERROR(RunInTwoProcesses(
+      o.cpus,
+      [&]() -> ipc::Status {
+        try {
+          zmq::context_t ctx(1);
+          zmq::socket_t s(ctx, zmq::socket_type::pair);
+          s.set(zmq::sockopt::linger, 0);
+          s.bind(endpoint);
+          zmq::message_t msg;
+          std::string buf(o.size, 'p');
+          Clock::time_point start;
+          for (long i = 0; i < total; ++i) {
+            const auto t0 = Clock::now();
+            if (o.mode == Mode::kPingPong) (void)s.send(zmq::buffer(buf), zmq::send_flags::none);
+            (void)s.recv(msg);
+            if (o.mode == Mode::kPingPong && i >= o.warmup) {
+              rtt.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
+            }
+            if (i == o.warmup) start = Clock::now();
+          }
+          if (o.mode == Mode::kStream) {
+            const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+            m.received = o.count;
+            m.msgs_per_s = (o.count - 1) / seconds;
+            m.bytes_per_s = m.msgs_per_s * static_cast<double>(o.size);
+          }
+          (void)s.send(zmq::str_buffer("done"), zmq::send_flags::none);
+        } catch (const zmq::error_t& e) {
+          return ipc::ErrnoStatus("raw zmq", e.num());
+        }
+        return ipc::Status::Ok();
+      },
+      [&]() -> int {
+        try {
+          zmq::context_t ctx(1);
+          zmq::socket_t s(ctx, zmq::socket_type::pair);
+          s.connect(endpoint);
+          zmq::message_t msg;
+          std::string buf(o.size, 'c');
+          for (long i = 0; i < total; ++i) {
+            if (o.mode == Mode::kPingPong) {
+              (void)s.recv(msg);
+              (void)s.send(msg, zmq::send_flags::none);
+            } else {
+              (void)s.send(zmq::buffer(buf), zmq::send_flags::none);
+            }
+          }
+          (void)s.recv(msg);  // The parent's "done": everything arrived.
+        } catch (const zmq::error_t&) {
+          return 11;
+        }
+        return 0;
+      }));
+  if (o.mode == Mode::kPingPong) SetPercentiles(rtt, &m);
+  if (scheme == "zmq+ipc") ::unlink(endpoint.substr(6).c_str());
+  return m;
+}
+
 }  // namespace
 
 ipc::Result<Measurement> MeasureRaw(const Options& o) {
   IPC_ASSIGN_OR_RETURN(ipc::Capabilities caps, ipc::TransportCapabilities(o.url));
   if (caps.scheme == "shm") return o.mode == Mode::kPingPong ? ShmPingPong(o) : ShmStream(o);
+  if (caps.scheme == "zmq+ipc" || caps.scheme == "zmq+tcp") return ZmqRaw(o, caps.scheme);
   IPC_ASSIGN_OR_RETURN(FdLink link, MakeFdLink(caps.scheme, o.size));
   auto result = o.mode == Mode::kPingPong ? FdPingPong(o, link) : FdStream(o, link);
   for (int fd : {link.p_read, link.p_write, link.c_read, link.c_write}) ::close(fd);

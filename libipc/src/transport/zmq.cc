@@ -12,9 +12,9 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
-#include <optional>
 #include <zmq.hpp>
 
+#include "posix/fork_generation.h"
 #include "posix/unique_fd.h"
 #include "transport/inet_address.h"
 #include "transport/socket_util.h"
@@ -43,9 +43,6 @@ int SliceMs(Deadline deadline) {
 // never-terminated context those messages would die with the process. It
 // also keeps channels apart across fork().
 struct Endpoint {
-  Endpoint() = default;
-  Endpoint(Endpoint&&) = default;
-  Endpoint& operator=(Endpoint&&) = default;
   // Stop the monitor before its reading end closes: libzmq's I/O thread
   // sends monitor events blocking, and would hang for good on an event
   // (the disconnect this close causes) that nobody can read any more.
@@ -58,25 +55,36 @@ struct Endpoint {
   zmq::context_t context;
   zmq::socket_t socket;
   zmq::socket_t monitor;
+  uint64_t fork_generation = ForkGeneration();
 };
 
-Result<Endpoint> MakeEndpoint(const std::string& what) {
+// ZeroMQ objects must never be touched in a forked child: its context's
+// threads did not come along, and closing the sockets would send commands
+// through descriptors it shares with the parent. A child's inherited copy is
+// therefore left alone (leaked) rather than destroyed.
+struct EndpointDeleter {
+  void operator()(Endpoint* e) const {
+    if (e->fork_generation == ForkGeneration()) delete e;
+  }
+};
+using EndpointPtr = std::unique_ptr<Endpoint, EndpointDeleter>;
+
+Result<EndpointPtr> MakeEndpoint(const std::string& what) {
   static std::atomic<uint64_t> next{0};
   try {
-    Endpoint e;
-    e.context = zmq::context_t(1);
-    e.socket = zmq::socket_t(e.context, zmq::socket_type::pair);
-    e.monitor = zmq::socket_t(e.context, zmq::socket_type::pair);
-    e.socket.set(zmq::sockopt::linger, kLingerMs);
-    e.socket.set(zmq::sockopt::reconnect_ivl, 20);
+    EndpointPtr e(new Endpoint);
+    e->socket = zmq::socket_t(e->context, zmq::socket_type::pair);
+    e->monitor = zmq::socket_t(e->context, zmq::socket_type::pair);
+    e->socket.set(zmq::sockopt::linger, kLingerMs);
+    e->socket.set(zmq::sockopt::reconnect_ivl, 20);
     const std::string address = "inproc://libipc-monitor-" + std::to_string(next++);
-    if (zmq_socket_monitor(e.socket.handle(), address.c_str(),
+    if (zmq_socket_monitor(e->socket.handle(), address.c_str(),
                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
                                ZMQ_EVENT_CLOSED) != 0) {
       return ErrnoStatus(what + ": zmq_socket_monitor", zmq_errno());
     }
-    e.monitor.set(zmq::sockopt::linger, 0);
-    e.monitor.connect(address);
+    e->monitor.set(zmq::sockopt::linger, 0);
+    e->monitor.connect(address);
     return e;
   } catch (const zmq::error_t& err) {
     return ZmqStatus(what, err);
@@ -115,19 +123,19 @@ Status WaitForPeer(Endpoint& e, Deadline deadline, const std::string& what) {
 class ZmqChannel final : public ChannelImpl {
  public:
   ZmqChannel(std::string url, size_t max_message, const Capabilities& caps,
-             Endpoint endpoint, UniqueFd epoll, UniqueFd ready)
+             EndpointPtr endpoint, UniqueFd epoll, UniqueFd ready)
       : ChannelImpl(std::move(url), max_message, caps),
         e_(std::move(endpoint)),
         epoll_(std::move(epoll)),
         ready_(std::move(ready)) {}
 
   static Result<std::unique_ptr<ChannelImpl>> Make(std::string url, size_t max_message,
-                                                   const Capabilities& caps, Endpoint e) {
+                                                   const Capabilities& caps, EndpointPtr e) {
     UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
     UniqueFd ready(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     if (!epoll.valid() || !ready.valid()) return ErrnoStatus(url + ": epoll/eventfd", errno);
     try {
-      for (int fd : {e.socket.get(zmq::sockopt::fd), e.monitor.get(zmq::sockopt::fd),
+      for (int fd : {e->socket.get(zmq::sockopt::fd), e->monitor.get(zmq::sockopt::fd),
                      ready.get()}) {
         epoll_event ev{};
         ev.events = EPOLLIN;
@@ -155,7 +163,7 @@ class ZmqChannel final : public ChannelImpl {
           DrainMonitor();
           if (peer_gone_) return PeerClosed();
           // ZeroMQ takes a message whole or not at all.
-          const bool sent = e_.socket.send(zmq::const_buffer(message.data(), message.size()),
+          const bool sent = e_->socket.send(zmq::const_buffer(message.data(), message.size()),
                                            zmq::send_flags::dontwait).has_value();
           UpdateReadiness();
           if (sent) return Status::Ok();
@@ -163,8 +171,8 @@ class ZmqChannel final : public ChannelImpl {
         if (deadline.is_non_blocking() || deadline.Expired()) {
           return deadline.ExpiredStatus(url() + ": send");
         }
-        zmq::pollitem_t items[2] = {{e_.socket.handle(), 0, ZMQ_POLLOUT, 0},
-                                    {e_.monitor.handle(), 0, ZMQ_POLLIN, 0}};
+        zmq::pollitem_t items[2] = {{e_->socket.handle(), 0, ZMQ_POLLOUT, 0},
+                                    {e_->monitor.handle(), 0, ZMQ_POLLIN, 0}};
         std::lock_guard<std::mutex> lock(mu_);
         zmq::poll(items, 2, std::chrono::milliseconds(std::min(SliceMs(deadline), 10)));
       }
@@ -179,7 +187,7 @@ class ZmqChannel final : public ChannelImpl {
         {
           std::lock_guard<std::mutex> lock(mu_);
           zmq::message_t m;
-          const bool got = e_.socket.recv(m, zmq::recv_flags::dontwait).has_value();
+          const bool got = e_->socket.recv(m, zmq::recv_flags::dontwait).has_value();
           if (!got) DrainMonitor();
           UpdateReadiness();
           if (got) {
@@ -214,7 +222,7 @@ class ZmqChannel final : public ChannelImpl {
 
   // REQUIRES: mu_ held.
   void DrainMonitor() {
-    for (uint16_t id; (id = NextEvent(e_.monitor)) != 0;) {
+    for (uint16_t id; (id = NextEvent(e_->monitor)) != 0;) {
       if (id == ZMQ_EVENT_DISCONNECTED) peer_gone_ = true;
     }
   }
@@ -223,7 +231,7 @@ class ZmqChannel final : public ChannelImpl {
   // peer's departure) waits. Reading ZMQ_EVENTS also resets ZMQ_FD's edge,
   // so fd() sleeps until something new happens. REQUIRES: mu_ held.
   void UpdateReadiness() {
-    const bool want = peer_gone_ || (e_.socket.get(zmq::sockopt::events) & ZMQ_POLLIN);
+    const bool want = peer_gone_ || (e_->socket.get(zmq::sockopt::events) & ZMQ_POLLIN);
     if (want == ready_set_) return;
     uint64_t value = 1;
     if (want) {
@@ -236,7 +244,7 @@ class ZmqChannel final : public ChannelImpl {
 
   std::mutex mu_;  // ZeroMQ sockets are not thread-safe; one sender and one
                    // receiver thread may use a channel at once.
-  Endpoint e_;
+  EndpointPtr e_;
   UniqueFd epoll_;
   UniqueFd ready_;
   bool ready_set_ = false;
@@ -269,7 +277,7 @@ const Capabilities& CapsFor(const Url& url);
 
 class ZmqListener final : public ListenerImpl {
  public:
-  ZmqListener(std::string url, size_t max_message, const Capabilities& caps, Endpoint e,
+  ZmqListener(std::string url, size_t max_message, const Capabilities& caps, EndpointPtr e,
               std::string bound)
       : ListenerImpl(std::move(url)),
         max_message_(max_message),
@@ -280,7 +288,7 @@ class ZmqListener final : public ListenerImpl {
   // ZeroMQ closes listening sockets in its I/O thread, later; wait (briefly)
   // until it has, so that the address is really free when Close() returns.
   ~ZmqListener() override {
-    if (!e_) return;
+    if (!e_ || e_->fork_generation != ForkGeneration()) return;
     try {
       e_->socket.set(zmq::sockopt::linger, 0);
       e_->socket.unbind(bound_);
@@ -304,9 +312,7 @@ class ZmqListener final : public ListenerImpl {
                             "accepted");
     }
     IPC_RETURN_IF_ERROR(WaitForPeer(*e_, deadline, url() + ": accept"));
-    Endpoint e = std::move(*e_);
-    e_.reset();
-    return ZmqChannel::Make(url(), max_message_, caps_, std::move(e));
+    return ZmqChannel::Make(url(), max_message_, caps_, std::move(e_));
   }
 
   int fd() const override {
@@ -320,7 +326,7 @@ class ZmqListener final : public ListenerImpl {
  private:
   size_t max_message_;
   const Capabilities& caps_;
-  std::optional<Endpoint> e_;
+  EndpointPtr e_;
   std::string bound_;  // The endpoint as ZeroMQ reports it, for unbind.
 };
 
@@ -330,13 +336,13 @@ Result<std::unique_ptr<ListenerImpl>> ZmqListen(const Url& url, const CommonOpti
   // ZeroMQ would silently unlink a live listener's socket file and take the
   // path over; refuse that, as unix:// does.
   if (url.scheme == "zmq+ipc") IPC_RETURN_IF_ERROR(ReclaimUnixSocketPath(url.path, url.text));
-  IPC_ASSIGN_OR_RETURN(Endpoint e, MakeEndpoint(url.text));
+  IPC_ASSIGN_OR_RETURN(EndpointPtr e, MakeEndpoint(url.text));
   std::string listen_url = url.text;
   std::string bound;
   try {
-    if (address.ipv6) e.socket.set(zmq::sockopt::ipv6, 1);
-    e.socket.bind(address.zmq_endpoint);
-    bound = e.socket.get(zmq::sockopt::last_endpoint);
+    if (address.ipv6) e->socket.set(zmq::sockopt::ipv6, 1);
+    e->socket.bind(address.zmq_endpoint);
+    bound = e->socket.get(zmq::sockopt::last_endpoint);
     if (url.scheme == "zmq+ipc") {
       if (::chmod(url.path.c_str(), mode) < 0) return ErrnoStatus(url.text + ": chmod", errno);
     } else {
@@ -354,16 +360,16 @@ Result<std::unique_ptr<ListenerImpl>> ZmqListen(const Url& url, const CommonOpti
 Result<std::unique_ptr<ChannelImpl>> ZmqConnect(const Url& url, const CommonOptions& common,
                                                 Deadline deadline) {
   IPC_ASSIGN_OR_RETURN(ZmqAddress address, ToZmqAddress(url, /*binding=*/false));
-  IPC_ASSIGN_OR_RETURN(Endpoint e, MakeEndpoint(url.text));
+  IPC_ASSIGN_OR_RETURN(EndpointPtr e, MakeEndpoint(url.text));
   try {
-    if (address.ipv6) e.socket.set(zmq::sockopt::ipv6, 1);
-    e.socket.connect(address.zmq_endpoint);
+    if (address.ipv6) e->socket.set(zmq::sockopt::ipv6, 1);
+    e->socket.connect(address.zmq_endpoint);
   } catch (const zmq::error_t& err) {
     return ZmqStatus(url.text + ": connect", err);
   }
-  Status connected = WaitForPeer(e, deadline, url.text);
+  Status connected = WaitForPeer(*e, deadline, url.text);
   if (!connected.ok()) {
-    e.socket.set(zmq::sockopt::linger, 0);  // Nothing to flush.
+    e->socket.set(zmq::sockopt::linger, 0);  // Nothing to flush.
     return connected;
   }
   return ZmqChannel::Make(url.text, common.max_message, CapsFor(url), std::move(e));
