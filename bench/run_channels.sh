@@ -13,7 +13,8 @@ out=${OUT_JSON:-$work/bench-results.jsonl}
 : > "$out"
 
 urls=(pipe: "fifo://$work/bench.fifo" "unix://$work/bench.sock" "unix://@ipc-bench-$$"
-      tcp://127.0.0.1:0 udp://127.0.0.1:0 "shm://ipc-bench-$$" "mq:///ipc-bench-$$")
+      tcp://127.0.0.1:0 udp://127.0.0.1:0 "shm://ipc-bench-$$" "mq:///ipc-bench-$$"
+      "zmq+ipc://$work/bench.zmq" zmq+tcp://127.0.0.1:0)
 run() {  # URL MODE SIZE COUNT
   "$bin/ipc-bench" --url "$1" --mode "$2" --size "$3" --count "$4" --baseline --json >> "$out" \
     || echo "run_channels: $1 $2 $3 failed" >&2
