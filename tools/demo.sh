@@ -52,6 +52,9 @@ run_pair "unix://$work/demo.sock"
 run_pair "unix://@ipc-demo-$$"
 run_pair "shm://ipc-demo-$$"
 run_pair "mq:///ipc-demo-$$"
+run_pair "zmq+ipc://$work/demo.zmq"
+port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+run_pair "zmq+tcp://127.0.0.1:$port2"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 run_pair "tcp://127.0.0.1:$port"
 run_pair "udp://127.0.0.1:$port" no

@@ -45,6 +45,8 @@ url_for() {
     fifo) echo "fifo://$work/demo.fifo" ;;
     shm) echo "shm://$uniq" ;;
     mq) echo "mq:///$uniq" ;;
+    zmq_ipc) echo "zmq+ipc://$work/demo.zmq" ;;
+    zmq_tcp) echo "zmq+tcp://127.0.0.1:$(free_port)" ;;
     tcp) echo "tcp://127.0.0.1:$(free_port)" ;;
   esac
 }
