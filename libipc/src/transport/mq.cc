@@ -19,6 +19,7 @@
 #include "posix/fd_passing.h"
 #include "posix/fork_generation.h"
 #include "posix/unique_fd.h"
+#include "transport/pending_tail.h"
 #include "transport/socket_util.h"
 
 namespace ipc::internal {
@@ -275,34 +276,24 @@ class MqSender final : public ChannelImpl {
         id_(id),
         buffer_(static_cast<size_t>(QueueMsgSize(q_.get())), '\0') {}
 
+  // WritePieces as the writer that SendKeepingTail/FlushTail take. (Defined
+  // before its uses: its return type is deduced.)
+  auto WriteFn() {
+    return [this](std::string_view data, bool first, Deadline deadline, size_t* sent) {
+      return WritePieces(data, first, deadline, sent);
+    };
+  }
+
   ~MqSender() override {
-    if (!pending_.empty()) (void)FlushPending(Deadline::After(std::chrono::seconds(1)));
+    if (!pending_.empty()) {
+      (void)FlushTail(&pending_, Deadline::After(std::chrono::seconds(1)), WriteFn());
+    }
   }
 
   Status Send(std::string_view message, Deadline deadline) override {
     IPC_RETURN_IF_ERROR(CheckSendSize(message));
     if (ListenerGone()) return ListenerGoneStatus();
-    if (!pending_.empty()) {
-      Status flushed = FlushPending(deadline);
-      if (!flushed.ok()) {
-        if (flushed.code() == ErrorCode::kWouldBlock ||
-            flushed.code() == ErrorCode::kDeadlineExceeded) {
-          return deadline.ExpiredStatus(
-              url() + ": send (the previous message is still being written)");
-        }
-        return flushed;
-      }
-    }
-    size_t sent = 0;
-    Status status = WritePieces(message, /*first=*/true, deadline, &sent);
-    if (status.ok() || sent == 0) return status;
-    if (status.code() != ErrorCode::kWouldBlock &&
-        status.code() != ErrorCode::kDeadlineExceeded) {
-      return status;
-    }
-    // Part of the message is queued: keep the rest, as stream channels do.
-    pending_.assign(message.substr(sent));
-    return Status::Ok();
+    return SendKeepingTail(&pending_, message, deadline, url(), WriteFn());
   }
 
   Status Receive(std::string*, Deadline) override {
@@ -345,12 +336,6 @@ class MqSender final : public ChannelImpl {
     return Status::Ok();
   }
 
-  Status FlushPending(Deadline deadline) {
-    size_t sent = 0;
-    Status status = WritePieces(pending_, /*first=*/false, deadline, &sent);
-    pending_.erase(0, sent);
-    return status;
-  }
 
   MqDescriptor q_;
   UniqueFd heartbeat_;

@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "posix/fork_generation.h"
+#include "transport/pending_tail.h"
 
 namespace ipc::internal {
 namespace {
@@ -64,7 +65,7 @@ ShmChannel::~ShmChannel() {
   // A copy inherited by a forked child must not touch the parent's channel.
   if (ForkGeneration() != fork_generation_) return;
   if (!pending_.empty() && !peer_gone_) {
-    (void)FlushPending(Deadline::After(std::chrono::seconds(1)));
+    (void)FlushTail(&pending_, Deadline::After(std::chrono::seconds(1)), WriteFn());
   }
   header_->closed[side_].store(1, std::memory_order_release);
   // Wake a peer sleeping on either doorbell so it notices at once.
@@ -187,37 +188,10 @@ Status ShmChannel::WriteFragments(std::string_view data, bool first,
   return Status::Ok();
 }
 
-Status ShmChannel::FlushPending(Deadline deadline) {
-  size_t sent = 0;
-  Status status = WriteFragments(pending_, /*first=*/false, deadline, &sent);
-  pending_.erase(0, sent);
-  return status;
-}
-
 Status ShmChannel::Send(std::string_view message, Deadline deadline) {
   IPC_RETURN_IF_ERROR(CheckUsable());
   IPC_RETURN_IF_ERROR(CheckSendSize(message));
-  if (!pending_.empty()) {
-    Status flushed = FlushPending(deadline);
-    if (!flushed.ok()) {
-      if (flushed.code() == ErrorCode::kWouldBlock ||
-          flushed.code() == ErrorCode::kDeadlineExceeded) {
-        return deadline.ExpiredStatus(
-            url() + ": send (the previous message is still being written)");
-      }
-      return flushed;
-    }
-  }
-  size_t sent = 0;
-  Status status = WriteFragments(message, /*first=*/true, deadline, &sent);
-  if (status.ok() || sent == 0) return status;
-  if (status.code() != ErrorCode::kWouldBlock &&
-      status.code() != ErrorCode::kDeadlineExceeded) {
-    return status;
-  }
-  // Part of the message is in the ring: keep the rest, as stream channels do.
-  pending_.assign(message.substr(sent));
-  return Status::Ok();
+  return SendKeepingTail(&pending_, message, deadline, url(), WriteFn());
 }
 
 Status ShmChannel::Receive(std::string* message, Deadline deadline) {

@@ -64,7 +64,12 @@ class ShmChannel final : public ChannelImpl {
   // deadline passes; *sent counts payload bytes published.
   Status WriteFragments(std::string_view data, bool first, Deadline deadline,
                         size_t* sent);
-  Status FlushPending(Deadline deadline);
+  // WriteFragments as the writer that SendKeepingTail/FlushTail take.
+  auto WriteFn() {
+    return [this](std::string_view data, bool first, Deadline deadline, size_t* sent) {
+      return WriteFragments(data, first, deadline, sent);
+    };
+  }
   void AfterPublish();
   void AfterConsume();
   // Spins, then sleeps until ready() holds, the deadline passes or the peer
