@@ -1,0 +1,82 @@
+#include "transport/mq_queue.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+namespace ipc::internal {
+
+MqDescriptor::~MqDescriptor() {
+  if (q_ != static_cast<mqd_t>(-1)) ::mq_close(q_);
+}
+
+Result<std::string> QueueName(const Url& url) {
+  const std::string& p = url.path;
+  if (p.size() < 2 || p[0] != '/' || p.find('/', 1) != std::string::npos ||
+      p.size() > 255) {
+    return Status(ErrorCode::kInvalidArgument,
+                  url.text + ": expected mq:///NAME (one name, no further '/', "
+                             "at most 255 bytes)");
+  }
+  return p;
+}
+
+std::pair<sockaddr_un, socklen_t> RendezvousAddress(const std::string& queue) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string name = "libipc.mq" + queue;  // queue starts with '/'.
+  std::memcpy(addr.sun_path + 1, name.data(), name.size());
+  return {addr, static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size())};
+}
+
+long ReadLimit(const char* file) {
+  std::ifstream in(std::string("/proc/sys/fs/mqueue/") + file);
+  long value = 0;
+  in >> value;
+  return value;
+}
+
+// The system default msgsize, for queues created without ?msgsize=.
+long QueueMsgSize(mqd_t q) {
+  mq_attr attr{};
+  return ::mq_getattr(q, &attr) == 0 ? attr.mq_msgsize : 0;
+}
+
+Status OpenError(const Url& url, const MqAttributes& a, int err) {
+  if (err == EINVAL && (a.maxmsg > 0 || a.msgsize > 0)) {
+    const long msg_max = ReadLimit("msg_max"), msgsize_max = ReadLimit("msgsize_max");
+    return Status(ErrorCode::kResourceExhausted,
+                  url.text + ": the system refuses maxmsg=" + std::to_string(a.maxmsg) +
+                      " msgsize=" + std::to_string(a.msgsize) + " (limits: " +
+                      std::to_string(msg_max) + " messages in /proc/sys/fs/mqueue/msg_max, " +
+                      std::to_string(msgsize_max) +
+                      " bytes in /proc/sys/fs/mqueue/msgsize_max; raise them or ask for less)",
+                  err);
+  }
+  if (err == EMFILE || err == ENOSPC || err == ENOMEM) {
+    return Status(ErrorCode::kResourceExhausted,
+                  url.text + ": out of message queues (/proc/sys/fs/mqueue/queues_max, "
+                             "RLIMIT_MSGQUEUE): " + std::strerror(err),
+                  err);
+  }
+  return ErrnoStatus(url.text + ": mq_open", err);
+}
+
+// Waits for events on the given descriptors until the deadline.
+Status PollUntil(std::vector<pollfd>& fds, Deadline deadline, const std::string& what) {
+  for (;;) {
+    const int n = ::poll(fds.data(), fds.size(), deadline.PollTimeoutMs());
+    if (n > 0) return Status::Ok();
+    if (n < 0 && errno != EINTR) return ErrnoStatus(what + ": poll", errno);
+    if (n == 0 && (deadline.is_non_blocking() || deadline.Expired())) {
+      return deadline.ExpiredStatus(what);
+    }
+  }
+}
+
+// The receiving end: the queue, the rendezvous socket and the senders'
+// heartbeats. Owns the queue's name and removes it when destroyed.
+
+}  // namespace ipc::internal
