@@ -356,6 +356,16 @@ TEST_P(ConformanceTest, FdIsLevelTriggeredReadable) {
   EXPECT_FALSE(PollReadable(p.receiver.fd(), 0));
 }
 
+// A caller may take fd() only after it has been receiving without it.
+TEST_P(ConformanceTest, FdTakenLateStillReportsAWaitingMessage) {
+  Pair p = Connected();
+  ASSERT_TRUE(p.sender.Send("first").ok());
+  ASSERT_TRUE(p.sender.Send("second").ok());
+  EXPECT_EQ(p.receiver.Receive(5s).value_or(""), "first");
+  ASSERT_TRUE(PollReadable(p.receiver.fd(), 5000)) << "a message waits but fd() is quiet";
+  EXPECT_EQ(p.receiver.TryReceive().value_or(""), "second");
+}
+
 TEST_P(ConformanceTest, NonBlockingSendOnFullChannelNeverTearsMessages) {
   if (!caps().reliable) GTEST_SKIP() << "a best-effort transport drops instead";
   Pair p = Connected();

@@ -168,7 +168,11 @@ class ZmqChannel final : public ChannelImpl {
           // ZeroMQ takes a message whole or not at all.
           const bool sent = e_->socket.send(zmq::const_buffer(message.data(), message.size()),
                                            zmq::send_flags::dontwait).has_value();
-          UpdateReadiness();
+          // A send may swallow ZMQ_FD's edge for incoming data. That only
+          // matters to someone waiting on fd(): a caller that took fd(), or
+          // our own Receive asleep in another thread. Checking costs a
+          // system call, so only they pay for it.
+          if (fd_exported_ || receiver_waiting_) UpdateReadiness();
           if (sent) return Status::Ok();
           DrainMonitor();
           if (peer_gone_) return PeerClosed();
@@ -194,7 +198,10 @@ class ZmqChannel final : public ChannelImpl {
           zmq::message_t m;
           const bool got = e_->socket.recv(m, zmq::recv_flags::dontwait).has_value();
           if (!got) DrainMonitor();
-          UpdateReadiness();
+          // After a message, only an outside poller of fd() needs the
+          // eventfd brought up to date now; this loop brings it up to date
+          // itself before it waits.
+          if (!got || fd_exported_) UpdateReadiness();
           if (got) {
             if (m.size() > max_message()) {
               return Status(ErrorCode::kMessageTooLarge,
@@ -210,15 +217,33 @@ class ZmqChannel final : public ChannelImpl {
         if (deadline.is_non_blocking() || deadline.Expired()) {
           return deadline.ExpiredStatus(url() + ": receive");
         }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          receiver_waiting_ = true;
+        }
         pollfd p{epoll_.get(), POLLIN, 0};
         (void)::poll(&p, 1, SliceMs(deadline));
+        std::lock_guard<std::mutex> lock(mu_);
+        receiver_waiting_ = false;
       }
     } catch (const zmq::error_t& err) {
       return ZmqStatus(url() + ": receive", err);
     }
   }
 
-  int fd() const override { return epoll_.get(); }
+  int fd() const override {
+    // From now on every call keeps the eventfd exact; bring it up to date
+    // once, since calls before this one did not.
+    if (!fd_exported_.exchange(true)) {
+      try {
+        std::lock_guard<std::mutex> lock(mu_);
+        UpdateReadiness();
+      } catch (const zmq::error_t&) {
+        // The next Receive reports the socket's trouble.
+      }
+    }
+    return epoll_.get();
+  }
 
  private:
   Status PeerClosed() const {
@@ -235,7 +260,7 @@ class ZmqChannel final : public ChannelImpl {
   // Keeps the eventfd readable exactly while a message (or the news of the
   // peer's departure) waits. Reading ZMQ_EVENTS also resets ZMQ_FD's edge,
   // so fd() sleeps until something new happens. REQUIRES: mu_ held.
-  void UpdateReadiness() {
+  void UpdateReadiness() const {
     const bool want = peer_gone_ || (e_->socket.get(zmq::sockopt::events) & ZMQ_POLLIN);
     if (want == ready_set_) return;
     uint64_t value = 1;
@@ -247,14 +272,16 @@ class ZmqChannel final : public ChannelImpl {
     ready_set_ = want;
   }
 
-  std::mutex mu_;  // ZeroMQ sockets are not thread-safe; one sender and one
-                   // receiver thread may use a channel at once.
+  mutable std::mutex mu_;  // ZeroMQ sockets are not thread-safe; one sender
+                           // and one receiver thread may use a channel at once.
   EndpointPtr e_;
   UniqueFd epoll_;
   UniqueFd ready_;
-  bool ready_set_ = false;
+  mutable bool ready_set_ = false;  // Guarded by mu_.
   bool peer_gone_ = false;
   uint64_t sends_ = 0;
+  bool receiver_waiting_ = false;           // Guarded by mu_.
+  mutable std::atomic<bool> fd_exported_{false};
 };
 
 struct ZmqAddress {
