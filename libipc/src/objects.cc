@@ -22,6 +22,8 @@ std::string KindName(uint32_t kind) {
   switch (static_cast<internal::ObjectKind>(kind)) {
     case internal::ObjectKind::kShmChannel: return "shm-channel";
     case internal::ObjectKind::kSemaphore: return "semaphore";
+    case internal::ObjectKind::kMutex: return "mutex";
+    case internal::ObjectKind::kRecursiveMutex: return "recursive-mutex";
   }
   return "unknown";
 }

@@ -19,6 +19,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kProtocolError: return "ProtocolError";
     case ErrorCode::kUnsupported: return "Unsupported";
     case ErrorCode::kResourceExhausted: return "ResourceExhausted";
+    case ErrorCode::kOwnerDead: return "OwnerDead";
+    case ErrorCode::kNotRecoverable: return "NotRecoverable";
     case ErrorCode::kInternal: return "Internal";
   }
   return "Unknown";
@@ -90,6 +92,10 @@ ErrorCode ErrorCodeFromErrno(int sys_errno) {
       return ErrorCode::kResourceExhausted;
     case ENOSYS: case EOPNOTSUPP: case EPROTONOSUPPORT:
       return ErrorCode::kUnsupported;
+    case EOWNERDEAD:
+      return ErrorCode::kOwnerDead;
+    case ENOTRECOVERABLE:
+      return ErrorCode::kNotRecoverable;
     default:
       return ErrorCode::kInternal;
   }

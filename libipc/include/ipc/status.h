@@ -35,6 +35,11 @@ namespace ipc {
 //   kUnsupported       the transport cannot do this (e.g. Send on a one-way
 //                      receive end).
 //   kResourceExhausted a system or configured limit is reached.
+//   kOwnerDead         a lock's previous owner died holding it: the caller
+//                      now holds it and should repair the protected state,
+//                      then call MarkConsistent().
+//   kNotRecoverable    a lock whose owner died was released without being
+//                      marked consistent; it can no longer be used.
 //   kInternal          anything else: an unexpected system error.
 enum class ErrorCode {
   kOk = 0,
@@ -49,6 +54,8 @@ enum class ErrorCode {
   kProtocolError,
   kUnsupported,
   kResourceExhausted,
+  kOwnerDead,
+  kNotRecoverable,
   kInternal,
 };
 

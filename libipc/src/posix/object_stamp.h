@@ -17,6 +17,8 @@ inline constexpr char kObjectMagic[8] = {'L', 'I', 'B', 'I', 'P', 'C', 0, 1};
 enum class ObjectKind : uint32_t {
   kShmChannel = 1,
   kSemaphore = 2,
+  kMutex = 3,
+  kRecursiveMutex = 4,
 };
 
 // The /dev/shm prefix of every object libipc names.

@@ -1,0 +1,201 @@
+#include "ipc/mutex.h"
+
+#include <pthread.h>
+
+#include <cerrno>
+#include <ctime>
+#include <new>
+
+#include "named_object.h"
+
+namespace ipc {
+namespace {
+
+constexpr size_t kSegmentSize = 4096;
+
+// The mutex's shared state, at the start of its segment.
+struct MutexState {
+  internal::ObjectStamp stamp;
+  pthread_mutex_t mutex;
+};
+static_assert(sizeof(MutexState) <= kSegmentSize);
+
+std::string What(std::string_view name) { return "mutex '" + std::string(name) + "'"; }
+
+const char* Type(bool recursive) { return recursive ? "rmutex" : "mutex"; }
+
+internal::ObjectKind Kind(bool recursive) {
+  return recursive ? internal::ObjectKind::kRecursiveMutex : internal::ObjectKind::kMutex;
+}
+
+// Builds the pthread mutex in place: process-shared and robust; recursive,
+// or error-checking (relocking by the holder is an error, not a deadlock).
+void InitMutex(pthread_mutex_t* m, bool recursive) {
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+  pthread_mutexattr_settype(&attr, recursive ? PTHREAD_MUTEX_RECURSIVE
+                                             : PTHREAD_MUTEX_ERRORCHECK);
+  pthread_mutex_init(m, &attr);
+  pthread_mutexattr_destroy(&attr);
+}
+
+}  // namespace
+
+struct Mutex::Shared {
+  internal::ShmSegment segment;
+  MutexState* state;
+};
+
+Mutex::Mutex() = default;
+Mutex::~Mutex() = default;
+Mutex::Mutex(Mutex&&) noexcept = default;
+Mutex& Mutex::operator=(Mutex&&) noexcept = default;
+Mutex::Mutex(std::string name, std::unique_ptr<Shared> shared)
+    : name_(std::move(name)), shared_(std::move(shared)) {}
+
+Result<Mutex> Mutex::Make(std::string_view name, uint32_t mode, bool create,
+                          bool recursive) {
+  IPC_RETURN_IF_ERROR(internal::CheckObjectName("mutex", name));
+  const std::string shm_name = internal::ShmObjectName(Type(recursive), name);
+  Result<internal::ShmSegment> segment =
+      create ? internal::ShmSegment::CreateInitialized(
+                   shm_name, kSegmentSize, mode & 0666, What(name),
+                   [recursive](void* base) {
+                     auto* state = new (base) MutexState{};
+                     InitMutex(&state->mutex, recursive);
+                     internal::StampObject(&state->stamp, Kind(recursive));
+                   })
+             : internal::OpenStampedObject(shm_name, Kind(recursive),
+                                           sizeof(MutexState), What(name));
+  if (!segment.ok()) return segment.status();
+  auto* state = static_cast<MutexState*>(segment->data());
+  return Mutex(std::string(name),
+               std::unique_ptr<Shared>(new Shared{std::move(*segment), state}));
+}
+
+Result<Mutex> Mutex::OpenOrCreateImpl(std::string_view name, uint32_t mode,
+                                      bool recursive) {
+  for (;;) {
+    auto opened = Make(name, mode, /*create=*/false, recursive);
+    if (opened.ok() || opened.status().code() != ErrorCode::kNotFound) return opened;
+    auto created = Make(name, mode, /*create=*/true, recursive);
+    // Someone else created it between our two calls: open theirs.
+    if (created.ok() || created.status().code() != ErrorCode::kAddressInUse) return created;
+  }
+}
+
+Result<Mutex> Mutex::Create(std::string_view name, uint32_t mode) {
+  return Make(name, mode, true, false);
+}
+Result<Mutex> Mutex::Open(std::string_view name) { return Make(name, 0, false, false); }
+Result<Mutex> Mutex::OpenOrCreate(std::string_view name, uint32_t mode) {
+  return OpenOrCreateImpl(name, mode, false);
+}
+Status Mutex::Unlink(std::string_view name) {
+  IPC_RETURN_IF_ERROR(internal::CheckObjectName("mutex", name));
+  IPC_RETURN_IF_ERROR(Open(name).status());
+  return internal::ShmSegment::Unlink(internal::ShmObjectName(Type(false), name), What(name));
+}
+
+Result<RecursiveMutex> RecursiveMutex::Create(std::string_view name, uint32_t mode) {
+  IPC_ASSIGN_OR_RETURN(Mutex m, Make(name, mode, true, true));
+  return RecursiveMutex(std::move(m));
+}
+Result<RecursiveMutex> RecursiveMutex::Open(std::string_view name) {
+  IPC_ASSIGN_OR_RETURN(Mutex m, Make(name, 0, false, true));
+  return RecursiveMutex(std::move(m));
+}
+Result<RecursiveMutex> RecursiveMutex::OpenOrCreate(std::string_view name, uint32_t mode) {
+  IPC_ASSIGN_OR_RETURN(Mutex m, OpenOrCreateImpl(name, mode, true));
+  return RecursiveMutex(std::move(m));
+}
+Status RecursiveMutex::Unlink(std::string_view name) {
+  IPC_RETURN_IF_ERROR(internal::CheckObjectName("mutex", name));
+  IPC_RETURN_IF_ERROR(Open(name).status());
+  return internal::ShmSegment::Unlink(internal::ShmObjectName(Type(true), name), What(name));
+}
+
+Status Mutex::Acquire(Deadline deadline) {
+  if (!shared_) return Status(ErrorCode::kClosed, "mutex is not open");
+  pthread_mutex_t* m = &shared_->state->mutex;
+  int rc;
+  if (deadline.is_infinite()) {
+    rc = pthread_mutex_lock(m);
+  } else if (deadline.is_non_blocking()) {
+    rc = pthread_mutex_trylock(m);
+  } else {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        deadline.when().time_since_epoch()).count();
+    const timespec abs{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    rc = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &abs);
+  }
+  switch (rc) {
+    case 0:
+      return Status::Ok();
+    case EOWNERDEAD:
+      return Status(ErrorCode::kOwnerDead,
+                    What(name_) + ": its previous holder died holding it; the "
+                                  "state it protects may be inconsistent",
+                    rc);
+    case ENOTRECOVERABLE:
+      return Status(ErrorCode::kNotRecoverable,
+                    What(name_) + ": a holder died and the lock was released "
+                                  "without MarkConsistent(); it cannot be used "
+                                  "again (unlink and recreate it)",
+                    rc);
+    case ETIMEDOUT:
+    case EBUSY:
+      return deadline.ExpiredStatus(What(name_) + ": lock");
+    case EDEADLK:
+      return Status(ErrorCode::kInvalidArgument,
+                    What(name_) + ": this thread already holds it", rc);
+    default:
+      return ErrnoStatus(What(name_) + ": lock", rc);
+  }
+}
+
+Status Mutex::Release() {
+  if (!shared_) return Status(ErrorCode::kClosed, "mutex is not open");
+  const int rc = pthread_mutex_unlock(&shared_->state->mutex);
+  if (rc == EPERM) {
+    return Status(ErrorCode::kInvalidArgument, What(name_) + ": not held by this thread", rc);
+  }
+  return rc == 0 ? Status::Ok() : ErrnoStatus(What(name_) + ": unlock", rc);
+}
+
+Status Mutex::MarkConsistent() {
+  if (!shared_) return Status(ErrorCode::kClosed, "mutex is not open");
+  const int rc = pthread_mutex_consistent(&shared_->state->mutex);
+  if (rc == EINVAL) {
+    return Status(ErrorCode::kInvalidArgument,
+                  What(name_) + ": not held after an owner's death", rc);
+  }
+  return rc == 0 ? Status::Ok() : ErrnoStatus(What(name_) + ": consistent", rc);
+}
+
+Result<MutexLock> Mutex::Lock(Deadline deadline) {
+  Status s = Acquire(deadline);
+  if (s.ok()) return MutexLock(this, false);
+  if (s.code() == ErrorCode::kOwnerDead) return MutexLock(this, true);
+  return s;
+}
+
+Result<MutexLock> Mutex::TryLock() { return Lock(Deadline::Now()); }
+
+void Mutex::lock() {
+  Status s = Acquire();
+  if (s.code() == ErrorCode::kOwnerDead) s = MarkConsistent();
+  if (!s.ok()) throw Error(s);
+}
+
+void Mutex::unlock() { (void)Release(); }
+
+bool Mutex::try_lock() {
+  Status s = Acquire(Deadline::Now());
+  if (s.code() == ErrorCode::kOwnerDead) s = MarkConsistent();
+  return s.ok();
+}
+
+}  // namespace ipc
