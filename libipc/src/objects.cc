@@ -24,6 +24,7 @@ std::string KindName(uint32_t kind) {
     case internal::ObjectKind::kSemaphore: return "semaphore";
     case internal::ObjectKind::kMutex: return "mutex";
     case internal::ObjectKind::kRecursiveMutex: return "recursive-mutex";
+    case internal::ObjectKind::kEvent: return "event";
   }
   return "unknown";
 }

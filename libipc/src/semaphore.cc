@@ -18,6 +18,7 @@ struct SemaphoreState {
   // A waiter killed while asleep leaves it too high, which only costs a
   // needless wake-up later.
   std::atomic<uint32_t> waiters;
+  uint32_t bound;  // 0: unbounded. Set at creation, never changed.
 };
 
 }  // namespace internal
@@ -47,14 +48,30 @@ Semaphore::Semaphore(std::string name, std::unique_ptr<Mapping> mapping)
 
 Result<Semaphore> Semaphore::Create(std::string_view name, uint32_t initial,
                                     uint32_t mode) {
+  return Make(name, initial, 0, mode);
+}
+
+Result<BoundedSemaphore> BoundedSemaphore::Create(std::string_view name,
+                                                  uint32_t initial, uint32_t mode) {
+  if (initial == 0) {
+    return Status(ErrorCode::kInvalidArgument,
+                  What(name) + ": a bounded semaphore needs a bound (initial value) above 0");
+  }
+  IPC_ASSIGN_OR_RETURN(Semaphore s, Make(name, initial, initial, mode));
+  return BoundedSemaphore(std::move(s));
+}
+
+Result<Semaphore> Semaphore::Make(std::string_view name, uint32_t initial,
+                                  uint32_t bound, uint32_t mode) {
   IPC_RETURN_IF_ERROR(internal::CheckObjectName("semaphore", name));
   IPC_ASSIGN_OR_RETURN(
       internal::ShmSegment segment,
       internal::ShmSegment::CreateInitialized(
           internal::ShmObjectName("sem", name), kSegmentSize, mode & 0666,
-          What(name), [initial](void* base) {
+          What(name), [initial, bound](void* base) {
             auto* state = new (base) internal::SemaphoreState{};
             state->value.store(initial, std::memory_order_relaxed);
+            state->bound = bound;
             internal::StampObject(&state->stamp, internal::ObjectKind::kSemaphore);
           }));
   auto* state = static_cast<internal::SemaphoreState*>(segment.data());
@@ -114,6 +131,11 @@ Status Semaphore::Release(uint32_t n) {
       return Status(ErrorCode::kResourceExhausted,
                     What(name_) + ": release would overflow the count");
     }
+    if (s.bound != 0 && value + n > s.bound) {
+      return Status(ErrorCode::kInvalidArgument,
+                    What(name_) + ": released more often than acquired (the count "
+                                  "would pass its bound of " + std::to_string(s.bound) + ")");
+    }
   } while (!s.value.compare_exchange_weak(value, value + n,
                                           std::memory_order_seq_cst,
                                           std::memory_order_relaxed));
@@ -122,6 +144,8 @@ Status Semaphore::Release(uint32_t n) {
   }
   return Status::Ok();
 }
+
+uint32_t Semaphore::bound() const { return mapping_ ? mapping_->state->bound : 0; }
 
 uint32_t Semaphore::Value() const {
   return mapping_ ? mapping_->state->value.load(std::memory_order_relaxed) : 0;

@@ -123,4 +123,23 @@ TEST_F(SemaphoreTest, AWaiterKilledWhileAsleepDoesNotBreakOthers) {
   EXPECT_EQ(sem->TryAcquire().code(), ErrorCode::kWouldBlock);
 }
 
+TEST_F(SemaphoreTest, BoundedSemaphoreRefusesReleasesPastItsBound) {
+  auto sem = ipc::BoundedSemaphore::Create(name_, 2);
+  ASSERT_TRUE(sem.ok()) << sem.status();
+  EXPECT_EQ(sem->bound(), 2u);
+  EXPECT_EQ(sem->Release().code(), ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(sem->Acquire(1s).ok());
+  EXPECT_TRUE(sem->Release().ok());
+  ipc::Status past = sem->Release();
+  EXPECT_EQ(past.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(past.message().find("bound of 2"), std::string::npos) << past;
+  EXPECT_EQ(sem->Value(), 2u) << "a refused release changes nothing";
+  // The bound travels with the name, whoever opens it.
+  auto other = Semaphore::Open(name_);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->Release().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ipc::BoundedSemaphore::Create(name_ + "x", 0).status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
 }  // namespace

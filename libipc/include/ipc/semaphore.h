@@ -54,12 +54,19 @@ class Semaphore {
   Status Acquire(Deadline deadline = Deadline::Infinite());
   Status TryAcquire() { return Acquire(Deadline::Now()); }
   // Gives back n units and wakes as many waiters. kResourceExhausted if the
-  // count would overflow.
+  // count would overflow; kInvalidArgument if it would pass the bound of a
+  // BoundedSemaphore (nothing is released then).
   Status Release(uint32_t n = 1);
   // The current count (a snapshot: it may change at once).
   uint32_t Value() const;
 
   const std::string& name() const { return name_; }
+  // The largest count Release may reach; 0 for an unbounded semaphore.
+  uint32_t bound() const;
+
+ protected:
+  static Result<Semaphore> Make(std::string_view name, uint32_t initial,
+                                uint32_t bound, uint32_t mode);
 
  private:
   struct Mapping;
@@ -67,6 +74,21 @@ class Semaphore {
 
   std::string name_;
   std::unique_ptr<Mapping> mapping_;
+};
+
+// A Semaphore whose count may never exceed its initial value: releasing
+// more than was acquired is a bug that it reports (kInvalidArgument) instead
+// of letting the count drift, like Python's BoundedSemaphore. Open() on its
+// name from any process (as a Semaphore or a BoundedSemaphore) keeps the
+// bound.
+class BoundedSemaphore : public Semaphore {
+ public:
+  static Result<BoundedSemaphore> Create(std::string_view name, uint32_t initial,
+                                         uint32_t mode = 0600);
+  BoundedSemaphore() = default;
+
+ private:
+  explicit BoundedSemaphore(Semaphore s) : Semaphore(std::move(s)) {}
 };
 
 }  // namespace ipc

@@ -19,6 +19,7 @@ enum class ObjectKind : uint32_t {
   kSemaphore = 2,
   kMutex = 3,
   kRecursiveMutex = 4,
+  kEvent = 5,
 };
 
 // The /dev/shm prefix of every object libipc names.
