@@ -25,6 +25,7 @@ std::string KindName(uint32_t kind) {
     case internal::ObjectKind::kMutex: return "mutex";
     case internal::ObjectKind::kRecursiveMutex: return "recursive-mutex";
     case internal::ObjectKind::kEvent: return "event";
+    case internal::ObjectKind::kSharedMemory: return "shared-memory";
   }
   return "unknown";
 }

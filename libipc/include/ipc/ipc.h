@@ -10,6 +10,8 @@
 #include "ipc/mutex.h"
 #include "ipc/objects.h"
 #include "ipc/semaphore.h"
+#include "ipc/shared_memory.h"
+#include "ipc/shared_value.h"
 #include "ipc/result.h"
 #include "ipc/status.h"
 #include "ipc/url.h"

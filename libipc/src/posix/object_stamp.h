@@ -20,6 +20,7 @@ enum class ObjectKind : uint32_t {
   kMutex = 3,
   kRecursiveMutex = 4,
   kEvent = 5,
+  kSharedMemory = 6,
 };
 
 // The /dev/shm prefix of every object libipc names.
