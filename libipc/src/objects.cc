@@ -26,6 +26,8 @@ std::string KindName(uint32_t kind) {
     case internal::ObjectKind::kRecursiveMutex: return "recursive-mutex";
     case internal::ObjectKind::kEvent: return "event";
     case internal::ObjectKind::kSharedMemory: return "shared-memory";
+    case internal::ObjectKind::kCondition: return "condition";
+    case internal::ObjectKind::kBarrier: return "barrier";
   }
   return "unknown";
 }

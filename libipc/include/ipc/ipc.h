@@ -5,6 +5,7 @@
 #include "ipc/capabilities.h"
 #include "ipc/channel.h"
 #include "ipc/deadline.h"
+#include "ipc/condition.h"
 #include "ipc/event.h"
 #include "ipc/message.h"
 #include "ipc/mutex.h"

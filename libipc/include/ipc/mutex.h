@@ -144,8 +144,11 @@ class MutexLock {
     Mutex* m = std::exchange(mutex_, nullptr);
     return m ? m->Release() : Status::Ok();
   }
+  // The mutex held, or nullptr.
+  Mutex* mutex() const { return mutex_; }
 
  private:
+  friend class Condition;  // Releases and retakes the lock while waiting.
   Mutex* mutex_ = nullptr;
   bool previous_owner_died_ = false;
 };

@@ -21,6 +21,8 @@ enum class ObjectKind : uint32_t {
   kRecursiveMutex = 4,
   kEvent = 5,
   kSharedMemory = 6,
+  kCondition = 7,
+  kBarrier = 8,
 };
 
 // The /dev/shm prefix of every object libipc names.

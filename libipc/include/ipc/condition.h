@@ -1,0 +1,79 @@
+// ipc::Condition: a named condition variable shared by processes, used with
+// an ipc::Mutex, like Python's multiprocessing.Condition.
+//
+//   auto lock = accounts_mutex.Lock().value();
+//   Status s = funds.Wait(lock, std::chrono::seconds(5),
+//                         [&] { return balance->Load() >= amount; });
+//   // ... on OK the predicate holds and the lock is held.
+//   funds.NotifyAll();   // after changing the balance
+//
+// A futex sequence word in /dev/shm/libipc.cond.NAME: Wait releases the
+// lock, sleeps until a notification (or its deadline), and takes the lock
+// back before returning in every case. Nothing is held while waiting, so a
+// waiter or notifier killed at any point leaves the condition usable; if the
+// lock's holder dies meanwhile, the retaken lock says so
+// (MutexLock::previous_owner_died()).
+//
+// Thread safety: any thread of any process that opened it.
+#ifndef IPC_CONDITION_H_
+#define IPC_CONDITION_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ipc/deadline.h"
+#include "ipc/mutex.h"
+#include "ipc/result.h"
+
+namespace ipc {
+
+class Condition {
+ public:
+  static Result<Condition> Create(std::string_view name, uint32_t mode = 0600);
+  static Result<Condition> Open(std::string_view name);
+  static Result<Condition> OpenOrCreate(std::string_view name, uint32_t mode = 0600);
+  static Status Unlink(std::string_view name);
+
+  Condition();
+  ~Condition();
+  Condition(Condition&&) noexcept;
+  Condition& operator=(Condition&&) noexcept;
+
+  // REQUIRES: lock holds its mutex. Waits for a notification (wake-ups may
+  // be spurious: re-check your condition, or use the predicate form).
+  // kDeadlineExceeded if the deadline passed first. The lock is held again
+  // on return, whatever the status.
+  Status Wait(MutexLock& lock, Deadline deadline = Deadline::Infinite());
+
+  // Waits until pred() holds (checked under the lock), or the deadline.
+  template <typename Predicate>
+  Status Wait(MutexLock& lock, Deadline deadline, Predicate pred) {
+    while (!pred()) {
+      Status s = Wait(lock, deadline);
+      if (s.code() == ErrorCode::kDeadlineExceeded || s.code() == ErrorCode::kWouldBlock) {
+        return pred() ? Status::Ok() : s;
+      }
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+
+  Status NotifyOne();
+  Status NotifyAll();
+
+  const std::string& name() const { return name_; }
+
+ private:
+  struct Mapping;
+  static Result<Condition> Make(std::string_view name, uint32_t mode, bool create);
+  Condition(std::string name, std::unique_ptr<Mapping> mapping);
+
+  std::string name_;
+  std::unique_ptr<Mapping> mapping_;
+};
+
+}  // namespace ipc
+
+#endif  // IPC_CONDITION_H_

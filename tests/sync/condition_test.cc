@@ -1,0 +1,133 @@
+#include "ipc/condition.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <string>
+
+#include "ipc/shared_value.h"
+#include "support/test_util.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using ipc::Condition;
+using ipc::ErrorCode;
+using ipc::Mutex;
+using ipc::SharedValue;
+using ipc::testing::ForkChild;
+using ipc::testing::UniqueName;
+using ipc::testing::WaitChild;
+
+class ConditionTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    (void)Condition::Unlink(name_);
+    (void)Mutex::Unlink(name_);
+    (void)SharedValue<long>::Unlink(name_);
+  }
+  const std::string name_ = UniqueName("cond");
+};
+
+TEST_F(ConditionTest, TimedWaitExpiresWithTheLockHeldAgain) {
+  auto m = Mutex::Create(name_);
+  auto c = Condition::Create(name_);
+  ASSERT_TRUE(m.ok() && c.ok());
+  auto lock = m->Lock();
+  ASSERT_TRUE(lock.ok());
+  EXPECT_EQ(c->Wait(*lock, 30ms).code(), ErrorCode::kDeadlineExceeded);
+  EXPECT_TRUE(lock->owns_lock());
+  const pid_t other = ForkChild([&] {
+    auto mine = Mutex::Open(name_);
+    return mine.ok() && mine->TryLock().status().code() == ErrorCode::kWouldBlock ? 0 : 1;
+  });
+  EXPECT_EQ(WaitChild(other), 0) << "the lock is held again after the wait";
+  EXPECT_EQ(c->Wait(*lock, 10ms, [] { return false; }).code(), ErrorCode::kDeadlineExceeded);
+  ipc::MutexLock none;
+  EXPECT_EQ(c->Wait(none, 10ms).code(), ErrorCode::kInvalidArgument);
+}
+
+// Scenario S13 in miniature: depositors add and notify; withdrawers wait
+// while the balance is too low. The balance never goes negative and the
+// totals add up.
+TEST_F(ConditionTest, BankAccountAcrossProcesses) {
+  ASSERT_TRUE(Mutex::Create(name_).ok());
+  ASSERT_TRUE(Condition::Create(name_).ok());
+  ASSERT_TRUE(SharedValue<long>::Create(name_, 0, {.with_lock = false}).ok());
+  constexpr int kPairs = 3, kRounds = 200;
+  std::vector<pid_t> pids;
+  for (int i = 0; i < kPairs; ++i) {
+    pids.push_back(ForkChild([&] {  // Withdraws 10, kRounds times.
+      auto m = Mutex::Open(name_);
+      auto c = Condition::Open(name_);
+      auto balance = SharedValue<long>::Open(name_);
+      if (!m.ok() || !c.ok() || !balance.ok()) return 1;
+      for (int r = 0; r < kRounds; ++r) {
+        auto lock = m->Lock(10s);
+        if (!lock.ok()) return 2;
+        if (!c->Wait(*lock, 10s, [&] { return *balance->get() >= 10; }).ok()) return 3;
+        *balance->get() -= 10;
+        if (*balance->get() < 0) return 4;
+      }
+      return 0;
+    }));
+    pids.push_back(ForkChild([&] {  // Deposits 10, kRounds times.
+      auto m = Mutex::Open(name_);
+      auto c = Condition::Open(name_);
+      auto balance = SharedValue<long>::Open(name_);
+      if (!m.ok() || !c.ok() || !balance.ok()) return 1;
+      for (int r = 0; r < kRounds; ++r) {
+        auto lock = m->Lock(10s);
+        if (!lock.ok()) return 2;
+        *balance->get() += 10;
+        (void)c->NotifyAll();
+      }
+      return 0;
+    }));
+  }
+  for (pid_t pid : pids) EXPECT_EQ(WaitChild(pid), 0);
+  EXPECT_EQ(SharedValue<long>::Open(name_)->Load(), 0);
+}
+
+TEST_F(ConditionTest, AWaiterKilledLeavesItWorkingForTheOthers) {
+  ASSERT_TRUE(Mutex::Create(name_).ok());
+  auto c = Condition::Create(name_);
+  ASSERT_TRUE(c.ok());
+  const pid_t victim = ForkChild([&] {
+    auto m = Mutex::Open(name_);
+    auto mine = Condition::Open(name_);
+    if (!m.ok() || !mine.ok()) return 1;
+    auto lock = m->Lock();
+    (void)mine->Wait(*lock, 30s);
+    return 0;
+  });
+  ::kill(victim, SIGKILL);
+  EXPECT_EQ(WaitChild(victim), 128 + SIGKILL);
+  auto m = Mutex::Open(name_);
+  ASSERT_TRUE(m.ok());
+  auto lock = m->Lock(5s);
+  ASSERT_TRUE(lock.ok()) << lock.status();
+  if (lock->previous_owner_died()) {
+    ASSERT_TRUE(lock->MarkConsistent().ok());
+  }
+  ASSERT_TRUE(lock->Unlock().ok());
+  const pid_t waiter = ForkChild([&] {
+    auto mm = Mutex::Open(name_);
+    auto mine = Condition::Open(name_);
+    if (!mm.ok() || !mine.ok()) return 1;
+    auto l = mm->Lock(5s);
+    if (!l.ok()) return 2;
+    return mine->Wait(*l, 10s).ok() ? 0 : 3;
+  });
+  // Notify until the waiter has left (it may not be asleep yet).
+  int status = 0;
+  while (::waitpid(waiter, &status, WNOHANG) == 0) {
+    ASSERT_TRUE(c->NotifyAll().ok());
+    ::poll(nullptr, 0, 5);
+  }
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+}  // namespace
