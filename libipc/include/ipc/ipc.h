@@ -2,6 +2,7 @@
 #ifndef IPC_IPC_H_
 #define IPC_IPC_H_
 
+#include "ipc/barrier.h"
 #include "ipc/capabilities.h"
 #include "ipc/channel.h"
 #include "ipc/deadline.h"
