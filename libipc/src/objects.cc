@@ -28,6 +28,7 @@ std::string KindName(uint32_t kind) {
     case internal::ObjectKind::kSharedMemory: return "shared-memory";
     case internal::ObjectKind::kCondition: return "condition";
     case internal::ObjectKind::kBarrier: return "barrier";
+    case internal::ObjectKind::kQueue: return "queue";
   }
   return "unknown";
 }

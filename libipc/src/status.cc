@@ -19,6 +19,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kProtocolError: return "ProtocolError";
     case ErrorCode::kUnsupported: return "Unsupported";
     case ErrorCode::kResourceExhausted: return "ResourceExhausted";
+    case ErrorCode::kFull: return "Full";
+    case ErrorCode::kEmpty: return "Empty";
     case ErrorCode::kOwnerDead: return "OwnerDead";
     case ErrorCode::kNotRecoverable: return "NotRecoverable";
     case ErrorCode::kInternal: return "Internal";

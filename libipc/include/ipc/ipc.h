@@ -11,6 +11,7 @@
 #include "ipc/message.h"
 #include "ipc/mutex.h"
 #include "ipc/objects.h"
+#include "ipc/queue.h"
 #include "ipc/semaphore.h"
 #include "ipc/shared_memory.h"
 #include "ipc/shared_value.h"

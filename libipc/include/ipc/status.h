@@ -35,6 +35,8 @@ namespace ipc {
 //   kUnsupported       the transport cannot do this (e.g. Send on a one-way
 //                      receive end).
 //   kResourceExhausted a system or configured limit is reached.
+//   kFull, kEmpty      a queue had no room / nothing to give before the
+//                      deadline (Python's queue.Full / queue.Empty).
 //   kOwnerDead         a lock's previous owner died holding it: the caller
 //                      now holds it and should repair the protected state,
 //                      then call MarkConsistent().
@@ -54,6 +56,8 @@ enum class ErrorCode {
   kProtocolError,
   kUnsupported,
   kResourceExhausted,
+  kFull,
+  kEmpty,
   kOwnerDead,
   kNotRecoverable,
   kInternal,

@@ -23,6 +23,7 @@ enum class ObjectKind : uint32_t {
   kSharedMemory = 6,
   kCondition = 7,
   kBarrier = 8,
+  kQueue = 9,
 };
 
 // The /dev/shm prefix of every object libipc names.

@@ -46,6 +46,7 @@ class MqReceiver final : public ChannelImpl {
     std::memcpy(&id, hello.payload.data(), sizeof(id));
     senders_.push_back({std::move(connection), id});
     ever_had_sender_ = true;
+    drained_after_last_sender_ = false;
     return Status::Ok();
   }
 
@@ -58,6 +59,7 @@ class MqReceiver final : public ChannelImpl {
     for (;;) {
       const ssize_t n = ::mq_receive(q_.get(), buffer_.data(), buffer_.size(), nullptr);
       if (n >= 0) {
+        drained_after_last_sender_ = false;
         Status done;
         if (TakePiece(static_cast<size_t>(n), message, &done)) return done;
         continue;
@@ -68,7 +70,14 @@ class MqReceiver final : public ChannelImpl {
       AcceptNewSenders();
       ForgetDeadSenders();
       if (ever_had_sender_ && senders_.empty()) {
+        // A sender may have queued its last piece after our empty receive
+        // and then left: the queue is final now, so look once more.
+        if (!drained_after_last_sender_) {
+          drained_after_last_sender_ = true;
+          continue;
+        }
         partials_.clear();
+        drained_after_last_sender_ = false;
         return Status(ErrorCode::kClosed, url() + ": every sender has gone");
       }
       std::vector<pollfd> fds = {{q_.get(), POLLIN, 0}, {rendezvous_.get(), POLLIN, 0}};
@@ -157,6 +166,8 @@ class MqReceiver final : public ChannelImpl {
   std::string buffer_;
   std::vector<Sender> senders_;
   bool ever_had_sender_ = false;
+  // Set when the last sender was seen gone; cleared by every piece.
+  bool drained_after_last_sender_ = false;
   std::map<uint64_t, Partial> partials_;
 };
 

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 
@@ -15,10 +16,10 @@ MqDescriptor::~MqDescriptor() {
 Result<std::string> QueueName(const Url& url) {
   const std::string& p = url.path;
   if (p.size() < 2 || p[0] != '/' || p.find('/', 1) != std::string::npos ||
-      p.size() > 255) {
+      p.size() > 256 || p == "/." || p == "/..") {
     return Status(ErrorCode::kInvalidArgument,
                   url.text + ": expected mq:///NAME (one name, no further '/', "
-                             "at most 255 bytes)");
+                             "not '.' or '..', at most 255 bytes after the '/')");
   }
   return p;
 }
@@ -26,7 +27,16 @@ Result<std::string> QueueName(const Url& url) {
 std::pair<sockaddr_un, socklen_t> RendezvousAddress(const std::string& queue) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  const std::string name = "libipc.mq" + queue;  // queue starts with '/'.
+  std::string name = "libipc.mq" + queue;  // queue starts with '/'.
+  if (name.size() + 1 > sizeof(addr.sun_path)) {
+    // A queue name may be longer than a socket address: use its hash
+    // (64-bit FNV-1a), with the start of the name for people reading ss -x.
+    uint64_t hash = 1469598103934665603ull;
+    for (unsigned char c : queue) hash = (hash ^ c) * 1099511628211ull;
+    char hex[17];
+    std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash));
+    name = name.substr(0, 60) + "#" + hex;
+  }
   std::memcpy(addr.sun_path + 1, name.data(), name.size());
   return {addr, static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size())};
 }

@@ -1,0 +1,307 @@
+#include "ipc/queue.h"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <new>
+
+#include "named_object.h"
+#include "posix/futex.h"
+
+namespace ipc {
+namespace {
+
+constexpr size_t kAlign = 64;
+
+struct SlotHeader {
+  std::atomic<uint32_t> occupied;  // The commit word: 1 holds an item.
+  uint32_t size;
+  int64_t priority;
+  uint64_t seq;  // Arrival order.
+  uint64_t reserved;
+};
+
+struct QueueState {
+  internal::ObjectStamp stamp;
+  pthread_mutex_t lock;  // Robust; serializes changes (not the futex words).
+  uint32_t maxsize;
+  uint32_t max_item;
+  uint32_t order;
+  uint32_t closed;
+  uint64_t next_seq;
+  int64_t unfinished;  // JoinableQueue tasks not yet done.
+  std::atomic<uint32_t> put_seq;   // Bumped after a Put: getters sleep on it.
+  std::atomic<uint32_t> get_seq;   // Bumped after a Get: putters sleep on it.
+  std::atomic<uint32_t> done_seq;  // Bumped when the last task is done.
+  std::atomic<uint32_t> waiters;   // Wake-up calls are skipped when 0.
+};
+
+constexpr size_t Align(size_t n) { return (n + kAlign - 1) & ~(kAlign - 1); }
+constexpr size_t kSlotsOffset = Align(sizeof(QueueState));
+size_t SlotStride(uint32_t max_item) { return Align(sizeof(SlotHeader) + max_item); }
+
+std::string What(std::string_view name) { return "queue '" + std::string(name) + "'"; }
+
+// Takes the state lock. Every change commits with one store, so a holder
+// that died left nothing torn: mark it consistent and go on.
+void Lock(QueueState& s) {
+  if (pthread_mutex_lock(&s.lock) == EOWNERDEAD) pthread_mutex_consistent(&s.lock);
+}
+void Unlock(QueueState& s) { pthread_mutex_unlock(&s.lock); }
+
+void Bump(QueueState& s, std::atomic<uint32_t>& word) {
+  word.fetch_add(1, std::memory_order_seq_cst);
+  if (s.waiters.load(std::memory_order_seq_cst) > 0) internal::FutexWake(&word, INT_MAX);
+}
+
+// Sleeps until word moves past observed or the deadline.
+void Sleep(QueueState& s, std::atomic<uint32_t>& word, uint32_t observed, Deadline deadline) {
+  s.waiters.fetch_add(1, std::memory_order_seq_cst);
+  internal::FutexWait(&word, observed, deadline);
+  s.waiters.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+struct Queue::Mapping {
+  internal::ShmSegment segment;
+  QueueState* state;
+  char* slots;
+  size_t stride;
+
+  SlotHeader* Slot(uint32_t i) const {
+    return reinterpret_cast<SlotHeader*>(slots + i * stride);
+  }
+  char* Data(uint32_t i) const { return slots + i * stride + sizeof(SlotHeader); }
+};
+
+Queue::Queue() = default;
+Queue::~Queue() = default;
+Queue::Queue(Queue&&) noexcept = default;
+Queue& Queue::operator=(Queue&&) noexcept = default;
+Queue::Queue(std::string name, std::unique_ptr<Mapping> mapping)
+    : name_(std::move(name)), mapping_(std::move(mapping)) {}
+
+Result<Queue> Queue::Make(std::string_view name, const QueueOptions& o, bool create) {
+  IPC_RETURN_IF_ERROR(internal::CheckObjectName("queue", name));
+  if (create && (o.maxsize == 0 || o.maxsize > (1u << 20) || o.max_item > (64u << 20) ||
+                 static_cast<uint32_t>(o.order) > 2)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  What(name) + ": maxsize must be 1 to 1048576, max_item at most 64 MiB");
+  }
+  const std::string shm_name = internal::ShmObjectName("queue", name);
+  Result<internal::ShmSegment> segment =
+      create ? internal::ShmSegment::CreateInitialized(
+                   shm_name, kSlotsOffset + o.maxsize * SlotStride(o.max_item), o.mode & 0666,
+                   What(name),
+                   [&o](void* base) {
+                     auto* s = new (base) QueueState{};
+                     pthread_mutexattr_t attr;
+                     pthread_mutexattr_init(&attr);
+                     pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+                     pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+                     pthread_mutex_init(&s->lock, &attr);
+                     pthread_mutexattr_destroy(&attr);
+                     s->maxsize = o.maxsize;
+                     s->max_item = o.max_item;
+                     s->order = static_cast<uint32_t>(o.order);
+                     internal::StampObject(&s->stamp, internal::ObjectKind::kQueue);
+                   })
+             : internal::OpenStampedObject(shm_name, internal::ObjectKind::kQueue,
+                                           kSlotsOffset, What(name));
+  if (!segment.ok()) return segment.status();
+  auto* state = static_cast<QueueState*>(segment->data());
+  const size_t stride = SlotStride(state->max_item);
+  if (segment->size() < kSlotsOffset + state->maxsize * stride) {
+    return Status(ErrorCode::kProtocolError, What(name) + ": segment smaller than its header says");
+  }
+  char* slots = static_cast<char*>(segment->data()) + kSlotsOffset;
+  return Queue(std::string(name), std::unique_ptr<Mapping>(new Mapping{
+                                      std::move(*segment), state, slots, stride}));
+}
+
+Result<Queue> Queue::Create(std::string_view name, const QueueOptions& options) {
+  return Make(name, options, true);
+}
+Result<Queue> Queue::Open(std::string_view name) { return Make(name, {}, false); }
+Result<Queue> Queue::OpenOrCreate(std::string_view name, const QueueOptions& options) {
+  for (;;) {
+    auto opened = Make(name, options, false);
+    if (opened.ok() || opened.status().code() != ErrorCode::kNotFound) return opened;
+    auto created = Make(name, options, true);
+    if (created.ok() || created.status().code() != ErrorCode::kAddressInUse) return created;
+  }
+}
+Status Queue::Unlink(std::string_view name) {
+  IPC_RETURN_IF_ERROR(Open(name).status());
+  return internal::ShmSegment::Unlink(internal::ShmObjectName("queue", name), What(name));
+}
+
+Status Queue::Put(std::string_view item, Deadline deadline, int64_t priority) {
+  if (!mapping_) return Status(ErrorCode::kClosed, "queue is not open");
+  const Mapping& m = *mapping_;
+  QueueState& s = *m.state;
+  if (item.size() > s.max_item) {
+    return Status(ErrorCode::kMessageTooLarge,
+                  What(name_) + ": item of " + std::to_string(item.size()) +
+                      " bytes exceeds max_item of " + std::to_string(s.max_item));
+  }
+  for (;;) {
+    Lock(s);
+    if (s.closed) {
+      Unlock(s);
+      return Status(ErrorCode::kClosed, What(name_) + " is closed");
+    }
+    for (uint32_t i = 0; i < s.maxsize; ++i) {
+      SlotHeader* slot = m.Slot(i);
+      if (slot->occupied.load(std::memory_order_relaxed)) continue;
+      if (!item.empty()) std::memcpy(m.Data(i), item.data(), item.size());
+      slot->size = static_cast<uint32_t>(item.size());
+      slot->priority = priority;
+      slot->seq = s.next_seq++;
+      slot->occupied.store(1, std::memory_order_release);  // The commit.
+      ++s.unfinished;
+      Unlock(s);
+      Bump(s, s.put_seq);
+      return Status::Ok();
+    }
+    const uint32_t observed = s.get_seq.load(std::memory_order_seq_cst);
+    Unlock(s);
+    if (deadline.is_non_blocking() || deadline.Expired()) {
+      return Status(ErrorCode::kFull, What(name_) + " is full (" +
+                                          std::to_string(s.maxsize) + " items)");
+    }
+    Sleep(s, s.get_seq, observed, deadline);
+  }
+}
+
+Result<std::string> Queue::Get(Deadline deadline) {
+  if (!mapping_) return Status(ErrorCode::kClosed, "queue is not open");
+  const Mapping& m = *mapping_;
+  QueueState& s = *m.state;
+  for (;;) {
+    Lock(s);
+    int64_t best = -1;
+    for (uint32_t i = 0; i < s.maxsize; ++i) {
+      const SlotHeader* slot = m.Slot(i);
+      if (!slot->occupied.load(std::memory_order_acquire)) continue;
+      if (best < 0) {
+        best = i;
+        continue;
+      }
+      const SlotHeader* b = m.Slot(static_cast<uint32_t>(best));
+      bool better = false;
+      switch (static_cast<QueueOrder>(s.order)) {
+        case QueueOrder::kFifo: better = slot->seq < b->seq; break;
+        case QueueOrder::kLifo: better = slot->seq > b->seq; break;
+        case QueueOrder::kPriority:
+          better = slot->priority < b->priority ||
+                   (slot->priority == b->priority && slot->seq < b->seq);
+          break;
+      }
+      if (better) best = i;
+    }
+    if (best >= 0) {
+      const uint32_t i = static_cast<uint32_t>(best);
+      SlotHeader* slot = m.Slot(i);
+      std::string item(m.Data(i), std::min(slot->size, s.max_item));
+      last_priority_ = slot->priority;
+      slot->occupied.store(0, std::memory_order_release);  // The commit.
+      Unlock(s);
+      Bump(s, s.get_seq);
+      return item;
+    }
+    if (s.closed) {
+      Unlock(s);
+      return Status(ErrorCode::kClosed, What(name_) + " is closed and empty");
+    }
+    const uint32_t observed = s.put_seq.load(std::memory_order_seq_cst);
+    Unlock(s);
+    if (deadline.is_non_blocking() || deadline.Expired()) {
+      return Status(ErrorCode::kEmpty, What(name_) + " is empty");
+    }
+    Sleep(s, s.put_seq, observed, deadline);
+  }
+}
+
+Status Queue::PutMessage(const google::protobuf::MessageLite& message, Deadline deadline,
+                         int64_t priority) {
+  std::string bytes;
+  if (!message.SerializeToString(&bytes)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  What(name_) + ": cannot serialize " + message.GetTypeName());
+  }
+  return Put(bytes, deadline, priority);
+}
+
+Status Queue::GetMessage(google::protobuf::MessageLite* message, Deadline deadline) {
+  IPC_ASSIGN_OR_RETURN(std::string bytes, Get(deadline));
+  message->Clear();
+  if (!message->ParseFromString(bytes)) {
+    return Status(ErrorCode::kProtocolError,
+                  What(name_) + ": an item is not a valid " + message->GetTypeName());
+  }
+  return Status::Ok();
+}
+
+Status Queue::TaskDone() {
+  if (!mapping_) return Status(ErrorCode::kClosed, "queue is not open");
+  QueueState& s = *mapping_->state;
+  Lock(s);
+  if (s.unfinished <= 0) {
+    Unlock(s);
+    return Status(ErrorCode::kInvalidArgument,
+                  What(name_) + ": TaskDone called more times than items were put");
+  }
+  const bool last = --s.unfinished == 0;
+  Unlock(s);
+  if (last) Bump(s, s.done_seq);
+  return Status::Ok();
+}
+
+Status Queue::Join(Deadline deadline) {
+  if (!mapping_) return Status(ErrorCode::kClosed, "queue is not open");
+  QueueState& s = *mapping_->state;
+  for (;;) {
+    Lock(s);
+    const bool done = s.unfinished <= 0;
+    const uint32_t observed = s.done_seq.load(std::memory_order_seq_cst);
+    Unlock(s);
+    if (done) return Status::Ok();
+    if (deadline.is_non_blocking() || deadline.Expired()) {
+      return deadline.ExpiredStatus(What(name_) + ": join");
+    }
+    Sleep(s, s.done_seq, observed, deadline);
+  }
+}
+
+Status Queue::Close() {
+  if (!mapping_) return Status(ErrorCode::kClosed, "queue is not open");
+  QueueState& s = *mapping_->state;
+  Lock(s);
+  s.closed = 1;
+  Unlock(s);
+  Bump(s, s.put_seq);
+  Bump(s, s.get_seq);
+  return Status::Ok();
+}
+
+uint32_t Queue::Size() const {
+  if (!mapping_) return 0;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < mapping_->state->maxsize; ++i) {
+    n += mapping_->Slot(i)->occupied.load(std::memory_order_relaxed) != 0;
+  }
+  return n;
+}
+bool Queue::Full() const { return mapping_ && Size() >= mapping_->state->maxsize; }
+uint32_t Queue::maxsize() const { return mapping_ ? mapping_->state->maxsize : 0; }
+uint32_t Queue::max_item() const { return mapping_ ? mapping_->state->max_item : 0; }
+QueueOrder Queue::order() const {
+  return mapping_ ? static_cast<QueueOrder>(mapping_->state->order) : QueueOrder::kFifo;
+}
+
+}  // namespace ipc
