@@ -127,6 +127,20 @@ case $name in
       || fail "fifo reader printed: $(cat "$work/out")"
     [ ! -e "$work/talk.fifo" ] || fail "FIFO left behind"
     ;;
+  s02_queue_hello)
+    [ "$($T "$bin/s02_queue_hello")" = "Hello" ] || fail "s02 did not print Hello"
+    ;;
+  s03_bounded_queue)
+    [ "$($T "$bin/s03_bounded_queue")" = "$(printf 'put 4: Full\ngot: 1 2 3\nget_nowait: Empty')" ] \
+      || fail "s03 printed: $("$bin/s03_bounded_queue")"
+    ;;
+  s04_shared_value_array)
+    [ "$($T "$bin/s04_shared_value_array")" = "123 456" ] || fail "s04 printed the wrong values"
+    ;;
+  s19_priority_lifo)
+    [ "$($T "$bin/s19_priority_lifo")" = "$(printf "priority: (-2, 'c') (5, 'b') (10, 'a')\nlifo: 3 2 1")" ] \
+      || fail "s19 printed: $("$bin/s19_priority_lifo")"
+    ;;
   s16_message_queue)
     # The sender starts first and waits for the queue to appear.
     $T "$bin/s16_message_queue" send "$uniq" first "second message" third & pids+=($!)

@@ -260,42 +260,54 @@ TEST_F(MqTest, ASenderKilledMidMessageNeverTearsOne) {
   EXPECT_EQ(WaitChild(senders[0]), 0);
 }
 
-// A sender that closes (or exits) right after its last Send: the receiver
+// A sender that closes or exits right after its last Send: the receiver
 // may see its heartbeat end while the last pieces are still queued, and
 // must deliver them before it reports kClosed. A receiver spinning on
-// TryReceive checks for departed senders as often as it can.
+// TryReceive checks for departed senders as often as it can. Odd rounds: a
+// thread that closes its channel (which says goodbye); even rounds: a
+// process that _exits without a word.
 TEST_F(MqTest, ASenderLeavingRightAfterSendingLosesNothing) {
   auto listener = ipc::Listen(url_);
   ASSERT_TRUE(listener.ok()) << listener.status();
   ipc::Channel receiver;
   for (int round = 0; round < 300; ++round) {
-    const std::string message = Message(0, round, round % 2 ? 10 : 20000);
-    std::atomic<int> step{0};
-    std::thread sender([&] {
-      auto ch = ipc::Connect(url_, 5s);
-      step = ch.ok() ? 1 : -1;
-      if (!ch.ok()) return;
-      while (step.load() != 2) {
-      }
-      EXPECT_TRUE(ch->Send(message).ok());
-      ch->Close();
-    });
-    while (step.load() == 0) {
+    const std::string message = Message(0, round, round % 4 < 2 ? 10 : 20000);
+    Signal connected, go;
+    std::thread thread;
+    pid_t child = -1;
+    if (round % 2) {
+      thread = std::thread([&] {
+        auto ch = ipc::Connect(url_, 5s);
+        if (!ch.ok()) return;
+        connected.Notify();
+        if (!go.Wait()) return;
+        EXPECT_TRUE(ch->Send(message).ok());
+        ch->Close();
+      });
+    } else {
+      child = ForkChild([&] {
+        auto ch = ipc::Connect(url_, 5s);
+        if (!ch.ok()) return 1;
+        connected.Notify();
+        if (!go.Wait()) return 2;
+        ::_exit(ch->Send(message).ok() ? 0 : 3);
+      });
     }
-    ASSERT_EQ(step.load(), 1);
+    ASSERT_TRUE(connected.Wait());
     if (!receiver.is_open()) {
       receiver = std::move(listener->Accept(5s).value());
     } else {
       // Meets the new sender (the previous one has gone).
       ASSERT_EQ(receiver.TryReceive().status().code(), ErrorCode::kWouldBlock);
     }
-    step = 2;
+    go.Notify();
     std::string m;
     ipc::Status s;
     do {
       s = receiver.Receive(&m, ipc::Deadline::Now());
     } while (s.code() == ErrorCode::kWouldBlock);
-    sender.join();
+    if (thread.joinable()) thread.join();
+    if (child > 0) EXPECT_EQ(WaitChild(child), 0);
     ASSERT_TRUE(s.ok()) << "round " << round << ": " << s;
     ASSERT_TRUE(m == message) << "round " << round;
     ASSERT_EQ(receiver.Receive(5s).status().code(), ErrorCode::kClosed);
