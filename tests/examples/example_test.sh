@@ -141,6 +141,37 @@ case $name in
     [ "$($T "$bin/s19_priority_lifo")" = "$(printf "priority: (-2, 'c') (5, 'b') (10, 'a')\nlifo: 3 2 1")" ] \
       || fail "s19 printed: $("$bin/s19_priority_lifo")"
     ;;
+  s09_print_lock)
+    out=$($T "$bin/s09_print_lock")
+    [ "$(echo "$out" | wc -l)" -eq 6 ] || fail "s09 printed: $out"
+    # Each process's two lines are next to each other.
+    echo "$out" | awk 'NR % 2 == 1 { first = $1 } NR % 2 == 0 && $1 != first { bad = 1 } END { exit bad }' \
+      || fail "s09 lines interleaved: $out"
+    ;;
+  s10_producer_consumer)
+    [ "$($T "$bin/s10_producer_consumer")" = "consumed 10 items" ] || fail "s10"
+    ;;
+  s11_semaphore)
+    out=$($T "$bin/s11_semaphore") || fail "s11 failed: $out"
+    max=${out##*: }
+    [ "$max" -ge 1 ] && [ "$max" -le 5 ] || fail "s11 saw $max inside at once"
+    ;;
+  s12_event)
+    out=$($T "$bin/s12_event") || fail "s12 failed: $out"
+    [ "$(echo "$out" | grep -c connected)" -eq 2 ] || fail "s12 printed: $out"
+    ;;
+  s13_bank_account)
+    out=$($T "$bin/s13_bank_account") || fail "s13 failed: $out"
+    [ "$out" = "balance 0, lowest 0, deposited 4500, withdrawn 4500" ] || fail "s13 printed: $out"
+    ;;
+  s14_recursive_lock)
+    out=$($T "$bin/s14_recursive_lock") || fail "s14 failed: $out"
+    [ "$(echo "$out" | grep -c 'got both locks')" -eq 2 ] || fail "s14 printed: $out"
+    echo "$out" | grep -q 're-entered yes, other process excluded' || fail "s14 printed: $out"
+    ;;
+  s18_worker_pool)
+    [ "$($T "$bin/s18_worker_pool")" = "[1, 4, 9, 16, 25]" ] || fail "s18"
+    ;;
   s16_message_queue)
     # The sender starts first and waits for the queue to appear.
     $T "$bin/s16_message_queue" send "$uniq" first "second message" third & pids+=($!)
