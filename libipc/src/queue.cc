@@ -31,7 +31,8 @@ struct QueueState {
   uint32_t max_item;
   uint32_t order;
   uint32_t closed;
-  uint64_t next_seq;
+  uint64_t next_seq;   // Sequence number of the next Put.
+  uint64_t taken_seq;  // FIFO: sequence number of the next Get.
   int64_t unfinished;  // JoinableQueue tasks not yet done.
   std::atomic<uint32_t> put_seq;   // Bumped after a Put: getters sleep on it.
   std::atomic<uint32_t> get_seq;   // Bumped after a Get: putters sleep on it.
@@ -45,11 +46,6 @@ size_t SlotStride(uint32_t max_item) { return Align(sizeof(SlotHeader) + max_ite
 
 std::string What(std::string_view name) { return "queue '" + std::string(name) + "'"; }
 
-// Takes the state lock. Every change commits with one store, so a holder
-// that died left nothing torn: mark it consistent and go on.
-void Lock(QueueState& s) {
-  if (pthread_mutex_lock(&s.lock) == EOWNERDEAD) pthread_mutex_consistent(&s.lock);
-}
 void Unlock(QueueState& s) { pthread_mutex_unlock(&s.lock); }
 
 void Bump(QueueState& s, std::atomic<uint32_t>& word) {
@@ -76,6 +72,27 @@ struct Queue::Mapping {
     return reinterpret_cast<SlotHeader*>(slots + i * stride);
   }
   char* Data(uint32_t i) const { return slots + i * stride + sizeof(SlotHeader); }
+  uint32_t SlotOf(uint64_t seq) const { return static_cast<uint32_t>(seq % state->maxsize); }
+  bool Fifo() const { return state->order == static_cast<uint32_t>(QueueOrder::kFifo); }
+
+  // Takes the state lock. A change becomes visible with one store (the
+  // slot's occupied word); a FIFO queue then also moves a counter. A holder
+  // that died between the two is repaired here from the slots themselves.
+  void Lock() const {
+    if (pthread_mutex_lock(&state->lock) != EOWNERDEAD) return;
+    if (Fifo()) {
+      const SlotHeader* put = Slot(SlotOf(state->next_seq));
+      if (put->occupied.load() && put->seq == state->next_seq &&
+          state->next_seq - state->taken_seq < state->maxsize) {
+        ++state->next_seq;  // The Put had committed.
+      }
+      if (state->taken_seq < state->next_seq &&
+          !Slot(SlotOf(state->taken_seq))->occupied.load()) {
+        ++state->taken_seq;  // The Get had committed.
+      }
+    }
+    pthread_mutex_consistent(&state->lock);
+  }
 };
 
 Queue::Queue() = default;
@@ -150,19 +167,30 @@ Status Queue::Put(std::string_view item, Deadline deadline, int64_t priority) {
                       " bytes exceeds max_item of " + std::to_string(s.max_item));
   }
   for (;;) {
-    Lock(s);
+    m.Lock();
     if (s.closed) {
       Unlock(s);
       return Status(ErrorCode::kClosed, What(name_) + " is closed");
     }
-    for (uint32_t i = 0; i < s.maxsize; ++i) {
+    // A free slot: in a FIFO queue the one after the newest item (slots
+    // fill and empty in turn); otherwise any.
+    int64_t free_slot = -1;
+    if (m.Fifo()) {
+      if (s.next_seq - s.taken_seq < s.maxsize) free_slot = m.SlotOf(s.next_seq);
+    } else {
+      for (uint32_t i = 0; i < s.maxsize && free_slot < 0; ++i) {
+        if (!m.Slot(i)->occupied.load(std::memory_order_relaxed)) free_slot = i;
+      }
+    }
+    if (free_slot >= 0) {
+      const uint32_t i = static_cast<uint32_t>(free_slot);
       SlotHeader* slot = m.Slot(i);
-      if (slot->occupied.load(std::memory_order_relaxed)) continue;
       if (!item.empty()) std::memcpy(m.Data(i), item.data(), item.size());
       slot->size = static_cast<uint32_t>(item.size());
       slot->priority = priority;
-      slot->seq = s.next_seq++;
+      slot->seq = s.next_seq;
       slot->occupied.store(1, std::memory_order_release);  // The commit.
+      ++s.next_seq;
       ++s.unfinished;
       Unlock(s);
       Bump(s, s.put_seq);
@@ -183,26 +211,25 @@ Result<std::string> Queue::Get(Deadline deadline) {
   const Mapping& m = *mapping_;
   QueueState& s = *m.state;
   for (;;) {
-    Lock(s);
+    m.Lock();
+    // The next item: in a FIFO queue the oldest, whose slot is known;
+    // otherwise found by scanning for the newest (LIFO) or the lowest
+    // priority (ties: the oldest).
     int64_t best = -1;
-    for (uint32_t i = 0; i < s.maxsize; ++i) {
-      const SlotHeader* slot = m.Slot(i);
-      if (!slot->occupied.load(std::memory_order_acquire)) continue;
-      if (best < 0) {
-        best = i;
-        continue;
+    if (m.Fifo()) {
+      if (s.taken_seq < s.next_seq) best = m.SlotOf(s.taken_seq);
+    } else {
+      const bool lifo = s.order == static_cast<uint32_t>(QueueOrder::kLifo);
+      for (uint32_t i = 0; i < s.maxsize; ++i) {
+        const SlotHeader* slot = m.Slot(i);
+        if (!slot->occupied.load(std::memory_order_acquire)) continue;
+        const SlotHeader* b = best < 0 ? nullptr : m.Slot(static_cast<uint32_t>(best));
+        const bool better =
+            b == nullptr || (lifo ? slot->seq > b->seq
+                                  : slot->priority < b->priority ||
+                                        (slot->priority == b->priority && slot->seq < b->seq));
+        if (better) best = i;
       }
-      const SlotHeader* b = m.Slot(static_cast<uint32_t>(best));
-      bool better = false;
-      switch (static_cast<QueueOrder>(s.order)) {
-        case QueueOrder::kFifo: better = slot->seq < b->seq; break;
-        case QueueOrder::kLifo: better = slot->seq > b->seq; break;
-        case QueueOrder::kPriority:
-          better = slot->priority < b->priority ||
-                   (slot->priority == b->priority && slot->seq < b->seq);
-          break;
-      }
-      if (better) best = i;
     }
     if (best >= 0) {
       const uint32_t i = static_cast<uint32_t>(best);
@@ -210,6 +237,7 @@ Result<std::string> Queue::Get(Deadline deadline) {
       std::string item(m.Data(i), std::min(slot->size, s.max_item));
       last_priority_ = slot->priority;
       slot->occupied.store(0, std::memory_order_release);  // The commit.
+      if (m.Fifo()) ++s.taken_seq;
       Unlock(s);
       Bump(s, s.get_seq);
       return item;
@@ -250,7 +278,7 @@ Status Queue::GetMessage(google::protobuf::MessageLite* message, Deadline deadli
 Status Queue::TaskDone() {
   if (!mapping_) return Status(ErrorCode::kClosed, "queue is not open");
   QueueState& s = *mapping_->state;
-  Lock(s);
+  mapping_->Lock();
   if (s.unfinished <= 0) {
     Unlock(s);
     return Status(ErrorCode::kInvalidArgument,
@@ -266,7 +294,7 @@ Status Queue::Join(Deadline deadline) {
   if (!mapping_) return Status(ErrorCode::kClosed, "queue is not open");
   QueueState& s = *mapping_->state;
   for (;;) {
-    Lock(s);
+    mapping_->Lock();
     const bool done = s.unfinished <= 0;
     const uint32_t observed = s.done_seq.load(std::memory_order_seq_cst);
     Unlock(s);
@@ -281,7 +309,7 @@ Status Queue::Join(Deadline deadline) {
 Status Queue::Close() {
   if (!mapping_) return Status(ErrorCode::kClosed, "queue is not open");
   QueueState& s = *mapping_->state;
-  Lock(s);
+  mapping_->Lock();
   s.closed = 1;
   Unlock(s);
   Bump(s, s.put_seq);
