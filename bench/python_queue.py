@@ -13,6 +13,25 @@ def producer(q, items):
         q.put(item)
 
 
+def echo(ping, pong, trips):
+    for _ in range(trips):
+        pong.put(ping.get())
+
+
+def round_trip(trips):
+    ping, pong = mp.Queue(16), mp.Queue(16)
+    p = mp.Process(target=echo, args=(ping, pong, trips))
+    p.start()
+    item = b"p" * 64
+    start = time.perf_counter()
+    for _ in range(trips):
+        ping.put(item)
+        pong.get()
+    us = (time.perf_counter() - start) / trips * 1e6
+    p.join()
+    return us
+
+
 def main():
     items = int(sys.argv[1]) if len(sys.argv) > 1 else 200000
     q = mp.Queue(1024)
@@ -25,6 +44,8 @@ def main():
     p.join()
     print(json.dumps({"bench": "multiprocessing.Queue stream 64 B",
                       "items_per_s": round(items / seconds)}))
+    print(json.dumps({"bench": "multiprocessing.Queue round trip 64 B",
+                      "rtt_us": round(round_trip(max(1000, items // 10)), 2)}))
 
 
 if __name__ == "__main__":

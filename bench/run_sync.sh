@@ -13,7 +13,11 @@ echo "$py"
 python3 - "$ours" "$py" <<'PY'
 import json, sys
 ours = [json.loads(l) for l in sys.argv[1].splitlines()]
-py = json.loads(sys.argv[2])
-q = next(r for r in ours if r["bench"].startswith("queue stream"))
-print(f"ipc::Queue / multiprocessing.Queue (64 B stream): {q['items_per_s'] / py['items_per_s']:.1f}x")
+py = [json.loads(l) for l in sys.argv[2].splitlines()]
+def get(rows, prefix):
+    return next(r for r in rows if r["bench"].startswith(prefix))
+q, pq = get(ours, "queue stream"), get(py, "multiprocessing.Queue stream")
+print(f"ipc::Queue / multiprocessing.Queue (64 B stream): {q['items_per_s'] / pq['items_per_s']:.1f}x")
+r, pr = get(ours, "queue round trip"), get(py, "multiprocessing.Queue round trip")
+print(f"multiprocessing.Queue / ipc::Queue (64 B round trip time): {pr['rtt_us'] / r['rtt_us']:.1f}x")
 PY
