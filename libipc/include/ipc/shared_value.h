@@ -14,6 +14,11 @@
 // hold lock() for compound updates. The block lives in
 // /dev/shm/libipc.mem.NAME and the lock is the robust ipc::Mutex NAME.
 //
+// Crashes: atomic operations cannot be torn. A process killed inside the
+// locked Store of a larger T can leave that value half written; the next
+// Load or Store goes on (the lock is marked consistent), so use
+// lock()->Lock() and previous_owner_died() where a torn value matters.
+//
 // Thread safety: every method may be called from any thread of any process
 // that opened the value.
 #ifndef IPC_SHARED_VALUE_H_
