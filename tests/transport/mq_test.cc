@@ -86,6 +86,28 @@ char TaskState(const std::string& stat_file) {
   return p != std::string::npos && p + 2 < stat.size() ? stat[p + 2] : '?';
 }
 
+// Waits until the thread whose id *tid holds sleeps (in a blocking call).
+void WaitUntilSleeping(const std::atomic<pid_t>& tid) {
+  while (tid.load() == 0 ||
+         TaskState("/proc/self/task/" + std::to_string(tid.load()) + "/stat") != 'S') {
+    std::this_thread::yield();
+  }
+}
+
+// A raw connection to the listener of queue `name` ("/q"), at the socket
+// address mq.h documents, that has not said hello; -1 on failure.
+int ConnectRaw(const std::string& name) {
+  const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string abstract = "libipc.mq" + name;
+  std::memcpy(addr.sun_path + 1, abstract.data(), abstract.size());
+  const socklen_t len = offsetof(sockaddr_un, sun_path) + 1 + abstract.size();
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), len) == 0) return fd;
+  if (fd >= 0) ::close(fd);
+  return -1;
+}
+
 // A pipe on which a child tells its parent that it has reached a point.
 class Signal {
  public:
@@ -334,26 +356,15 @@ TEST_F(MqTest, ASenderLeavingWhileANewcomerHesitatesLosesNothing) {
   auto ch = listener->Accept(5s);
   ASSERT_TRUE(ch.ok()) << ch.status();
 
-  const int newcomer = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  const int newcomer = ConnectRaw(name_);
   ASSERT_GE(newcomer, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  const std::string abstract = "libipc.mq" + name_;
-  std::memcpy(addr.sun_path + 1, abstract.data(), abstract.size());
-  ASSERT_EQ(::connect(newcomer, reinterpret_cast<const sockaddr*>(&addr),
-                      offsetof(sockaddr_un, sun_path) + 1 + abstract.size()),
-            0);
-
   std::atomic<pid_t> tid{0};
   ipc::Result<std::string> got = ipc::Status(ErrorCode::kInternal, "not received");
   std::thread receive([&] {
     tid = static_cast<pid_t>(::syscall(SYS_gettid));
     got = ch->Receive(10s);
   });
-  while (tid.load() == 0 ||
-         TaskState("/proc/self/task/" + std::to_string(tid.load()) + "/stat") != 'S') {
-    std::this_thread::yield();
-  }
+  WaitUntilSleeping(tid);
   go.Notify();
   EXPECT_EQ(WaitChild(child), 0);
   const uint64_t hello = 0x5eed;
@@ -363,6 +374,111 @@ TEST_F(MqTest, ASenderLeavingWhileANewcomerHesitatesLosesNothing) {
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(*got == Message(0, 0));
   EXPECT_EQ(ch->Receive(5s).status().code(), ErrorCode::kClosed);
+}
+
+// Worse: the sender's message has begun (its first piece taken) when the
+// receiver, busy with the newcomer, misses the rest arriving and the sender
+// leaving. The rest is still queued: the message must arrive whole.
+TEST_F(MqTest, ASenderLeavingMidMessageWhileANewcomerHesitatesLosesNothing) {
+  // Four slots of 1008-byte pieces: three small messages and the first
+  // piece of M fill it; a TrySend of M keeps its last two pieces pending.
+  auto listener = ipc::Listen(url_ + "?maxmsg=4&msgsize=1024");
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  const std::string m = Message(0, 0, 3 * (1024 - kHeader));
+  Signal begun, go;
+  const pid_t child = ForkChild([&] {
+    auto ch = ipc::Connect(url_, 5s);
+    if (!ch.ok()) return 1;
+    for (const char* small : {"a", "b", "c"}) {
+      if (!ch->TrySend(small).ok()) return 2;
+    }
+    if (!ch->TrySend(m).ok()) return 3;  // One piece in, two pending.
+    begun.Notify();
+    if (!go.Wait()) return 4;
+    ::_exit(ch->Send("after", 5s).ok() ? 0 : 5);  // Flushes M; no goodbye.
+  });
+  ASSERT_TRUE(begun.Wait());
+  auto ch = listener->Accept(5s);
+  ASSERT_TRUE(ch.ok()) << ch.status();
+  for (const char* small : {"a", "b", "c"}) EXPECT_EQ(ch->Receive(5s).value_or(""), small);
+
+  const int newcomer = ConnectRaw(name_);
+  ASSERT_GE(newcomer, 0);
+  std::atomic<pid_t> tid{0};
+  ipc::Result<std::string> got = ipc::Status(ErrorCode::kInternal, "not received");
+  std::thread receive([&] {
+    tid = static_cast<pid_t>(::syscall(SYS_gettid));
+    got = ch->Receive(10s);  // Takes M's first piece, then waits.
+  });
+  WaitUntilSleeping(tid);
+  go.Notify();
+  EXPECT_EQ(WaitChild(child), 0);
+  const uint64_t hello = 0x5eed;
+  EXPECT_EQ(::send(newcomer, &hello, sizeof(hello), MSG_NOSIGNAL), 8);
+  ::close(newcomer);
+  receive.join();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(*got == m) << "got " << got->substr(0, 10) << " (" << got->size() << " bytes)";
+  EXPECT_EQ(ch->Receive(5s).value_or(""), "after");
+  EXPECT_EQ(ch->Receive(5s).status().code(), ErrorCode::kClosed);
+}
+
+// A process that connects to the listener's socket and says nothing must
+// not make a non-blocking Receive (or Accept) wait.
+TEST_F(MqTest, ASilentNewcomerNeverMakesTryReceiveWait) {
+  auto listener = ipc::Listen(url_);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  const int silent = ConnectRaw(name_);
+  ASSERT_GE(silent, 0);
+  auto sender = ipc::Connect(url_, 5s);
+  ASSERT_TRUE(sender.ok()) << sender.status();
+  const auto start = Clock::now();
+  auto ch = listener->TryAccept();
+  ASSERT_TRUE(ch.ok()) << ch.status();
+  EXPECT_EQ(ch->TryReceive().status().code(), ErrorCode::kWouldBlock);
+  ASSERT_TRUE(sender->Send("hi").ok());
+  EXPECT_EQ(ch->TryReceive().value_or(""), "hi");
+  EXPECT_LT(Clock::now() - start, 1s);
+  ::close(silent);
+}
+
+// A clean Close makes fd() readable, so a receiver that waits only on fd()
+// learns that its last sender has gone.
+TEST_F(MqTest, FdWakesWhenTheLastSenderCloses) {
+  auto listener = ipc::Listen(url_);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  auto sender = ipc::Connect(url_, 5s);
+  ASSERT_TRUE(sender.ok()) << sender.status();
+  auto ch = listener->Accept(5s);
+  ASSERT_TRUE(ch.ok()) << ch.status();
+  ASSERT_TRUE(sender->Send("bye soon").ok());
+  EXPECT_TRUE(Readable(ch->fd(), 5000));
+  EXPECT_EQ(ch->TryReceive().value_or(""), "bye soon");
+  EXPECT_FALSE(Readable(ch->fd(), 0));
+  sender->Close();
+  ASSERT_TRUE(Readable(ch->fd(), 5000));
+  EXPECT_EQ(ch->TryReceive().status().code(), ErrorCode::kClosed);
+}
+
+// Two processes writing pieces under one sender id would mix them: an
+// inherited sending end refuses in the child and keeps working in the parent.
+TEST_F(MqTest, AnInheritedSenderRefusesInTheChild) {
+  auto listener = ipc::Listen(url_);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  auto sender = ipc::Connect(url_, 5s);
+  ASSERT_TRUE(sender.ok()) << sender.status();
+  auto ch = listener->Accept(5s);
+  ASSERT_TRUE(ch.ok()) << ch.status();
+  const pid_t child = ForkChild([&] {
+    if (sender->Send("from the child").code() != ErrorCode::kUnsupported) return 1;
+    if (ch->TryReceive().status().code() != ErrorCode::kUnsupported) return 2;
+    sender->Close();  // Says no goodbye for the parent.
+    return 0;
+  });
+  EXPECT_EQ(WaitChild(child), 0);
+  ASSERT_TRUE(sender->Send("from the parent").ok());
+  EXPECT_EQ(ch->Receive(5s).value_or(""), "from the parent");
+  EXPECT_EQ(ch->TryReceive().status().code(), ErrorCode::kWouldBlock);
 }
 
 TEST_F(MqTest, ASenderBlockedOnAFullQueueLearnsThatTheListenerDied) {
@@ -390,10 +506,7 @@ TEST_F(MqTest, ASenderBlockedOnAFullQueueLearnsThatTheListenerDied) {
     s = ch->Send(Message(0, 0), 20s);
     took = Clock::now() - start;
   });
-  while (tid.load() == 0 ||
-         TaskState("/proc/self/task/" + std::to_string(tid.load()) + "/stat") != 'S') {
-    std::this_thread::yield();
-  }
+  WaitUntilSleeping(tid);
   ASSERT_EQ(::kill(listener_pid, SIGKILL), 0);
   sender.join();
   EXPECT_EQ(s.code(), ErrorCode::kClosed) << s;

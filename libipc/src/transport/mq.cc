@@ -58,7 +58,7 @@ class MqListener final : public ListenerImpl {
         auto receiver = std::make_unique<MqReceiver>(url(), max_message_, queue_,
                                                      std::move(q_), std::move(rendezvous_),
                                                      fork_generation_);
-        (void)receiver->AddSender(UniqueFd(fd));
+        receiver->AddSender(UniqueFd(fd));
         return std::unique_ptr<ChannelImpl>(std::move(receiver));
       }
       if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -111,6 +111,7 @@ Result<std::unique_ptr<ListenerImpl>> MqListen(const Url& url, const CommonOptio
     attr.mq_maxmsg = attributes.maxmsg > 0 ? attributes.maxmsg : ReadLimit("msg_default");
     attr.mq_msgsize = attributes.msgsize > 0 ? attributes.msgsize : ReadLimit("msgsize_default");
     attr_ptr = &attr;
+    attributes = {attr.mq_maxmsg, attr.mq_msgsize};  // What the error names.
   }
   const mqd_t q = ::mq_open(queue.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_NONBLOCK | O_CLOEXEC,
                             mode, attr_ptr);
@@ -141,18 +142,21 @@ Result<std::unique_ptr<ChannelImpl>> MqConnect(const Url& url, const CommonOptio
   IPC_RETURN_IF_ERROR(ParseAttributes(url).status());
   const auto [addr, len] = RendezvousAddress(queue);
   UniqueFd heartbeat;
+  MqDescriptor owned;
   IPC_RETURN_IF_ERROR(RetryUntilPeerAppears(
       [&]() -> Status {
         IPC_ASSIGN_OR_RETURN(UniqueFd fd, NewSocket(AF_UNIX, SOCK_SEQPACKET, url.text));
         IPC_RETURN_IF_ERROR(ConnectSocket(fd.get(), reinterpret_cast<const sockaddr*>(&addr),
                                           len, deadline, url.text));
+        // The listener made the queue before it listened; if it is gone
+        // (kNotFound), so is that listener: wait for the next.
+        const mqd_t q = ::mq_open(queue.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (q == static_cast<mqd_t>(-1)) return OpenError(url, MqAttributes{}, errno);
+        owned = MqDescriptor(q);
         heartbeat = std::move(fd);
         return Status::Ok();
       },
       deadline, url.text));
-  const mqd_t q = ::mq_open(queue.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  if (q == static_cast<mqd_t>(-1)) return ErrnoStatus(url.text + ": mq_open", errno);
-  MqDescriptor owned(q);
   static std::atomic<uint32_t> counter{0};
   const uint64_t id = (static_cast<uint64_t>(::getpid()) << 32) | counter++;
   IPC_RETURN_IF_ERROR(SendWithFds(

@@ -4,12 +4,15 @@
 #ifndef IPC_SRC_TRANSPORT_MQ_ENDS_H_
 #define IPC_SRC_TRANSPORT_MQ_ENDS_H_
 
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "posix/fd_passing.h"
 #include "posix/fork_generation.h"
 #include "posix/unique_fd.h"
 #include "transport/mq.h"
@@ -34,20 +37,11 @@ class MqReceiver final : public ChannelImpl {
     if (ForkGeneration() == fork_generation_) ::mq_unlink(queue_.c_str());
   }
 
-  // Takes a sender's connection (its id comes first on it).
-  Status AddSender(UniqueFd connection) {
-    IPC_ASSIGN_OR_RETURN(ReceivedWithFds hello,
-                         ReceiveWithFds(connection.get(), sizeof(uint64_t), 0,
-                                        Deadline::After(kMqHandshakeTimeout), url()));
-    if (hello.payload.size() != sizeof(uint64_t)) {
-      return Status(ErrorCode::kProtocolError, url() + ": bad sender hello");
-    }
-    uint64_t id;
-    std::memcpy(&id, hello.payload.data(), sizeof(id));
-    senders_.push_back({std::move(connection), id});
-    ever_had_sender_ = true;
-    drained_after_last_sender_ = false;
-    return Status::Ok();
+  // Takes a sender's connection. Never waits: its hello (the sender id) is
+  // read now if it has arrived, else when its socket becomes readable.
+  void AddSender(UniqueFd connection) {
+    Sender s{std::move(connection), 0, false};
+    if (ReadHello(s)) senders_.push_back(std::move(s));
   }
 
   Status Send(std::string_view, Deadline) override {
@@ -56,28 +50,37 @@ class MqReceiver final : public ChannelImpl {
   }
 
   Status Receive(std::string* message, Deadline deadline) override {
+    if (ForkGeneration() != fork_generation_) {
+      return Status(ErrorCode::kUnsupported,
+                    url() + ": the receiving end of a message queue cannot be used in a "
+                            "child after fork(); the parent still owns it");
+    }
     for (;;) {
       const ssize_t n = ::mq_receive(q_.get(), buffer_.data(), buffer_.size(), nullptr);
       if (n >= 0) {
-        drained_after_last_sender_ = false;
+        ++pieces_;
         Status done;
-        if (TakePiece(static_cast<size_t>(n), message, &done)) return done;
+        const bool ready = TakePiece(static_cast<size_t>(n), message, &done);
+        // Under steady traffic the queue may never be empty: look after
+        // senders now and then all the same.
+        if (pieces_ % kHousekeepingPieces == 0) {
+          LookAfterSenders();
+        } else if (!departed_.empty()) {
+          DropDepartedPartials();
+        }
+        if (ready) return done;
         continue;
       }
       if (errno == EINTR) continue;
       if (errno != EAGAIN) return ErrnoStatus(url() + ": mq_receive", errno);
-      // The queue is empty: look after senders before waiting.
-      AcceptNewSenders();
-      ForgetDeadSenders();
+      LookAfterSenders();
       if (ever_had_sender_ && senders_.empty()) {
-        // A sender may have queued its last piece after our empty receive
-        // and then left: the queue is final now, so look once more.
-        if (!drained_after_last_sender_) {
-          drained_after_last_sender_ = true;
-          continue;
-        }
+        // Every sender has gone, but the last pieces of one that left just
+        // now may have arrived after our empty read: the queue must still
+        // be empty now that we know they are all gone.
+        if (QueuedPieces(q_.get()) > 0) continue;
         partials_.clear();
-        drained_after_last_sender_ = false;
+        departed_.clear();
         return Status(ErrorCode::kClosed, url() + ": every sender has gone");
       }
       std::vector<pollfd> fds = {{q_.get(), POLLIN, 0}, {rendezvous_.get(), POLLIN, 0}};
@@ -92,12 +95,21 @@ class MqReceiver final : public ChannelImpl {
   struct Sender {
     UniqueFd heartbeat;
     uint64_t id;
+    bool greeted;  // id is known.
   };
   struct Partial {
     std::string data;
     bool discarding = false;
     uint64_t size = 0;
   };
+  // A sender seen gone. Its pieces were all queued before that, so once
+  // the pieces then queued have been taken, its unfinished message (if any)
+  // will never be finished.
+  struct Departed {
+    uint64_t id;
+    uint64_t drop_after;  // A value of pieces_.
+  };
+  static constexpr uint64_t kHousekeepingPieces = 256;
 
   // Adds a piece to its sender's message. True when a message (or an error)
   // is ready in *message / *status.
@@ -109,6 +121,16 @@ class MqReceiver final : public ChannelImpl {
       return true;
     }
     std::memcpy(&h, buffer_.data(), sizeof(h));
+    if (h.flags & kGoodbyePiece) {
+      // A sender's last word, queued after all its pieces: what it left
+      // unfinished stays so. Its connection and hello came before its
+      // first piece, so once they are taken it is among senders_.
+      partials_.erase(h.sender);
+      AcceptPendingSenders();
+      for (Sender& s : senders_) (void)ReadHello(s);
+      std::erase_if(senders_, [&](const Sender& s) { return s.greeted && s.id == h.sender; });
+      return false;
+    }
     const char* payload = buffer_.data() + sizeof(h);
     const size_t size = n - sizeof(h);
     if (h.flags & kFirstPiece) partials_[h.sender] = Partial{};
@@ -136,27 +158,65 @@ class MqReceiver final : public ChannelImpl {
     return true;
   }
 
-  void AcceptNewSenders() {
+  // Accepts new senders and notices departed ones, without waiting.
+  void LookAfterSenders() {
+    AcceptPendingSenders();
+    if (senders_.empty()) return;
+    std::vector<pollfd> fds;
+    for (const Sender& s : senders_) fds.push_back({s.heartbeat.get(), POLLIN, 0});
+    if (::poll(fds.data(), fds.size(), 0) <= 0) return;
+    // Counted only after the poll that saw them gone, the queue holds
+    // every piece they will ever send.
+    long queued = -1;
+    size_t kept = 0;
+    for (size_t i = 0; i < senders_.size(); ++i) {
+      Sender& s = senders_[i];
+      bool gone = fds[i].revents != 0;
+      if (gone && !s.greeted) gone = !ReadHello(s) || (fds[i].revents & (POLLHUP | POLLERR));
+      if (!gone) {
+        if (kept != i) senders_[kept] = std::move(s);
+        ++kept;
+        continue;
+      }
+      if (s.greeted) {
+        if (queued < 0) queued = QueuedPieces(q_.get());
+        departed_.push_back({s.id, pieces_ + static_cast<uint64_t>(queued)});
+      }
+    }
+    senders_.resize(kept);
+    DropDepartedPartials();
+  }
+
+  void AcceptPendingSenders() {
     for (;;) {
       const int fd = ::accept4(rendezvous_.get(), nullptr, nullptr,
                                SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;
-      (void)AddSender(UniqueFd(fd));  // A sender that fails its hello is dropped.
+      AddSender(UniqueFd(fd));
     }
   }
 
-  // Drops senders whose heartbeat ended. Called with the queue empty, so a
-  // gone sender's unfinished message will never be completed: drop it too.
-  void ForgetDeadSenders() {
-    for (size_t i = 0; i < senders_.size();) {
-      pollfd p{senders_[i].heartbeat.get(), POLLIN, 0};
-      if (::poll(&p, 1, 0) == 1) {
-        partials_.erase(senders_[i].id);
-        senders_.erase(senders_.begin() + static_cast<long>(i));
-      } else {
-        ++i;
-      }
-    }
+  // Reads a sender's hello if it is there. False when the sender is gone
+  // or broke the protocol (it is then dropped); a sender that has not said
+  // hello yet has sent no piece yet.
+  bool ReadHello(Sender& s) {
+    if (s.greeted) return true;
+    uint64_t id;
+    const ssize_t n = ::recv(s.heartbeat.get(), &id, sizeof(id), MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+    if (n != static_cast<ssize_t>(sizeof(id))) return false;
+    s.id = id;
+    s.greeted = true;
+    ever_had_sender_ = true;
+    return true;
+  }
+
+  void DropDepartedPartials() {
+    std::erase_if(departed_, [&](const Departed& d) {
+      if (pieces_ < d.drop_after) return false;
+      partials_.erase(d.id);
+      return true;
+    });
   }
 
   std::string queue_;
@@ -166,9 +226,9 @@ class MqReceiver final : public ChannelImpl {
   std::string buffer_;
   std::vector<Sender> senders_;
   bool ever_had_sender_ = false;
-  // Set when the last sender was seen gone; cleared by every piece.
-  bool drained_after_last_sender_ = false;
   std::map<uint64_t, Partial> partials_;
+  std::vector<Departed> departed_;
+  uint64_t pieces_ = 0;  // Pieces taken from the queue so far.
 };
 
 class MqSender final : public ChannelImpl {
@@ -179,6 +239,7 @@ class MqSender final : public ChannelImpl {
         q_(std::move(q)),
         heartbeat_(std::move(heartbeat)),
         id_(id),
+        fork_generation_(ForkGeneration()),
         buffer_(static_cast<size_t>(QueueMsgSize(q_.get())), '\0') {}
 
   // WritePieces as the writer that SendKeepingTail/FlushTail take. (Defined
@@ -190,13 +251,23 @@ class MqSender final : public ChannelImpl {
   }
 
   ~MqSender() override {
-    if (!pending_.empty()) {
-      (void)FlushTail(&pending_, Deadline::After(std::chrono::seconds(1)), WriteFn());
-    }
+    // A copy inherited by a forked child must not speak for the parent.
+    if (ForkGeneration() != fork_generation_) return;
+    const Deadline deadline = Deadline::After(std::chrono::seconds(1));
+    if (!pending_.empty() && !FlushTail(&pending_, deadline, WriteFn()).ok()) return;
+    // The goodbye makes fd() readable for a receiver that waits on it.
+    const PieceHeader bye{id_, kGoodbyePiece, 0};
+    (void)Put(reinterpret_cast<const char*>(&bye), sizeof(bye), deadline);
   }
 
   Status Send(std::string_view message, Deadline deadline) override {
     IPC_RETURN_IF_ERROR(CheckSendSize(message));
+    if (ForkGeneration() != fork_generation_) {
+      // Two processes writing pieces under one sender id would mix them.
+      return Status(ErrorCode::kUnsupported,
+                    url() + ": a sending end cannot be used in a child after fork(); "
+                            "the parent still owns it (connect anew)");
+    }
     if (ListenerGone()) return ListenerGoneStatus();
     return SendKeepingTail(&pending_, message, deadline, url(), WriteFn());
   }
@@ -227,24 +298,29 @@ class MqSender final : public ChannelImpl {
       if (*sent + n == data.size()) h.flags |= kLastPiece;
       std::memcpy(buffer_.data(), &h, sizeof(h));
       std::memcpy(buffer_.data() + sizeof(h), data.data() + *sent, n);
-      for (;;) {
-        if (::mq_send(q_.get(), buffer_.data(), sizeof(h) + n, 0) == 0) break;
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN) return ErrnoStatus(url() + ": mq_send", errno);
-        // The queue is full: wait for room, or for the receiver to vanish.
-        std::vector<pollfd> fds = {{q_.get(), POLLOUT, 0}, {heartbeat_.get(), POLLIN, 0}};
-        IPC_RETURN_IF_ERROR(PollUntil(fds, deadline, url() + ": send"));
-        if (fds[1].revents != 0) return ListenerGoneStatus();
-      }
+      IPC_RETURN_IF_ERROR(Put(buffer_.data(), sizeof(h) + n, deadline));
       *sent += n;
     } while (*sent < data.size());
     return Status::Ok();
   }
 
+  // Queues one piece, waiting until the deadline for room; kClosed when
+  // the receiver vanishes meanwhile.
+  Status Put(const char* piece, size_t size, Deadline deadline) {
+    for (;;) {
+      if (::mq_send(q_.get(), piece, size, 0) == 0) return Status::Ok();
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) return ErrnoStatus(url() + ": mq_send", errno);
+      std::vector<pollfd> fds = {{q_.get(), POLLOUT, 0}, {heartbeat_.get(), POLLIN, 0}};
+      IPC_RETURN_IF_ERROR(PollUntil(fds, deadline, url() + ": send"));
+      if (fds[1].revents != 0) return ListenerGoneStatus();
+    }
+  }
 
   MqDescriptor q_;
   UniqueFd heartbeat_;
   uint64_t id_;
+  uint64_t fork_generation_;
   std::string buffer_;
   std::string pending_;
 };

@@ -16,7 +16,7 @@ MqDescriptor::~MqDescriptor() {
 Result<std::string> QueueName(const Url& url) {
   const std::string& p = url.path;
   if (p.size() < 2 || p[0] != '/' || p.find('/', 1) != std::string::npos ||
-      p.size() > 256 || p == "/." || p == "/..") {
+      p.size() > 256 || p == "/." || p == "/.." || p.find('\0') != std::string::npos) {
     return Status(ErrorCode::kInvalidArgument,
                   url.text + ": expected mq:///NAME (one name, no further '/', "
                              "not '.' or '..', at most 255 bytes after the '/')");
@@ -48,28 +48,52 @@ long ReadLimit(const char* file) {
   return value;
 }
 
-// The system default msgsize, for queues created without ?msgsize=.
 long QueueMsgSize(mqd_t q) {
   mq_attr attr{};
   return ::mq_getattr(q, &attr) == 0 ? attr.mq_msgsize : 0;
+}
+
+long QueuedPieces(mqd_t q) {
+  mq_attr attr{};
+  return ::mq_getattr(q, &attr) == 0 ? attr.mq_curmsgs : 0;
 }
 
 Status OpenError(const Url& url, const MqAttributes& a, int err) {
   if (err == EINVAL && (a.maxmsg > 0 || a.msgsize > 0)) {
     const long msg_max = ReadLimit("msg_max"), msgsize_max = ReadLimit("msgsize_max");
     return Status(ErrorCode::kResourceExhausted,
-                  url.text + ": the system refuses maxmsg=" + std::to_string(a.maxmsg) +
-                      " msgsize=" + std::to_string(a.msgsize) + " (limits: " +
-                      std::to_string(msg_max) + " messages in /proc/sys/fs/mqueue/msg_max, " +
+                  url.text + ": the system refuses a queue of " + std::to_string(a.maxmsg) +
+                      " messages of " + std::to_string(a.msgsize) +
+                      " bytes: without CAP_SYS_RESOURCE the limits are " +
+                      std::to_string(msg_max) + " messages (/proc/sys/fs/mqueue/msg_max) of " +
                       std::to_string(msgsize_max) +
-                      " bytes in /proc/sys/fs/mqueue/msgsize_max; raise them or ask for less)",
+                      " bytes (/proc/sys/fs/mqueue/msgsize_max), with it 65536 of 16 MiB; "
+                      "raise them or ask for less",
                   err);
   }
-  if (err == EMFILE || err == ENOSPC || err == ENOMEM) {
+  if (err == EMFILE) {
     return Status(ErrorCode::kResourceExhausted,
-                  url.text + ": out of message queues (/proc/sys/fs/mqueue/queues_max, "
-                             "RLIMIT_MSGQUEUE): " + std::strerror(err),
+                  url.text + ": mq_open: " + std::strerror(err) +
+                      " (the user's RLIMIT_MSGQUEUE, `ulimit -q`, caps the bytes all its "
+                      "queues may hold; or this process is out of descriptors)",
                   err);
+  }
+  if (err == ENOSPC || err == ENOMEM) {
+    return Status(ErrorCode::kResourceExhausted,
+                  url.text + ": mq_open: " + std::strerror(err) +
+                      " (the system's queue count, /proc/sys/fs/mqueue/queues_max, or "
+                      "memory is exhausted)",
+                  err);
+  }
+  if (err == EEXIST) {
+    return Status(ErrorCode::kAddressInUse,
+                  url.text + ": a queue of this name exists and could not be replaced "
+                             "(it belongs to another user, or was made outside libipc)",
+                  err);
+  }
+  if (err == EACCES) {
+    return Status(ErrorCode::kPermissionDenied,
+                  url.text + ": mq_open: the queue's owner and mode refuse this user", err);
   }
   return ErrnoStatus(url.text + ": mq_open", err);
 }
@@ -85,8 +109,5 @@ Status PollUntil(std::vector<pollfd>& fds, Deadline deadline, const std::string&
     }
   }
 }
-
-// The receiving end: the queue, the rendezvous socket and the senders'
-// heartbeats. Owns the queue's name and removes it when destroyed.
 
 }  // namespace ipc::internal

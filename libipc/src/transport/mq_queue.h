@@ -27,6 +27,8 @@ struct PieceHeader {
 };
 inline constexpr uint32_t kFirstPiece = 1;
 inline constexpr uint32_t kLastPiece = 2;
+// No payload: the sender closed and will send nothing more.
+inline constexpr uint32_t kGoodbyePiece = 4;
 inline constexpr long kMinMsgSize = 64;
 inline constexpr std::chrono::seconds kMqHandshakeTimeout{5};
 
@@ -54,12 +56,15 @@ struct MqAttributes {
 
 // "/name" from mq:///name, or kInvalidArgument.
 Result<std::string> QueueName(const Url& url);
-// The abstract socket "@libipc.mq/name" of a queue's listener.
+// The abstract socket "@libipc.mq/name" of a queue's listener (a name too
+// long for a socket address is cut and followed by a hash of the whole).
 std::pair<sockaddr_un, socklen_t> RendezvousAddress(const std::string& queue);
 // A value from /proc/sys/fs/mqueue/<file>, or 0.
 long ReadLimit(const char* file);
 // The queue's message size.
 long QueueMsgSize(mqd_t q);
+// How many pieces the queue holds now (0 if it cannot tell).
+long QueuedPieces(mqd_t q);
 // mq_open's failure, explained (limits and the files that set them).
 Status OpenError(const Url& url, const MqAttributes& a, int err);
 // poll() until an event or the deadline.
