@@ -104,20 +104,14 @@ Result<Barrier> Barrier::Create(std::string_view name, uint32_t parties, uint32_
 Result<Barrier> Barrier::Open(std::string_view name) { return Make(name, 0, 0, false); }
 Result<Barrier> Barrier::OpenOrCreate(std::string_view name, uint32_t parties,
                                       uint32_t mode) {
-  for (;;) {
-    auto opened = Make(name, 0, 0, false);
-    if (opened.ok()) {
-      if (opened->parties() != parties) {
-        return Status(ErrorCode::kInvalidArgument,
-                      What(name) + " exists with " + std::to_string(opened->parties()) +
-                          " parties, not " + std::to_string(parties));
-      }
-      return opened;
-    }
-    if (opened.status().code() != ErrorCode::kNotFound) return opened;
-    auto created = Make(name, parties, mode, true);
-    if (created.ok() || created.status().code() != ErrorCode::kAddressInUse) return created;
+  auto barrier = internal::OpenOrCreate([&] { return Make(name, 0, 0, false); },
+                                         [&] { return Make(name, parties, mode, true); });
+  if (barrier.ok() && barrier->parties() != parties) {
+    return Status(ErrorCode::kInvalidArgument,
+                  What(name) + " exists with " + std::to_string(barrier->parties()) +
+                      " parties, not " + std::to_string(parties));
   }
+  return barrier;
 }
 Status Barrier::Unlink(std::string_view name) {
   IPC_RETURN_IF_ERROR(Open(name).status());

@@ -58,12 +58,8 @@ Result<Event> Event::Create(std::string_view name, uint32_t mode) {
 }
 Result<Event> Event::Open(std::string_view name) { return Make(name, 0, false); }
 Result<Event> Event::OpenOrCreate(std::string_view name, uint32_t mode) {
-  for (;;) {
-    auto opened = Make(name, mode, false);
-    if (opened.ok() || opened.status().code() != ErrorCode::kNotFound) return opened;
-    auto created = Make(name, mode, true);
-    if (created.ok() || created.status().code() != ErrorCode::kAddressInUse) return created;
-  }
+  return internal::OpenOrCreate([&] { return Make(name, mode, false); },
+                                [&] { return Make(name, mode, true); });
 }
 Status Event::Unlink(std::string_view name) {
   IPC_RETURN_IF_ERROR(Open(name).status());

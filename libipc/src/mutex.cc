@@ -77,13 +77,8 @@ Result<Mutex> Mutex::Make(std::string_view name, uint32_t mode, bool create,
 
 Result<Mutex> Mutex::OpenOrCreateImpl(std::string_view name, uint32_t mode,
                                       bool recursive) {
-  for (;;) {
-    auto opened = Make(name, mode, /*create=*/false, recursive);
-    if (opened.ok() || opened.status().code() != ErrorCode::kNotFound) return opened;
-    auto created = Make(name, mode, /*create=*/true, recursive);
-    // Someone else created it between our two calls: open theirs.
-    if (created.ok() || created.status().code() != ErrorCode::kAddressInUse) return created;
-  }
+  return internal::OpenOrCreate([&] { return Make(name, mode, false, recursive); },
+                                [&] { return Make(name, mode, true, recursive); });
 }
 
 Result<Mutex> Mutex::Create(std::string_view name, uint32_t mode) {

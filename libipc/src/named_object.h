@@ -27,6 +27,18 @@ Result<ShmSegment> OpenStampedObject(const std::string& shm_name,
                                      ObjectKind kind, size_t min_size,
                                      const std::string& what);
 
+// OpenOrCreate for any named object: open(), or create() when there is
+// none, and open again if another process created it in between.
+template <typename Open, typename Create>
+auto OpenOrCreate(const Open& open, const Create& create) -> decltype(open()) {
+  for (;;) {
+    auto opened = open();
+    if (opened.ok() || opened.status().code() != ErrorCode::kNotFound) return opened;
+    auto created = create();
+    if (created.ok() || created.status().code() != ErrorCode::kAddressInUse) return created;
+  }
+}
+
 }  // namespace ipc::internal
 
 #endif  // IPC_SRC_NAMED_OBJECT_H_

@@ -145,12 +145,8 @@ Result<Queue> Queue::Create(std::string_view name, const QueueOptions& options) 
 }
 Result<Queue> Queue::Open(std::string_view name) { return Make(name, {}, false); }
 Result<Queue> Queue::OpenOrCreate(std::string_view name, const QueueOptions& options) {
-  for (;;) {
-    auto opened = Make(name, options, false);
-    if (opened.ok() || opened.status().code() != ErrorCode::kNotFound) return opened;
-    auto created = Make(name, options, true);
-    if (created.ok() || created.status().code() != ErrorCode::kAddressInUse) return created;
-  }
+  return internal::OpenOrCreate([&] { return Make(name, options, false); },
+                                [&] { return Make(name, options, true); });
 }
 Status Queue::Unlink(std::string_view name) {
   IPC_RETURN_IF_ERROR(Open(name).status());
