@@ -10,7 +10,7 @@ packages=(
   libzmq3-dev cppzmq-dev
   libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
-  libsystemd-dev
+  libsystemd-dev libssl-dev
   iproute2 python3
 )
 

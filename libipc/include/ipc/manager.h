@@ -1,0 +1,279 @@
+// ipc::Manager: the client of ipcd, the daemon that holds named shared
+// objects for many processes (Python's multiprocessing.Manager, in C++).
+//
+//   auto manager = ipc::Manager::Connect().value();   // the default socket
+//   auto hits = manager.Counter("hits");
+//   ipc::Result<int64_t> n = hits.Add(1);             // atomic in the daemon
+//   auto cfg = manager.Dict("cfg");
+//   (void)cfg.Set("port", 8080);
+//   {
+//     auto guard = manager.Lock("cfg-lock").Acquire(std::chrono::seconds(5));
+//     if (guard.ok()) { ... }                           // released at scope end
+//   }
+//
+// Objects are created by their first use. Every call is one request to the
+// daemon and returns a Status or Result; a blocking call (lock Acquire, queue
+// Get and Put, event Wait) takes a Deadline and waits in the daemon, not by
+// polling.
+//
+// Connection. Connect("") uses DefaultUrl(). If the daemon restarts, the
+// next call reconnects (waiting up to options.connect_timeout) and proxies
+// keep working. A request the daemon may have applied before the connection
+// broke is never re-sent: that call gives kClosed and the next one
+// reconnects. Locks are leases of the connection: they are released when the
+// connection closes — by Close(), by this process dying, or by the daemon
+// restarting.
+//
+// Thread safety: a Manager and its proxies may be used from any number of
+// threads; calls share one connection and run one at a time, so a call that
+// waits (a lock Acquire) delays the other threads' calls on that Manager.
+// Give each thread that blocks its own Manager. Copies of a Manager share the
+// connection.
+#ifndef IPC_MANAGER_H_
+#define IPC_MANAGER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ipc/deadline.h"
+#include "ipc/result.h"
+#include "ipc/value.h"
+
+namespace ipc {
+
+namespace internal {
+class ManagerConnection;
+}  // namespace internal
+
+struct ManagerOptions {
+  // The shared key for listeners that require one (ipcd's tcp:// listeners).
+  // The daemon proves it knows the key too; the key never crosses the wire.
+  std::string authkey;
+  // A name for this client in the daemon's log.
+  std::string client_name;
+  // How long Connect, and each reconnect, waits for the daemon to answer.
+  std::chrono::milliseconds connect_timeout{10000};
+};
+
+// One object as ListObjects reports it (see ObjectInfo in proto/ipcd.proto).
+struct ManagedObject {
+  std::string name;
+  std::string kind;  // "dict", "counter", "lock", "rlock", "queue", "event"
+  int64_t size = 0;  // keys, items, the counter's value, holds, or 1 if set
+  int64_t bytes = 0;
+  int64_t waiters = 0;
+};
+
+struct ManagerStats {
+  std::string server_version;
+  int64_t uptime_ms = 0;
+  int64_t clients = 0;
+  int64_t objects = 0;
+  int64_t bytes_held = 0;
+  int64_t requests_total = 0;
+  int64_t parked = 0;
+  int64_t max_frame_bytes = 0;
+  int64_t max_clients = 0;
+  int64_t max_pending_per_client = 0;
+  int64_t max_objects = 0;
+  int64_t max_bytes = 0;
+};
+
+// A proxy: a name bound to a Manager's connection. Cheap to copy.
+class ObjectProxy {
+ public:
+  const std::string& name() const { return name_; }
+
+ protected:
+  ObjectProxy(std::shared_ptr<internal::ManagerConnection> connection,
+              std::string name)
+      : connection_(std::move(connection)), name_(std::move(name)) {}
+  std::shared_ptr<internal::ManagerConnection> connection_;
+  std::string name_;
+};
+
+// A dict of string keys to Values. Keys, Values and Items come in key order.
+class DictProxy : public ObjectProxy {
+ public:
+  using ObjectProxy::ObjectProxy;
+  // kNotFound when key is absent.
+  Result<Value> Get(std::string_view key) const;
+  // fallback when key is absent.
+  Result<Value> Get(std::string_view key, Value fallback) const;
+  Status Set(std::string_view key, Value value);
+  // kNotFound when key is absent.
+  Status Delete(std::string_view key);
+  Result<bool> Contains(std::string_view key) const;
+  Result<int64_t> Len() const;
+  Result<std::vector<std::string>> Keys() const;
+  Result<std::vector<Value>> Values() const;
+  Result<Value::Map> Items() const;
+  Status Update(const Value::Map& entries);
+  // Removes key and returns its value; kNotFound (or fallback) when absent.
+  Result<Value> Pop(std::string_view key);
+  Result<Value> Pop(std::string_view key, Value fallback);
+  // key's value, after setting it to value if it was absent.
+  Result<Value> SetDefault(std::string_view key, Value value);
+  Status Clear();
+  // Sets key to desired if its value equals expected (nullopt: if key is
+  // absent). True when it did.
+  Result<bool> CompareAndSet(std::string_view key,
+                             std::optional<Value> expected, Value desired);
+};
+
+// An int64 changed atomically by the daemon; no lock needed.
+class CounterProxy : public ObjectProxy {
+ public:
+  using ObjectProxy::ObjectProxy;
+  // Adds delta (may be negative) and returns the new value; kInvalidArgument
+  // on int64 overflow, which changes nothing.
+  Result<int64_t> Add(int64_t delta = 1);
+  Result<int64_t> Get() const;
+  Status Set(int64_t value);
+  // Sets the value to desired if it equals expected. True when it did.
+  Result<bool> CompareAndSet(int64_t expected, int64_t desired);
+};
+
+// A lock (or, from Manager::RLock, a re-entrant lock) leased to this
+// Manager's connection: if the process dies, the daemon releases it and the
+// next waiter gets it.
+class LockProxy : public ObjectProxy {
+ public:
+  // Holds the lock until destroyed or Release()d. Move-only.
+  class Guard {
+   public:
+    Guard(Guard&& other) noexcept;
+    Guard& operator=(Guard&& other) noexcept;
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+    ~Guard();
+    // Releases now; further calls do nothing.
+    Status Release();
+
+   private:
+    friend class LockProxy;
+    explicit Guard(LockProxy lock) : lock_(std::move(lock)) {}
+    std::optional<LockProxy> lock_;
+  };
+
+  LockProxy(std::shared_ptr<internal::ManagerConnection> connection,
+            std::string name, bool recursive)
+      : ObjectProxy(std::move(connection), std::move(name)),
+        recursive_(recursive) {}
+
+  // Waits until the deadline (kDeadlineExceeded) for the lock.
+  Result<Guard> Acquire(Deadline deadline = Deadline::Infinite());
+  // The same without a guard: the caller must Release().
+  Status AcquireRaw(Deadline deadline = Deadline::Infinite());
+  Status Release();
+
+ private:
+  bool recursive_;
+};
+
+// A FIFO of Values, unbounded unless created with a capacity.
+class QueueProxy : public ObjectProxy {
+ public:
+  using ObjectProxy::ObjectProxy;
+  // Creates the queue with at most capacity items (0 = unbounded) if it does
+  // not exist yet; kInvalidArgument if it exists with another capacity.
+  Status Create(int64_t capacity);
+  // kFull when a bounded queue had no room before the deadline.
+  Status Put(Value value, Deadline deadline = Deadline::Infinite());
+  // kEmpty when nothing came before the deadline; kClosed when closed and
+  // drained.
+  Result<Value> Get(Deadline deadline = Deadline::Infinite());
+  Result<int64_t> Size() const;
+  // Refuses further Puts; Gets drain what is left, then give kClosed.
+  Status Close();
+};
+
+class EventProxy : public ObjectProxy {
+ public:
+  using ObjectProxy::ObjectProxy;
+  Status Set();
+  Status Clear();
+  Result<bool> IsSet() const;
+  // kDeadlineExceeded when the event was not set before the deadline.
+  Status Wait(Deadline deadline = Deadline::Infinite());
+};
+
+// Several calls sent together. Run() sends them as one request that the
+// daemon applies in one step (no other client's request runs in between;
+// blocking calls do not wait). RunPipelined() sends each as its own request
+// without waiting for replies, then reads the replies. Either returns one
+// Result per call, in order (an operation with nothing to return gives a
+// null Value), or the Status of the connection if it failed.
+class ManagerBatch {
+ public:
+  ManagerBatch& CounterAdd(std::string_view counter, int64_t delta);
+  ManagerBatch& CounterGet(std::string_view counter);
+  ManagerBatch& DictSet(std::string_view dict, std::string_view key, Value value);
+  ManagerBatch& DictGet(std::string_view dict, std::string_view key);
+  ManagerBatch& DictDelete(std::string_view dict, std::string_view key);
+  ManagerBatch& QueuePut(std::string_view queue, Value value);
+  size_t size() const;
+  void clear();
+
+  Result<std::vector<Result<Value>>> Run();
+  Result<std::vector<Result<Value>>> RunPipelined();
+
+ private:
+  friend class Manager;
+  struct Calls;
+  explicit ManagerBatch(std::shared_ptr<internal::ManagerConnection> connection);
+  std::shared_ptr<internal::ManagerConnection> connection_;
+  std::shared_ptr<Calls> calls_;
+};
+
+class Manager {
+ public:
+  // Connects to ipcd at url ("" = DefaultUrl()) and says hello; kNotFound
+  // or kDeadlineExceeded naming the URL when no daemon answers in time,
+  // kPermissionDenied when the key is wrong or missing, kUnsupported when
+  // the daemon speaks another protocol version.
+  static Result<Manager> Connect(std::string_view url = "",
+                                 ManagerOptions options = {});
+
+  // Where the daemon listens by default, as a unix:// URL: $IPCD_SOCKET if
+  // set, else $RUNTIME_DIRECTORY/ipcd.sock (set by systemd for the daemon),
+  // else $XDG_RUNTIME_DIR/ipcd/ipcd.sock, else /tmp/ipcd-$UID/ipcd.sock.
+  // For a client only, when that file does not exist and the system
+  // daemon's /run/ipcd/ipcd.sock does, that one.
+  static std::string DefaultUrl();
+
+  DictProxy Dict(std::string name) const;
+  CounterProxy Counter(std::string name) const;
+  LockProxy Lock(std::string name) const;
+  LockProxy RLock(std::string name) const;
+  QueueProxy Queue(std::string name) const;
+  EventProxy Event(std::string name) const;
+  ManagerBatch Batch() const;
+
+  // Every object, in name order.
+  Result<std::vector<ManagedObject>> ListObjects() const;
+  Result<ManagerStats> Stats() const;
+  // Removes the object of that name, whatever its kind; waiters on it get
+  // kClosed. kNotFound when there is none.
+  Status Destroy(std::string_view name) const;
+
+  // The URL connected to.
+  const std::string& url() const;
+  // Closes the connection (releasing this client's locks). Later calls
+  // reconnect.
+  void Close() const;
+
+ private:
+  explicit Manager(std::shared_ptr<internal::ManagerConnection> connection)
+      : connection_(std::move(connection)) {}
+  std::shared_ptr<internal::ManagerConnection> connection_;
+};
+
+}  // namespace ipc
+
+#endif  // IPC_MANAGER_H_
