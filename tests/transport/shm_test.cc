@@ -142,6 +142,77 @@ TEST(ShmTest, MessagesLargerThanTheRingArriveWhole) {
   EXPECT_EQ(WaitChild(sender), 0);
 }
 
+// Both ends in this process: the listener accepts while a thread connects.
+struct LocalPair {
+  ipc::Channel listener_end;
+  ipc::Channel connector_end;
+};
+
+LocalPair ConnectLocally(const std::string& url) {
+  LocalPair pair;
+  auto listener = ipc::Listen(url);
+  EXPECT_TRUE(listener.ok()) << listener.status();
+  if (!listener.ok()) return pair;
+  std::thread connector([&] {
+    auto ch = ipc::Connect(url, 5s);
+    EXPECT_TRUE(ch.ok()) << ch.status();
+    if (ch.ok()) pair.connector_end = std::move(*ch);
+  });
+  auto ch = listener->Accept(5s);
+  connector.join();
+  EXPECT_TRUE(ch.ok()) << ch.status();
+  if (ch.ok()) pair.listener_end = std::move(*ch);
+  return pair;
+}
+
+TEST(ShmTest, LargeMessagesAreAssembledInTheCallersString) {
+  // Receive(std::string*) promises to reuse the caller's capacity; for a
+  // multi-fragment message that means assembling in the caller's string,
+  // not in a buffer of the channel's that is then swapped in.
+  LocalPair p = ConnectLocally(ShmUrl("?capacity=4K"));
+  ASSERT_TRUE(p.connector_end.is_open() && p.listener_end.is_open());
+  std::string received;
+  const char* buffer = nullptr;
+  for (uint64_t i = 0; i < 4; ++i) {
+    const std::string big = MakeMessage(3, 4096);  // 8 + 2 * 4096 + 13 bytes.
+    std::thread sender([&] { EXPECT_TRUE(p.connector_end.Send(big, 5s).ok()); });
+    ASSERT_TRUE(p.listener_end.Receive(&received, 5s).ok());
+    sender.join();
+    EXPECT_TRUE(Check(received, 3, 4096)) << "message " << i;
+    if (i == 0) buffer = received.data();
+    EXPECT_EQ(received.data(), buffer) << "message " << i << " went to another buffer";
+  }
+}
+
+TEST(ShmTest, ReceiveThatGivesUpPartWayResumesTheSameMessage) {
+  // A non-blocking Send puts what fits of a large message into the 4 KiB
+  // ring and keeps the rest; the receiver reads those fragments and finds
+  // the ring empty before the message is complete. The fragments it has
+  // must survive that call and the next message must still arrive whole.
+  LocalPair p = ConnectLocally(ShmUrl("?capacity=4K"));
+  ASSERT_TRUE(p.connector_end.is_open() && p.listener_end.is_open());
+  const std::string big = MakeMessage(3, 4096);
+  ASSERT_TRUE(p.connector_end.Send(big, ipc::Deadline::Now()).ok());
+  std::string received = "the caller's own text";
+  bool after_sent = false;
+  int gave_up = 0;
+  for (;;) {
+    const ipc::Status r = p.listener_end.Receive(&received, ipc::Deadline::Now());
+    if (r.ok()) break;
+    ASSERT_EQ(r.code(), ErrorCode::kWouldBlock) << r;
+    ASSERT_LT(++gave_up, 100000) << "the message never completed";
+    // Writes more of the kept rest; sends "after" once the rest is out.
+    if (!after_sent) after_sent = p.connector_end.Send("after", ipc::Deadline::Now()).ok();
+  }
+  EXPECT_GT(gave_up, 0);
+  EXPECT_TRUE(Check(received, 3, 4096));
+  if (!after_sent) {
+    ASSERT_TRUE(p.connector_end.Send("after", 5s).ok());
+  }
+  ASSERT_TRUE(p.listener_end.Receive(&received, 5s).ok());
+  EXPECT_EQ(received, "after");
+}
+
 TEST(ShmTest, InheritedChannelIsRefusedInTheForkedChild) {
   const std::string url = ShmUrl();
   auto listener = ipc::Listen(url);

@@ -19,7 +19,9 @@ const char kUsage[] =
     "(stream). The processes are pinned to CPUs A and B (default 0,1).\n"
     "--baseline also runs the same pattern on the raw system calls of the\n"
     "mechanism, in the same run, and reports the ratio. --floor adds the\n"
-    "cache-line round trip between the two CPUs and memcpy bandwidth.\n"
+    "cache-line round trip between the two CPUs and one thread's memcpy\n"
+    "bandwidth for the message size (warm, reused buffers), and for\n"
+    "stream the channel's bandwidth as a fraction of it.\n"
     "BYTES takes K/M suffixes. Example:\n"
     "  ipc-bench --url shm://bench --size 64 --count 200000 --baseline\n";
 

@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     }
   }
   std::optional<bench::Floor> floor;
-  if (options->floor) floor = bench::MeasureFloor(options->cpus);
+  if (options->floor) floor = bench::MeasureFloor(options->cpus, options->size);
   auto channel = bench::MeasureChannel(*options);
   if (!channel.ok()) {
     std::cerr << "ipc-bench: " << channel.status().message() << "\n";

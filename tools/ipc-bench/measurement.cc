@@ -48,6 +48,11 @@ double Ratio(const Options& o, const Measurement& channel, const Measurement& ba
   return base.msgs_per_s > 0 ? channel.msgs_per_s / base.msgs_per_s : 0;
 }
 
+// Stream bandwidth as a fraction of one thread's memcpy of the same size.
+double MemcpyRatio(const Measurement& channel, const Floor& floor) {
+  return floor.memcpy_gb_per_s > 0 ? channel.bytes_per_s / 1e9 / floor.memcpy_gb_per_s : 0;
+}
+
 void PrintHumanLine(const Options& o, const char* label, const Measurement& m) {
   if (o.mode == Mode::kPingPong) {
     std::printf("  %-9s p50 %9.2f us   p99 %9.2f us   p99.9 %9.2f us   (%s)\n",
@@ -77,8 +82,12 @@ void PrintReport(const Options& o, const Measurement& channel,
                   Ratio(o, channel, *baseline));
     }
     if (floor) {
-      std::printf(",\"floor\":{\"cacheline_rtt_ns\":%.0f,\"memcpy_gb_per_s\":%.1f}",
-                  floor->cacheline_rtt_ns, floor->memcpy_gb_per_s);
+      std::printf(",\"floor\":{\"cacheline_rtt_ns\":%.0f,\"memcpy_gb_per_s\":%.1f,"
+                  "\"memcpy_size\":%zu}",
+                  floor->cacheline_rtt_ns, floor->memcpy_gb_per_s, floor->memcpy_size);
+      if (o.mode == Mode::kStream) {
+        std::printf(",\"memcpy_ratio\":%.3f", MemcpyRatio(channel, *floor));
+      }
     }
     std::printf("}\n");
     return;
@@ -93,8 +102,11 @@ void PrintReport(const Options& o, const Measurement& channel,
                                           : "msgs/s, higher is better");
   }
   if (floor) {
-    std::printf("  floor     cache-line round trip %.0f ns, memcpy %.1f GB/s\n",
-                floor->cacheline_rtt_ns, floor->memcpy_gb_per_s);
+    std::printf("  floor     cache-line round trip %.0f ns, memcpy of %zu B %.1f GB/s\n",
+                floor->cacheline_rtt_ns, floor->memcpy_size, floor->memcpy_gb_per_s);
+    if (o.mode == Mode::kStream) {
+      std::printf("  channel / memcpy bandwidth %.3f\n", MemcpyRatio(channel, *floor));
+    }
   }
 }
 

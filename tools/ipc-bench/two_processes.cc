@@ -82,26 +82,42 @@ double CacheLineRoundTripNs(const std::vector<int>& cpus) {
   return ns;
 }
 
-double MemcpyGbPerS() {
-  constexpr size_t kSize = 1 << 20;
-  std::vector<char> a(kSize, 'a'), b(kSize, 'b');
-  constexpr int kCopies = 3000;
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < kCopies; ++i) {
-    std::memcpy(b.data(), a.data(), kSize);
-    asm volatile("" ::: "memory");  // Keep every copy.
+// Single-thread memcpy of the message size between two distinct buffers
+// that are pre-faulted and warmed by an untimed copy, like the reused
+// buffers of a sender and a receiver: not a page-fault test. Each round
+// copies at least 256 MiB (so a 64-byte size measures per-call cost, not a
+// timer tick); the median of the rounds damps a neighbour's burst.
+double MemcpyGbPerS(size_t size) {
+  if (size == 0) return 0;
+  constexpr size_t kRoundBytes = size_t{256} << 20;
+  constexpr int kRounds = 5;
+  std::vector<char> a(size, 'a'), b(size, 'b');
+  std::memcpy(b.data(), a.data(), size);
+  const size_t copies = std::max<size_t>(1, kRoundBytes / size);
+  std::vector<double> rates;
+  for (int round = 0; round < kRounds; ++round) {
+    const auto start = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < copies; ++i) {
+      std::memcpy(b.data(), a.data(), size);
+      asm volatile("" ::: "memory");  // Keep every copy.
+    }
+    const double s = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start).count();
+    rates.push_back(static_cast<double>(size) * copies / s / 1e9);
   }
-  const double s = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start).count();
-  return kSize * static_cast<double>(kCopies) / s / 1e9;
+  std::sort(rates.begin(), rates.end());
+  return rates[rates.size() / 2];
 }
 
 }  // namespace
 
-Floor MeasureFloor(const std::vector<int>& cpus) {
+Floor MeasureFloor(const std::vector<int>& cpus, size_t message_size) {
   Floor floor;
+  // This pins the calling process to cpus[0] (when cpus are given), where
+  // the receiving end of a stream runs: the memcpy runs on that CPU.
   floor.cacheline_rtt_ns = CacheLineRoundTripNs(cpus);
-  floor.memcpy_gb_per_s = MemcpyGbPerS();
+  floor.memcpy_size = message_size;
+  floor.memcpy_gb_per_s = MemcpyGbPerS(message_size);
   return floor;
 }
 

@@ -24,9 +24,13 @@ ipc::Status RunInTwoProcesses(const std::vector<int>& cpus,
 
 struct Floor {
   double cacheline_rtt_ns = 0;  // Median over many round trips.
-  double memcpy_gb_per_s = 0;   // 1 MiB copies, one thread.
+  // One thread copying memcpy_size bytes (the message size) from one
+  // reused, pre-faulted buffer to another, on cpus[0]: the warm-buffer
+  // condition a channel's sender and receiver are in. Median of rounds.
+  double memcpy_gb_per_s = 0;
+  size_t memcpy_size = 0;
 };
-Floor MeasureFloor(const std::vector<int>& cpus);
+Floor MeasureFloor(const std::vector<int>& cpus, size_t message_size);
 
 }  // namespace bench
 

@@ -70,6 +70,8 @@ class ShmChannel final : public ChannelImpl {
       return WriteFragments(data, first, deadline, sent);
     };
   }
+  // Receive's loop; assembles into *message (see Receive).
+  Status ReceiveInto(std::string* message, Deadline deadline);
   void AfterPublish();
   void AfterConsume();
   // Spins, then sleeps until ready() holds, the deadline passes or the peer
@@ -95,7 +97,8 @@ class ShmChannel final : public ChannelImpl {
 
   std::string pending_;  // Unsent rest of a message whose Send timed out.
 
-  // Receive-side assembly of a multi-fragment message.
+  // Receive-side assembly of a multi-fragment message; partial_ holds it
+  // only between calls (a Receive that timed out part-way).
   bool assembling_ = false;
   bool discarding_ = false;
   uint64_t discarded_size_ = 0;
