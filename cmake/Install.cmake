@@ -25,3 +25,13 @@ file(RELATIVE_PATH IPC_PC_TO_PREFIX
   /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
 configure_file(cmake/libipc.pc.in ${CMAKE_CURRENT_BINARY_DIR}/libipc.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/libipc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# ipcd's systemd units (with ExecStart at the installed binary), and the
+# sysusers.d/tmpfiles.d entries that create its user and /run/ipcd.
+if(TARGET ipcd)
+  configure_file(systemd/ipcd.service.in ${CMAKE_CURRENT_BINARY_DIR}/systemd/ipcd.service @ONLY)
+  install(FILES ${CMAKE_CURRENT_BINARY_DIR}/systemd/ipcd.service systemd/ipcd.socket
+          DESTINATION lib/systemd/system)
+  install(FILES systemd/ipcd.sysusers DESTINATION lib/sysusers.d RENAME ipcd.conf)
+  install(FILES systemd/ipcd.tmpfiles DESTINATION lib/tmpfiles.d RENAME ipcd.conf)
+endif()

@@ -40,6 +40,11 @@ Result<std::string> Channel::Receive(Deadline deadline) {
   return message;
 }
 
+Status Channel::Flush(Deadline deadline) {
+  if (!impl_) return ClosedStatus("channel");
+  return impl_->Flush(deadline);
+}
+
 int Channel::fd() const { return impl_ ? impl_->fd() : -1; }
 void Channel::Close() { impl_.reset(); }
 const std::string& Channel::url() const {

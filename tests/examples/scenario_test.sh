@@ -13,6 +13,26 @@ run_ok() {
   "${T[@]}" "$@" > "$out" 2> "$work/stderr" || fail "'$*' failed: $(cat "$work/stderr")"
 }
 
+# start_ipcd SOCKET: runs ipcd in the background on SOCKET, waiting for the
+# line it logs once it listens; sets $daemon to its pid.
+start_ipcd() {
+  "${T[@]}" "$bin/ipcd" --socket "$1" 2> "$work/ipcd.log" &
+  daemon=$!
+  pids+=("$daemon")
+  wait_for "$daemon" "$work/ipcd.log" "listening on unix://$1"
+}
+
+# stop_ipcd: SIGTERM, and the daemon must exit cleanly. The signal goes to
+# ipcd itself rather than to its `timeout`, which would give it only the 2 s
+# of -k to finish (too short for a sanitizer build's exit checks on a busy
+# machine); timeout's own 20 s still bounds it.
+stop_ipcd() {
+  local child
+  child=$(pgrep -P "$daemon" || true)
+  kill -TERM "${child:-$daemon}"
+  wait "$daemon" || fail "ipcd did not exit cleanly: $(cat "$work/ipcd.log")"
+}
+
 case $name in
   s01_pipe)
     run_ok "$work/out" "$bin/s01_pipe"
@@ -203,6 +223,76 @@ get_nowait: Empty" "s03"
     same_lines "$work/out" "priority: (-2, 'c') (5, 'b') (10, 'a')
 lifo: 3 2 1" "s19"
     ;;
+  # ipcd scenarios: the manager daemon and its clients.
+  s08_manager_dict | s08_manager_counter)
+    flag=()
+    [ "$name" = s08_manager_counter ] && flag=(--counter)
+    start_ipcd "$work/ipcd.sock"
+    run_ok "$work/out" "$bin/s08_manager_dict" --socket "$work/ipcd.sock" "${flag[@]}"
+    same_lines "$work/out" '{"count":0}' "$name"
+    # Without --socket: the default socket, here from $IPCD_SOCKET.
+    IPCD_SOCKET="$work/ipcd.sock" run_ok "$work/out" "$bin/s08_manager_dict" "${flag[@]}"
+    same_lines "$work/out" '{"count":0}' "$name (default socket)"
+    stop_ipcd
+    ;;
+
+  s08_no_daemon)
+    # No daemon: one line naming the socket tried, exit 1, no hang.
+    rc=0
+    "${T[@]}" "$bin/s08_manager_dict" --socket "$work/none.sock" > "$work/out" 2> "$work/err" || rc=$?
+    [ $rc -eq 1 ] || fail "s08 without daemon: rc=$rc: $(cat "$work/err")"
+    same_lines "$work/err" "s08_manager_dict: ipcd at unix://$work/none.sock: not running (connect: No such file or directory)" \
+      "s08 without daemon"
+    ;;
+
+  s17_daemon)
+    # It starts its own ipcd, outlived by nothing: pids and paths vary.
+    run_ok "$work/raw" "$bin/s17_daemon"
+    sed -E 's/pid [0-9]+/pid N/; s#unix://[^ ]*#unix://SOCKET#' "$work/raw" > "$work/out"
+    same_lines "$work/out" "s17: started ipcd (pid N) in the foreground on unix://SOCKET
+client-1 (pid N): visits = 1, then exits
+client-2 (pid N): visits = 2, then exits
+client-3 (pid N): visits = 3, then exits
+all clients have exited; ipcd still holds: visits = 3, guestbook = {\"client-1\":\"was here\",\"client-2\":\"was here\",\"client-3\":\"was here\"}
+s17: stopped ipcd with SIGTERM: exit status 0 (clean shutdown)" "s17"
+    ;;
+
+  s17_running_daemon)
+    # --socket: a daemon that is already running is used and left running.
+    start_ipcd "$work/ipcd.sock"
+    run_ok "$work/raw" "$bin/s17_daemon" --socket "$work/ipcd.sock" --clients 2
+    sed -E 's/pid [0-9]+/pid N/' "$work/raw" > "$work/out"
+    same_lines "$work/out" "s17: using the running ipcd at unix://$work/ipcd.sock
+client-1 (pid N): visits = 1, then exits
+client-2 (pid N): visits = 2, then exits
+all clients have exited; ipcd still holds: visits = 2, guestbook = {\"client-1\":\"was here\",\"client-2\":\"was here\"}" \
+      "s17 --socket"
+    kill -0 "$daemon" 2>/dev/null || fail "s17 stopped a daemon it did not start"
+    stop_ipcd
+    ;;
+
+  s20_authenticated_manager)
+    # The program picks a free loopback port for ipcd; should another
+    # process take it first, the daemon cannot listen: run again.
+    for attempt in 1 2 3; do
+      rc=0
+      "${T[@]}" "$bin/s20_authenticated_manager" > "$work/raw" 2> "$work/err" || rc=$?
+      grep -q "in use" "$work/err" || break
+    done
+    [ $rc -eq 0 ] || fail "s20 failed (rc=$rc): $(cat "$work/raw" "$work/err")"
+    sed -E 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g; s/s20-[0-9]+-/s20-N-/' "$work/raw" > "$work/out"
+    sed -n 1,2p "$work/out" > "$work/head"
+    same_lines "$work/head" "s20: started ipcd listening on tcp://127.0.0.1:PORT (key in a 0600 file)
+right key: connected; counter 's20-N-greetings' = 1" "s20 right key"
+    grep -qx "wrong key: refused: ipcd at tcp://127.0.0.1:PORT: authentication .*" "$work/out" ||
+      fail "s20 wrong key: $(cat "$work/out")"
+    grep -qx "no key: refused: ipcd at tcp://127.0.0.1:PORT requires an authentication key (none given)" \
+      "$work/out" || fail "s20 no key: $(cat "$work/out")"
+    [ "$(tail -n 1 "$work/out")" = "s20: stopped ipcd: exit status 0" ] ||
+      fail "s20 daemon: $(cat "$work/out")"
+    [ "$(wc -l < "$work/out")" -eq 5 ] || fail "s20 printed: $(cat "$work/out")"
+    ;;
+
   *)
     fail "unknown case $name"
     ;;

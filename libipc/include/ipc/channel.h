@@ -72,6 +72,14 @@ class Channel {
   Result<std::string> Receive(Deadline deadline = Deadline::Infinite());
   Result<std::string> TryReceive() { return Receive(Deadline::Now()); }
 
+  // Finishes writing a message that a Send with a deadline started but
+  // could not complete (stream transports keep such a tail and otherwise
+  // write it before the next message). OK when nothing is left; with
+  // Deadline::Now(), kWouldBlock while some of it is still unsent. An event
+  // loop calls it when fd() is writable (for unix and tcp channels fd() is
+  // the socket). Transports that never keep a tail return OK at once.
+  Status Flush(Deadline deadline = Deadline::Infinite());
+
   // Readable when Receive may proceed without waiting; -1 when closed.
   // Owned by the channel: do not close it or read from it.
   int fd() const;

@@ -8,6 +8,7 @@
 #include "ipc/deadline.h"
 #include "ipc/condition.h"
 #include "ipc/event.h"
+#include "ipc/manager.h"
 #include "ipc/message.h"
 #include "ipc/mutex.h"
 #include "ipc/objects.h"
@@ -18,5 +19,6 @@
 #include "ipc/result.h"
 #include "ipc/status.h"
 #include "ipc/url.h"
+#include "ipc/value.h"
 
 #endif  // IPC_IPC_H_

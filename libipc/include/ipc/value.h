@@ -72,8 +72,10 @@ class Value {
   std::string ToJson() const;
 
   // Reads a command-line word the way ipcctl does: null, true, false, a
-  // whole number that fits int64, a finite decimal number, or else the word
-  // itself as a string.
+  // whole number that fits int64 ("-17"), a finite decimal number ("1.5",
+  // "1e3"), or else the word itself as a string. Exact spellings only: no
+  // '+' sign, hex, spaces, "nan" or "inf"; a whole number too big for int64
+  // stays a string rather than being rounded to a double.
   static Value ParseWord(std::string_view word);
 
   bool operator==(const Value&) const = default;

@@ -76,6 +76,53 @@ Result<std::unique_ptr<ChannelImpl>> SocketListener::Accept(Deadline deadline) {
   }
 }
 
+Result<UniqueFd> AdoptListeningSocket(const Url& url, int family) {
+  IPC_ASSIGN_OR_RETURN(int fd, IntOption(url, "fd", -1));
+  const std::string what = url.text + ": adopting fd " + std::to_string(fd);
+  int value = 0;
+  socklen_t len = sizeof(value);
+  if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &value, &len) < 0) {
+    return ErrnoStatus(what, errno);
+  }
+  if (value != family) {
+    return Status(ErrorCode::kInvalidArgument,
+                  what + ": the socket has the wrong address family");
+  }
+  len = sizeof(value);
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &len) < 0 ||
+      value != SOCK_STREAM) {
+    return Status(ErrorCode::kInvalidArgument,
+                  what + ": not a SOCK_STREAM socket");
+  }
+  len = sizeof(value);
+  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &len) < 0 ||
+      value == 0) {
+    return Status(ErrorCode::kInvalidArgument,
+                  what + ": the socket is not listening");
+  }
+  IPC_RETURN_IF_ERROR(SetNonBlocking(fd, what));
+  IPC_RETURN_IF_ERROR(SetCloseOnExec(fd, true, what));
+  return UniqueFd(fd);
+}
+
+std::string UrlWithoutFdOption(const std::string& url_text) {
+  const size_t query = url_text.find('?');
+  if (query == std::string::npos) return url_text;
+  std::string out = url_text.substr(0, query);
+  std::string kept;
+  size_t start = query + 1;
+  while (start <= url_text.size()) {
+    size_t end = url_text.find('&', start);
+    if (end == std::string::npos) end = url_text.size();
+    const std::string item = url_text.substr(start, end - start);
+    if (!item.empty() && item.rfind("fd=", 0) != 0) {
+      kept += (kept.empty() ? "?" : "&") + item;
+    }
+    start = end + 1;
+  }
+  return out + kept;
+}
+
 Status ReclaimUnixSocketPath(const std::string& path, const std::string& what) {
   struct stat st;
   if (::lstat(path.c_str(), &st) < 0) return Status::Ok();  // Free.

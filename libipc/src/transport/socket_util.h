@@ -45,6 +45,15 @@ class SocketListener final : public ListenerImpl {
   uint64_t fork_generation_;
 };
 
+// Takes over the listening socket named by url's "fd" option (a descriptor
+// this process inherited, e.g. from systemd socket activation): checks that
+// it is a listening SOCK_STREAM socket of the given family and makes it
+// non-blocking and close-on-exec. The returned owner closes it.
+Result<UniqueFd> AdoptListeningSocket(const Url& url, int family);
+
+// url_text without its "fd" query option: the address peers connect to.
+std::string UrlWithoutFdOption(const std::string& url_text);
+
 // For a unix socket path about to be bound: OK when it is free, or when it
 // is a socket file left by a dead listener (which is then removed);
 // kAddressInUse when a live listener answers there, or when the path is not

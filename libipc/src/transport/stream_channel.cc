@@ -71,6 +71,16 @@ StreamChannel::~StreamChannel() {
   }
 }
 
+Status StreamChannel::Flush(Deadline deadline) {
+  if (pending_.empty()) return Status::Ok();
+  Status status = FlushPending(deadline);
+  if (status.code() == ErrorCode::kWouldBlock ||
+      status.code() == ErrorCode::kDeadlineExceeded) {
+    return deadline.ExpiredStatus(url() + ": flush (a message is still being written)");
+  }
+  return status;
+}
+
 int StreamChannel::fd() const { return read_fd_ >= 0 ? read_fd_ : write_fd_; }
 
 Result<std::string> StreamChannel::InheritUrl() {

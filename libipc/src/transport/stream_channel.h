@@ -54,6 +54,7 @@ class StreamChannel final : public ChannelImpl {
   Status Send(std::string_view message, Deadline deadline) override;
   Status Receive(std::string* message, Deadline deadline) override;
   int fd() const override;
+  Status Flush(Deadline deadline) override;
   Result<std::string> InheritUrl() override;
 
  private:

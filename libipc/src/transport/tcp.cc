@@ -21,18 +21,27 @@ void SetNoDelay(int fd) {
 
 Result<std::unique_ptr<ListenerImpl>> TcpListen(const Url& url,
                                                 const CommonOptions& common) {
-  IPC_ASSIGN_OR_RETURN(auto addresses, ResolveHostPort(url, SOCK_STREAM, true));
-  const InetAddress& address = addresses.front();
-  IPC_ASSIGN_OR_RETURN(UniqueFd fd,
-                       NewSocket(address.family, SOCK_STREAM, url.text));
-  const int one = 1;
-  (void)::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address.addr),
-             address.len) < 0) {
-    return ErrnoStatus(url.text + ": bind", errno);
-  }
-  if (::listen(fd.get(), SOMAXCONN) < 0) {
-    return ErrnoStatus(url.text + ": listen", errno);
+  UniqueFd fd;
+  if (url.Option("fd")) {
+    // An inherited, already listening socket (systemd socket activation).
+    auto adopted = AdoptListeningSocket(url, AF_INET);
+    if (!adopted.ok()) adopted = AdoptListeningSocket(url, AF_INET6);
+    if (!adopted.ok()) return adopted.status();
+    fd = std::move(*adopted);
+  } else {
+    IPC_ASSIGN_OR_RETURN(auto addresses,
+                         ResolveHostPort(url, SOCK_STREAM, true));
+    const InetAddress& address = addresses.front();
+    IPC_ASSIGN_OR_RETURN(fd, NewSocket(address.family, SOCK_STREAM, url.text));
+    const int one = 1;
+    (void)::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address.addr),
+               address.len) < 0) {
+      return ErrnoStatus(url.text + ": bind", errno);
+    }
+    if (::listen(fd.get(), SOMAXCONN) < 0) {
+      return ErrnoStatus(url.text + ": listen", errno);
+    }
   }
   sockaddr_storage bound{};
   socklen_t bound_len = sizeof(bound);
@@ -40,8 +49,8 @@ Result<std::unique_ptr<ListenerImpl>> TcpListen(const Url& url,
                     &bound_len) < 0) {
     return ErrnoStatus(url.text + ": getsockname", errno);
   }
-  const std::string listen_url =
-      UrlWithAddress(url, reinterpret_cast<const sockaddr*>(&bound));
+  const std::string listen_url = UrlWithoutFdOption(
+      UrlWithAddress(url, reinterpret_cast<const sockaddr*>(&bound)));
   const size_t max_message = common.max_message;
   return std::unique_ptr<ListenerImpl>(new SocketListener(
       listen_url, std::move(fd),
@@ -57,6 +66,10 @@ Result<std::unique_ptr<ListenerImpl>> TcpListen(const Url& url,
 Result<std::unique_ptr<ChannelImpl>> TcpConnect(const Url& url,
                                                 const CommonOptions& common,
                                                 Deadline deadline) {
+  if (url.Option("fd")) {
+    return Status(ErrorCode::kInvalidArgument,
+                  url.text + ": 'fd' applies only to listening");
+  }
   IPC_ASSIGN_OR_RETURN(auto addresses,
                        ResolveHostPort(url, SOCK_STREAM, false));
   UniqueFd connected;
@@ -92,7 +105,7 @@ const Transport kTcpTransport = {
              .multiple_peers = true,
              .max_message_limit = UINT32_MAX,
              .default_max_message = size_t{64} << 20},
-    .options = {},
+    .options = {"fd"},
     .listen = TcpListen,
     .connect = TcpConnect,
 };

@@ -28,6 +28,8 @@ class ChannelImpl {
   virtual Status Send(std::string_view message, Deadline deadline) = 0;
   virtual Status Receive(std::string* message, Deadline deadline) = 0;
   virtual int fd() const = 0;
+  // Writes what a timed-out Send left unsent; see Channel::Flush.
+  virtual Status Flush(Deadline /*deadline*/) { return Status::Ok(); }
   // "pipe:?rfd=..&wfd=.." for channels that can cross exec.
   virtual Result<std::string> InheritUrl() {
     return Status(ErrorCode::kUnsupported,

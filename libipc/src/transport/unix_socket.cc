@@ -45,6 +45,25 @@ Result<UnixAddress> ToAddress(const Url& url) {
 Result<std::unique_ptr<ListenerImpl>> UnixListen(const Url& url,
                                                  const CommonOptions& common) {
   IPC_ASSIGN_OR_RETURN(UnixAddress address, ToAddress(url));
+  const size_t max_message = common.max_message;
+  const std::string text = UrlWithoutFdOption(url.text);
+  auto make_channel = [text, max_message](
+                          UniqueFd conn) -> std::unique_ptr<ChannelImpl> {
+    return std::make_unique<StreamChannel>(text, max_message,
+                                           kUnixTransport.caps, std::move(conn));
+  };
+  if (url.Option("fd")) {
+    // An inherited, already listening socket (systemd socket activation):
+    // whoever bound it owns the name, so it is neither chmod'ed nor removed.
+    if (url.Option("mode")) {
+      return Status(ErrorCode::kInvalidArgument,
+                    url.text + ": 'mode' does not apply to an adopted socket");
+    }
+    IPC_ASSIGN_OR_RETURN(UniqueFd adopted, AdoptListeningSocket(url, AF_UNIX));
+    return std::unique_ptr<ListenerImpl>(
+        new SocketListener(UrlWithoutFdOption(url.text), std::move(adopted),
+                           make_channel, /*remove_on_close=*/""));
+  }
   if (address.abstract && url.Option("mode")) {
     return Status(ErrorCode::kInvalidArgument,
                   url.text + ": 'mode' does not apply to abstract sockets");
@@ -77,21 +96,18 @@ Result<std::unique_ptr<ListenerImpl>> UnixListen(const Url& url,
     if (!address.abstract) ::unlink(url.path.c_str());
     return ErrnoStatus(url.text + ": listen", err);
   }
-  const size_t max_message = common.max_message;
-  const std::string text = url.text;
   return std::unique_ptr<ListenerImpl>(new SocketListener(
-      url.text, std::move(fd),
-      [text, max_message](UniqueFd conn) -> std::unique_ptr<ChannelImpl> {
-        return std::make_unique<StreamChannel>(text, max_message,
-                                               kUnixTransport.caps,
-                                               std::move(conn));
-      },
+      url.text, std::move(fd), make_channel,
       address.abstract ? std::string() : url.path));
 }
 
 Result<std::unique_ptr<ChannelImpl>> UnixConnect(const Url& url,
                                                  const CommonOptions& common,
                                                  Deadline deadline) {
+  if (url.Option("fd")) {
+    return Status(ErrorCode::kInvalidArgument,
+                  url.text + ": 'fd' applies only to listening");
+  }
   IPC_ASSIGN_OR_RETURN(UnixAddress address, ToAddress(url));
   UniqueFd connected;
   IPC_RETURN_IF_ERROR(RetryUntilPeerAppears(
@@ -119,7 +135,7 @@ const Transport kUnixTransport = {
              .multiple_peers = true,
              .max_message_limit = UINT32_MAX,
              .default_max_message = size_t{64} << 20},
-    .options = {"mode"},
+    .options = {"mode", "fd"},
     .listen = UnixListen,
     .connect = UnixConnect,
 };

@@ -1,0 +1,447 @@
+// The event loop and connection lifetime of Server (see server.h).
+#include "server.h"
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "log.h"
+#include "systemd.h"
+#include "transport/inet_address.h"
+
+namespace ipcd {
+namespace {
+
+using ipc::ErrorCode;
+using ipc::Status;
+
+// Bounds on work per wake-up, so one busy client cannot starve the others.
+constexpr int kMaxFramesPerWakeup = 64;
+// A connection that sent one request per wake-up (a synchronous client) is
+// read one frame at a time, which saves the recv that would only say "no
+// more"; the epoll set is level-triggered, so nothing is left behind. Every
+// kProbeEvery wake-ups it is read to exhaustion again, to notice a client
+// that has started pipelining.
+constexpr int kProbeEvery = 8;
+constexpr int kMaxAcceptsPerWakeup = 64;
+// Responses queued for a slow reader before the daemon stops reading its
+// requests (backpressure instead of unbounded memory).
+constexpr size_t kMaxOutbox = 256;
+// How long a connection being closed after an error may take to read its
+// last responses.
+constexpr std::chrono::seconds kCloseLinger{5};
+
+// Who is on the other end, for the log: credentials of a unix peer, the
+// address of a TCP one.
+std::string DescribePeer(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
+      addr.ss_family == AF_UNIX) {
+    ucred cred{};
+    socklen_t cred_len = sizeof(cred);
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0) {
+      return "pid " + std::to_string(cred.pid) + " uid " +
+             std::to_string(cred.uid) + " gid " + std::to_string(cred.gid);
+    }
+    return "unknown unix peer";
+  }
+  len = sizeof(addr);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    return ipc::internal::FormatHostPort(reinterpret_cast<sockaddr*>(&addr));
+  }
+  return "unknown peer";
+}
+
+}  // namespace
+
+int Server::Run() {
+  const std::string status =
+      "STATUS=serving on " + listeners_.back()->listener.url();
+  SdNotify("READY=1\n" + status);
+  if (watchdog_interval_.count() > 0) {
+    SdNotify("WATCHDOG=1");
+    next_watchdog_ = Clock::now() + watchdog_interval_;
+  }
+  epoll_event events[64];
+  while (!stopping_) {
+    int timeout_ms = EpollTimeoutMs();
+    if (timeout_ms != 0 && options_.spin_us > 0 &&
+        Clock::now() - last_activity_ < std::chrono::microseconds(options_.spin_us)) {
+      timeout_ms = 0;  // Spinning: see Options::spin_us.
+    }
+    const int n = ::epoll_wait(epoll_fd_, events, 64, timeout_ms);
+    if (n < 0 && errno != EINTR) {
+      LogError(std::string("epoll_wait: ") + std::strerror(errno));
+      break;
+    }
+    if (n > 0 && options_.spin_us > 0) last_activity_ = Clock::now();
+    for (int i = 0; i < n; ++i) {
+      auto* p = static_cast<Pollable*>(events[i].data.ptr);
+      switch (p->type) {
+        case Pollable::Type::kSignal: {
+          signalfd_siginfo info;
+          while (::read(signal_fd_, &info, sizeof(info)) == sizeof(info)) {
+            LogInfo(std::string("received ") +
+                    strsignal(static_cast<int>(info.ssi_signo)) +
+                    ", shutting down");
+            stopping_ = true;
+          }
+          break;
+        }
+        case Pollable::Type::kListener:
+          OnListenerReadable(static_cast<ListenerEntry*>(p));
+          break;
+        case Pollable::Type::kSession:
+          OnSessionEvent(static_cast<Session*>(p), events[i].events);
+          break;
+      }
+      // A connection that closed may have freed a lock: its waiters get it
+      // before any other event of this batch can take it (FIFO hand-over).
+      DrainWakeups();
+      RunResumes();
+    }
+    ExpireDeadlines();
+    DrainWakeups();
+    RunResumes();
+    if (watchdog_interval_.count() > 0 && Clock::now() >= next_watchdog_) {
+      SdNotify("WATCHDOG=1");
+      next_watchdog_ = Clock::now() + watchdog_interval_;
+    }
+    for (Session* s : graveyard_) sessions_.erase(s->id);
+    graveyard_.clear();
+  }
+  Shutdown();
+  return 0;
+}
+
+int Server::EpollTimeoutMs() const {
+  Clock::time_point next = Clock::time_point::max();
+  if (!deadlines_.empty()) next = deadlines_.begin()->first;
+  if (watchdog_interval_.count() > 0 && next_watchdog_ < next)
+    next = next_watchdog_;
+  if (next == Clock::time_point::max()) return -1;
+  const auto now = Clock::now();
+  if (next <= now) return 0;
+  // Round up, so a deadline is never reported early.
+  const auto ms =
+      std::chrono::ceil<std::chrono::milliseconds>(next - now).count();
+  return ms > 60000 ? 60000 : static_cast<int>(ms);
+}
+
+void Server::Shutdown() {
+  SdNotify("STOPPING=1\nSTATUS=shutting down");
+  // Parked requests learn that the daemon is going away, if their
+  // connection can take it without waiting.
+  for (auto& [id, s] : sessions_) {
+    if (s->dead) continue;
+    if (s->parked_on != nullptr) {
+      RespondError(s.get(), s->inbox.front().request.id(), v1::CLOSED,
+                   "ipcd is shutting down");
+    }
+    Drop(s.get(), "daemon shutting down");
+  }
+  sessions_.clear();
+  graveyard_.clear();
+  for (auto& entry : listeners_)
+    entry->listener.Close();  // Removes socket files.
+  listeners_.clear();
+  LogInfo("stopped");
+}
+
+void Server::OnListenerReadable(ListenerEntry* entry) {
+  for (int i = 0; i < kMaxAcceptsPerWakeup; ++i) {
+    auto channel = entry->listener.TryAccept();
+    if (!channel.ok()) {
+      if (channel.status().code() != ErrorCode::kWouldBlock) {
+        LogWarning("accept on " + entry->listener.url() + ": " +
+                   channel.status().ToString());
+      }
+      return;
+    }
+    Accept(entry, std::move(*channel));
+  }
+}
+
+void Server::Accept(ListenerEntry* entry, ipc::Channel channel) {
+  if (live_sessions_ >= limits_.max_clients) PruneHungUp();
+  if (live_sessions_ >= limits_.max_clients) {
+    v1::Response refusal;
+    refusal.mutable_status()->set_code(v1::RESOURCE_EXHAUSTED);
+    refusal.mutable_status()->set_message(
+        "max_clients limit (" + std::to_string(limits_.max_clients) +
+        " connections) reached; connection refused");
+    refusal.SerializeToString(&write_buffer_);
+    (void)channel.Send(write_buffer_, ipc::Deadline::Now());
+    LogWarning("refused a connection on " + entry->listener.url() + " from " +
+               DescribePeer(channel.fd()) + ": max_clients (" +
+               std::to_string(limits_.max_clients) + ") reached");
+    return;  // Closing the channel ends the connection.
+  }
+  const uint64_t id = ++next_session_id_;
+  std::string peer = DescribePeer(channel.fd());
+  auto session = std::make_unique<Session>(id, std::move(channel),
+                                           entry->needs_auth, std::move(peer));
+  Session* s = session.get();
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = static_cast<Pollable*>(s);
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, s->channel.fd(), &ev) < 0) {
+    LogWarning(std::string("epoll_ctl: ") + std::strerror(errno));
+    return;
+  }
+  s->events = EPOLLIN;
+  s->has_deadline = true;
+  s->deadline_pos = deadlines_.emplace(
+      Clock::now() + std::chrono::milliseconds(options_.handshake_timeout_ms), s);
+  sessions_.emplace(id, std::move(session));
+  ++live_sessions_;
+  LogInfo("session " + std::to_string(id) + " connected on " +
+          entry->listener.url() + " (" + s->peer + ")");
+}
+
+void Server::PruneHungUp() {
+  for (auto& [id, s] : sessions_) {
+    if (s->dead) continue;
+    pollfd p{s->channel.fd(), POLLRDHUP, 0};
+    if (::poll(&p, 1, 0) != 1) continue;
+    bool gone = (p.revents & (POLLHUP | POLLERR)) != 0;
+    if (!gone && (p.revents & POLLRDHUP)) {
+      char c;
+      gone = ::recv(s->channel.fd(), &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+    }
+    if (gone) Drop(s.get(), "peer hung up");
+  }
+}
+
+void Server::OnSessionEvent(Session* s, uint32_t events) {
+  if (s->dead) return;
+  if (events & (EPOLLHUP | EPOLLERR)) {
+    Drop(s, "peer closed the connection");
+    return;
+  }
+  if (events & EPOLLOUT) OnWritable(s);
+  if (!s->dead && (events & EPOLLIN)) OnReadable(s);
+}
+
+bool Server::ReadingAllowed(const Session* s) const {
+  if (s->dead || s->stop_reading || s->state == Session::State::kClosing)
+    return false;
+  if (s->outbox.size() >= kMaxOutbox) return false;
+  // Refusals are answered in order too; past twice the limit, stop reading
+  // so that even they cannot pile up.
+  return static_cast<int64_t>(s->inbox.size()) <
+         2 * limits_.max_pending_per_client;
+}
+
+void Server::UpdateInterest(Session* s) {
+  if (s->dead) return;
+  uint32_t want = ReadingAllowed(s) ? uint32_t{EPOLLIN} : 0u;
+  if (!s->outbox.empty() || s->tail_pending) want |= uint32_t{EPOLLOUT};
+  if (want == s->events) return;
+  epoll_event ev{};
+  ev.events = want;
+  ev.data.ptr = static_cast<Pollable*>(s);
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, s->channel.fd(), &ev) < 0) {
+    Drop(s, std::string("epoll_ctl: ") + std::strerror(errno));
+    return;
+  }
+  s->events = want;
+}
+
+void Server::OnReadable(Session* s) {
+  int limit = kMaxFramesPerWakeup;
+  if (!s->pipelining && s->probe_countdown > 0) {
+    --s->probe_countdown;
+    limit = 1;
+  }
+  int frames = 0;
+  while (frames < limit && ReadingAllowed(s)) {
+    Status status = s->channel.Receive(&read_buffer_, ipc::Deadline::Now());
+    if (status.ok()) {
+      ++frames;
+      OnFrame(s, read_buffer_);
+    } else if (status.code() == ErrorCode::kWouldBlock) {
+      break;
+    } else if (status.code() == ErrorCode::kMessageTooLarge) {
+      OnOversizedFrame(s, status);
+    } else {
+      Drop(s, status.code() == ErrorCode::kClosed ? "peer closed the connection"
+                                                  : status.ToString());
+      return;
+    }
+  }
+  if (limit > 1) {
+    s->pipelining = frames > 1;
+    if (!s->pipelining) s->probe_countdown = kProbeEvery;
+  }
+  UpdateInterest(s);
+}
+
+void Server::SendBytes(Session* s, const std::string& bytes) {
+  if (s->dead) return;
+  if (!s->outbox.empty() || s->tail_pending) {
+    s->outbox.push_back(bytes);
+    return;
+  }
+  Status status = s->channel.Send(bytes, ipc::Deadline::Now());
+  if (status.ok()) {
+    // Usually free: the channel only writes when a tail is left over.
+    status = s->channel.Flush(ipc::Deadline::Now());
+    if (status.ok()) return;
+    if (status.code() == ErrorCode::kWouldBlock) {
+      s->tail_pending = true;
+      UpdateInterest(s);
+      return;
+    }
+  } else if (status.code() == ErrorCode::kWouldBlock) {
+    s->outbox.push_back(bytes);
+    UpdateInterest(s);
+    return;
+  }
+  Drop(s, status.code() == ErrorCode::kClosed ? "peer closed the connection"
+                                              : status.ToString());
+}
+
+void Server::OnWritable(Session* s) {
+  for (;;) {
+    if (s->tail_pending) {
+      Status status = s->channel.Flush(ipc::Deadline::Now());
+      if (status.code() == ErrorCode::kWouldBlock) break;
+      if (!status.ok()) {
+        Drop(s, status.ToString());
+        return;
+      }
+      s->tail_pending = false;
+    }
+    if (s->outbox.empty()) break;
+    Status status = s->channel.Send(s->outbox.front(), ipc::Deadline::Now());
+    if (status.code() == ErrorCode::kWouldBlock) break;
+    if (!status.ok()) {
+      Drop(s, status.ToString());
+      return;
+    }
+    s->outbox.pop_front();
+    s->tail_pending = true;  // Checked (cheaply) by the Flush above.
+  }
+  if (s->state == Session::State::kClosing && s->outbox.empty() &&
+      !s->tail_pending) {
+    Drop(s, "closed after an error");
+    return;
+  }
+  UpdateInterest(s);
+}
+
+void Server::HandshakeDone(Session* s) {
+  s->state = Session::State::kReady;
+  if (s->has_deadline) {
+    deadlines_.erase(s->deadline_pos);
+    s->has_deadline = false;
+  }
+}
+
+void Server::BeginClosing(Session* s) {
+  if (s->dead || s->state == Session::State::kClosing) return;
+  s->state = Session::State::kClosing;
+  Unpark(s);
+  if (s->has_deadline) {  // The handshake's.
+    deadlines_.erase(s->deadline_pos);
+    s->has_deadline = false;
+  }
+  for (const std::string& name : s->held_locks) {
+    Object* object = store_.Find(name);
+    if (object != nullptr && object->ReleaseHoldsOf(s->id) &&
+        !object->waiters().empty()) {
+      ObjectChanged(object);
+    }
+  }
+  s->held_locks.clear();
+  if (s->outbox.empty() && !s->tail_pending) {
+    Drop(s, "closed after an error");
+    return;
+  }
+  s->has_deadline = true;
+  s->deadline_pos = deadlines_.emplace(Clock::now() + kCloseLinger, s);
+  UpdateInterest(s);
+}
+
+void Server::Drop(Session* s, std::string_view why) {
+  if (s->dead) return;
+  s->dead = true;
+  --live_sessions_;
+  graveyard_.push_back(s);
+  Unpark(s);
+  if (s->has_deadline) {
+    deadlines_.erase(s->deadline_pos);
+    s->has_deadline = false;
+  }
+  // A dead client's leases end with it: the next waiter gets the lock.
+  for (const std::string& name : s->held_locks) {
+    Object* object = store_.Find(name);
+    if (object != nullptr && object->ReleaseHoldsOf(s->id)) {
+      LogInfo("session " + std::to_string(s->id) + " closed holding " +
+              KindName(object->kind()) + " '" + name + "'; released");
+      if (!object->waiters().empty()) ObjectChanged(object);
+    }
+  }
+  s->held_locks.clear();
+  (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, s->channel.fd(), nullptr);
+  if (!s->outbox.empty() || s->tail_pending) {
+    // Nobody will read the rest: make the channel's close not linger.
+    (void)::shutdown(s->channel.fd(), SHUT_RDWR);
+  }
+  LogInfo("session " + std::to_string(s->id) + " closed: " + std::string(why));
+}
+
+void Server::ExpireDeadlines() {
+  const auto now = Clock::now();
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    Session* s = deadlines_.begin()->second;
+    deadlines_.erase(deadlines_.begin());
+    s->has_deadline = false;
+    if (s->state == Session::State::kClosing) {
+      Drop(s, "did not read its last responses in time");
+      continue;
+    }
+    if (s->state != Session::State::kReady) {
+      Drop(s, "no handshake within handshake_timeout_ms (" +
+                  std::to_string(options_.handshake_timeout_ms) + " ms)");
+      continue;
+    }
+    // Run it once more without waiting: it answers with its timeout code
+    // (or succeeds, if it can at this very moment).
+    (void)RetryParked(s, /*may_wait=*/false);
+  }
+}
+
+void Server::FillStats(v1::Stats* stats) const {
+  stats->set_server_version(server_version_);
+  stats->set_uptime_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           Clock::now() - started_)
+                           .count());
+  stats->set_clients(live_sessions_);
+  stats->set_objects(store_.size());
+  stats->set_bytes_held(store_.budget().used);
+  stats->set_requests_total(requests_total_);
+  stats->set_parked(parked_);
+  int64_t pending = 0;
+  for (const auto& [id, s] : sessions_) {
+    if (!s->dead) pending += static_cast<int64_t>(s->inbox.size());
+  }
+  stats->set_pending(pending);
+  v1::Limits* limits = stats->mutable_limits();
+  limits->set_max_frame_bytes(limits_.max_frame_bytes);
+  limits->set_max_clients(limits_.max_clients);
+  limits->set_max_pending_per_client(limits_.max_pending_per_client);
+  limits->set_max_objects(limits_.max_objects);
+  limits->set_max_bytes(limits_.max_bytes);
+}
+
+}  // namespace ipcd

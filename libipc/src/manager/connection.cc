@@ -1,0 +1,359 @@
+#include "manager/connection.h"
+
+#include <errno.h>
+#include <poll.h>
+
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "manager/auth.h"
+#include "manager/wire.h"
+#include "posix/fork_generation.h"
+
+namespace ipc::internal {
+namespace {
+
+using Clock = Deadline::Clock;
+
+// A connection idle this long is checked for a hang-up before it is used:
+// on tcp:// a write to a peer that has gone still succeeds, and only the
+// reply would tell, too late to re-send safely. Busy connections skip the
+// check, so the hot path pays no extra system call.
+constexpr std::chrono::milliseconds kIdleCheck{20};
+
+// The most requests a Pipeline keeps unanswered: below any sane per-client
+// limit of the daemon, and plenty to hide the round trip.
+constexpr size_t kPipelineWindow = 64;
+
+std::string Seconds(std::chrono::milliseconds ms) {
+  const auto s = ms.count() / 1000.0;
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g s", s);
+  return buf;
+}
+
+// True when the peer closed, reset, or sent something unasked (which a
+// daemon only does on its way out): either way the connection is done.
+bool PeerHungUp(int fd) {
+  pollfd p{.fd = fd, .events = POLLIN | POLLRDHUP, .revents = 0};
+  int rc;
+  do {
+    rc = ::poll(&p, 1, 0);
+  } while (rc < 0 && errno == EINTR);
+  return rc != 0;
+}
+
+// "connect: No such file or directory", from what ipc::Connect reported.
+std::string ConnectReason(const Status& status) {
+  if (status.sys_errno() != 0) {
+    return std::string("connect: ") + std::strerror(status.sys_errno());
+  }
+  return status.message();
+}
+
+}  // namespace
+
+ManagerConnection::ManagerConnection(std::string url, ManagerOptions options)
+    : url_(std::move(url)),
+      options_(std::move(options)),
+      is_unix_(url_.starts_with("unix:")) {}
+
+Result<std::shared_ptr<ManagerConnection>> ManagerConnection::Open(
+    std::string_view url, const ManagerOptions& options) {
+  std::shared_ptr<ManagerConnection> connection(
+      new ManagerConnection(std::string(url), options));
+  const Deadline wait = options.wait_for_daemon.count() > 0
+                            ? Deadline::After(options.wait_for_daemon)
+                            : Deadline::Now();
+  std::lock_guard<std::mutex> lock(connection->mu_);
+  IPC_RETURN_IF_ERROR(connection->Connect(wait, /*first=*/true));
+  return connection;
+}
+
+Deadline ManagerConnection::ReplyDeadline(Deadline deadline) {
+  if (deadline.is_infinite()) return deadline;
+  const Clock::time_point start =
+      deadline.is_non_blocking() ? Clock::now() : deadline.when();
+  return Deadline::At(start + kReplyGrace);
+}
+
+Status ManagerConnection::Connect(Deadline connect_deadline, bool first) {
+  Result<Channel> channel = ipc::Connect(url_, connect_deadline);
+  if (!channel.ok()) {
+    const Status& why = channel.status();
+    if (why.code() == ErrorCode::kNotFound) {
+      return Status(
+          ErrorCode::kNotFound,
+          "ipcd at " + url_ + ": not running (" + ConnectReason(why) + ")",
+          why.sys_errno());
+    }
+    if (why.code() == ErrorCode::kDeadlineExceeded) {
+      const std::chrono::milliseconds waited =
+          first ? options_.wait_for_daemon : options_.connect_timeout;
+      return Status(ErrorCode::kDeadlineExceeded,
+                    "ipcd at " + url_ + ": not running (none answered within " +
+                        Seconds(waited) + "; " + ConnectReason(why) + ")",
+                    why.sys_errno());
+    }
+    return why.WithContext("ipcd");
+  }
+  IPC_RETURN_IF_ERROR(Handshake(*channel));
+  channel_ = std::move(*channel);
+  fork_generation_ = ForkGeneration();
+  ++generation_;
+  last_reply_ = Clock::now();
+  return Status::Ok();
+}
+
+Status ManagerConnection::Handshake(Channel& channel) {
+  const std::string where = "ipcd at " + url_;
+  const Deadline deadline = Deadline::After(options_.connect_timeout);
+  ipcd::v1::Request request;
+  ipcd::v1::Response response;
+  std::string bytes;
+
+  // Sends request, then reads its response into `response`; step names the
+  // exchange in errors.
+  auto exchange = [&](std::string_view step) -> Status {
+    request.set_id(next_id_++);
+    request.SerializeToString(&bytes);
+    Status status = channel.Send(bytes, deadline);
+    if (status.ok()) status = channel.Receive(&bytes, deadline);
+    if (!status.ok()) {
+      return Status(status.code() == ErrorCode::kDeadlineExceeded
+                        ? ErrorCode::kDeadlineExceeded
+                        : ErrorCode::kClosed,
+                    where + ": no answer to " + std::string(step) + " (" +
+                        status.message() + ")",
+                    status.sys_errno());
+    }
+    if (!response.ParseFromString(bytes) || response.id() != request.id()) {
+      return Status(ErrorCode::kProtocolError,
+                    where + ": the answer to " + std::string(step) +
+                        " is not an ipcd response (is this an ipcd socket?)");
+    }
+    return StatusFromProto(response.status()).WithContext(where);
+  };
+
+  ipcd::v1::Hello* hello = request.mutable_hello();
+  hello->set_protocol_version(ipcd::v1::PROTOCOL_VERSION_CURRENT);
+  hello->set_client_name(options_.client_name.empty()
+                             ? std::string(program_invocation_short_name)
+                             : options_.client_name);
+  std::string client_nonce;
+  if (!options_.authkey.empty()) {
+    IPC_ASSIGN_OR_RETURN(client_nonce, MakeAuthNonce());
+    hello->set_client_nonce(client_nonce);
+  }
+  IPC_RETURN_IF_ERROR(exchange("hello"));
+  if (!response.has_hello()) {
+    return Status(ErrorCode::kProtocolError,
+                  where + ": hello answered without a HelloReply");
+  }
+  const ipcd::v1::HelloReply& reply = response.hello();
+  if (reply.protocol_version() != ipcd::v1::PROTOCOL_VERSION_CURRENT) {
+    return Status(ErrorCode::kUnsupported,
+                  where + " speaks protocol version " +
+                      std::to_string(reply.protocol_version()) +
+                      "; this client speaks version " +
+                      std::to_string(ipcd::v1::PROTOCOL_VERSION_CURRENT));
+  }
+  if (!reply.auth_required()) {
+    // A unix socket is guarded by its file permissions and the daemon does
+    // not ask for the key there. Anywhere else, a daemon that does not ask
+    // cannot prove it holds the key: it may be an impostor.
+    if (!options_.authkey.empty() && !is_unix_) {
+      return Status(ErrorCode::kPermissionDenied,
+                    where +
+                        " did not ask for the authentication key, so it "
+                        "cannot prove it holds it; refusing to use it");
+    }
+    return Status::Ok();
+  }
+  if (options_.authkey.empty()) {
+    return Status(ErrorCode::kPermissionDenied,
+                  where + " requires an authentication key (none given)");
+  }
+  const std::string server_nonce = reply.server_nonce();
+  request.Clear();
+  request.mutable_authenticate()->set_client_proof(
+      ClientProof(options_.authkey, server_nonce, client_nonce));
+  Status auth = exchange("authentication");
+  if (auth.code() == ErrorCode::kClosed) {
+    // The daemon hangs up on a wrong proof; say what that most likely means.
+    return Status(
+        ErrorCode::kPermissionDenied,
+        where + ": authentication refused (wrong key?): " + auth.message());
+  }
+  IPC_RETURN_IF_ERROR(auth);
+  const std::string expected =
+      ServerProof(options_.authkey, client_nonce, server_nonce);
+  if (!response.has_auth() ||
+      !ProofsEqual(response.auth().server_proof(), expected)) {
+    return Status(ErrorCode::kPermissionDenied,
+                  where +
+                      " could not prove it holds the authentication key; "
+                      "refusing to use it");
+  }
+  return Status::Ok();
+}
+
+Status ManagerConnection::EnsureConnected() {
+  if (channel_.is_open()) {
+    if (fork_generation_ != ForkGeneration()) {
+      // Inherited from the parent: its session, not ours.
+      Drop();
+    } else if (Clock::now() - last_reply_ > kIdleCheck &&
+               PeerHungUp(channel_.fd())) {
+      Drop();
+    }
+  }
+  if (channel_.is_open()) return Status::Ok();
+  return Connect(Deadline::After(options_.connect_timeout), /*first=*/false);
+}
+
+Status ManagerConnection::SendRequest() {
+  const uint64_t before = generation_;
+  IPC_RETURN_IF_ERROR(EnsureConnected());
+  const bool fresh = generation_ != before;
+  Status sent = channel_.Send(out_);
+  if (sent.ok()) return sent;
+  if (sent.code() == ErrorCode::kMessageTooLarge) {
+    return sent.WithContext("ipcd at " + url_);  // Refused before sending.
+  }
+  Drop();
+  // Only a connection already closed before this request proves the
+  // request never arrived; then one fresh connection may carry it.
+  if (sent.code() != ErrorCode::kClosed || fresh) return Lost(sent);
+  IPC_RETURN_IF_ERROR(
+      Connect(Deadline::After(options_.connect_timeout), false));
+  sent = channel_.Send(out_);
+  if (!sent.ok()) {
+    Drop();
+    return Lost(sent);
+  }
+  return sent;
+}
+
+Status ManagerConnection::ReceiveResponse(uint64_t id,
+                                          Deadline reply_deadline) {
+  Status got(ErrorCode::kWouldBlock, "");
+  if (options_.reply_spin.count() > 0) {
+    // Non-blocking receives until the spin time is up: a partial message is
+    // kept by the channel, so the blocking receive below just goes on.
+    const Clock::time_point until = Clock::now() + options_.reply_spin;
+    do {
+      got = channel_.Receive(&in_, Deadline::Now());
+    } while (got.code() == ErrorCode::kWouldBlock && Clock::now() < until);
+  }
+  if (got.code() == ErrorCode::kWouldBlock)
+    got = channel_.Receive(&in_, reply_deadline);
+  if (!got.ok()) {
+    Drop();
+    if (got.code() == ErrorCode::kDeadlineExceeded) {
+      return Status(ErrorCode::kDeadlineExceeded,
+                    "ipcd at " + url_ + ": no answer by the deadline (plus " +
+                        Seconds(kReplyGrace) + "); the connection was dropped");
+    }
+    return Status(
+        ErrorCode::kClosed,
+        "ipcd at " + url_ + ": connection lost before the answer came (" +
+            got.message() +
+            "); the call may have been applied; the next call reconnects",
+        got.sys_errno());
+  }
+  if (!response_.ParseFromString(in_)) {
+    Drop();
+    return Status(ErrorCode::kProtocolError,
+                  "ipcd at " + url_ + ": received " +
+                      std::to_string(in_.size()) +
+                      " bytes that are not an ipcd response");
+  }
+  last_reply_ = Clock::now();
+  if (response_.id() != id) {
+    // Id 0 is the daemon refusing something it could not parse; it closes
+    // after that, and so do we.
+    Drop();
+    Status why = StatusFromProto(response_.status());
+    if (response_.id() == 0 && !why.ok())
+      return why.WithContext("ipcd at " + url_);
+    return Status(ErrorCode::kProtocolError,
+                  "ipcd at " + url_ + ": answer " +
+                      std::to_string(response_.id()) + " came for request " +
+                      std::to_string(id));
+  }
+  if (response_.has_status()) return StatusFromProto(response_.status());
+  return Status::Ok();
+}
+
+Status ManagerConnection::RoundTrip(const ExchangeOptions& options) {
+  if (options.only_generation != 0 &&
+      (!channel_.is_open() || options.only_generation != generation_ ||
+       fork_generation_ != ForkGeneration())) {
+    return Status(
+        ErrorCode::kClosed,
+        "ipcd at " + url_ + ": the connection this was meant for is gone");
+  }
+  const uint64_t id = next_id_++;
+  request_.set_id(id);
+  request_.SerializeToString(&out_);
+  IPC_RETURN_IF_ERROR(SendRequest());
+  return ReceiveResponse(id, options.reply_deadline);
+}
+
+Status ManagerConnection::Pipeline(
+    size_t n, const std::function<void(size_t, ipcd::v1::Request*)>& fill,
+    const std::function<void(size_t, const ipcd::v1::Response&)>& read) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t first_id = next_id_;
+  next_id_ += n;
+  size_t sent = 0, answered = 0;
+  while (answered < n) {
+    if (sent < n && sent - answered < kPipelineWindow) {
+      request_.Clear();
+      fill(sent, &request_);
+      request_.set_id(first_id + sent);
+      request_.SerializeToString(&out_);
+      if (sent == answered) {
+        // Nothing outstanding: a plain send, which may reconnect and
+        // re-send when the old connection was already closed.
+        IPC_RETURN_IF_ERROR(SendRequest());
+        ++sent;
+        continue;
+      }
+      Status status = channel_.Send(out_, Deadline::Now());
+      if (status.ok()) {
+        ++sent;
+        continue;
+      }
+      if (status.code() != ErrorCode::kWouldBlock) {
+        Drop();
+        return Lost(status);
+      }
+      // The socket is full: make room by reading a reply.
+    }
+    Status status = ReceiveResponse(first_id + answered, Deadline::Infinite());
+    // A call's own failure comes in an intact response; only a lost
+    // connection (which ReceiveResponse drops) ends the pipeline.
+    if (!status.ok() && !channel_.is_open()) return status;
+    read(answered, response_);
+    ++answered;
+  }
+  return Status::Ok();
+}
+
+void ManagerConnection::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Drop();
+}
+
+void ManagerConnection::Drop() { channel_.Close(); }
+
+Status ManagerConnection::Lost(const Status& why) const {
+  // The channel's message names the URL already.
+  return Status(ErrorCode::kClosed,
+                "ipcd connection lost: " + why.message(), why.sys_errno());
+}
+
+}  // namespace ipc::internal

@@ -1,0 +1,191 @@
+// DictProxy: each method is one Call on a DICT (see Op in proto/ipcd.proto).
+#include "ipc/manager.h"
+#include "manager/proxy_call.h"
+
+namespace ipc {
+
+using internal::IgnoreResult;
+using internal::NoArguments;
+using internal::RunCall;
+using internal::ValueFromProto;
+using internal::ValueToProto;
+using ipcd::v1::Call;
+
+namespace {
+
+constexpr ipcd::v1::Kind kDict = ipcd::v1::DICT;
+
+Status ReadValue(const ipcd::v1::Result& result, Value* out) {
+  *out = ValueFromProto(result.value());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Value> DictProxy::Get(std::string_view key) const {
+  Value out;
+  IPC_RETURN_IF_ERROR(RunCall(
+      *connection_, name_, kDict, ipcd::v1::GET,
+      [&](Call& call) { call.set_key(key.data(), key.size()); },
+      [&](const ipcd::v1::Result& r) { return ReadValue(r, &out); }));
+  return out;
+}
+
+Result<Value> DictProxy::Get(std::string_view key, Value fallback) const {
+  Value out;
+  IPC_RETURN_IF_ERROR(RunCall(
+      *connection_, name_, kDict, ipcd::v1::GET,
+      [&](Call& call) {
+        call.set_key(key.data(), key.size());
+        ValueToProto(fallback, call.mutable_value());
+      },
+      [&](const ipcd::v1::Result& r) { return ReadValue(r, &out); }));
+  return out;
+}
+
+Status DictProxy::Set(std::string_view key, Value value) {
+  return RunCall(
+      *connection_, name_, kDict, ipcd::v1::SET,
+      [&](Call& call) {
+        call.set_key(key.data(), key.size());
+        ValueToProto(value, call.mutable_value());
+      },
+      IgnoreResult);
+}
+
+Status DictProxy::Delete(std::string_view key) {
+  return RunCall(
+      *connection_, name_, kDict, ipcd::v1::DELETE,
+      [&](Call& call) { call.set_key(key.data(), key.size()); }, IgnoreResult);
+}
+
+Result<bool> DictProxy::Contains(std::string_view key) const {
+  bool out = false;
+  IPC_RETURN_IF_ERROR(RunCall(
+      *connection_, name_, kDict, ipcd::v1::CONTAINS,
+      [&](Call& call) { call.set_key(key.data(), key.size()); },
+      [&](const ipcd::v1::Result& r) {
+        out = r.flag();
+        return Status::Ok();
+      }));
+  return out;
+}
+
+Result<int64_t> DictProxy::Len() const {
+  int64_t out = 0;
+  IPC_RETURN_IF_ERROR(RunCall(*connection_, name_, kDict, ipcd::v1::LEN,
+                              NoArguments, [&](const ipcd::v1::Result& r) {
+                                out = r.count();
+                                return Status::Ok();
+                              }));
+  return out;
+}
+
+Result<std::vector<std::string>> DictProxy::Keys() const {
+  std::vector<std::string> out;
+  IPC_RETURN_IF_ERROR(RunCall(*connection_, name_, kDict, ipcd::v1::KEYS,
+                              NoArguments, [&](const ipcd::v1::Result& r) {
+                                out.assign(r.keys().begin(), r.keys().end());
+                                return Status::Ok();
+                              }));
+  return out;
+}
+
+Result<std::vector<Value>> DictProxy::Values() const {
+  std::vector<Value> out;
+  IPC_RETURN_IF_ERROR(RunCall(*connection_, name_, kDict, ipcd::v1::VALUES,
+                              NoArguments, [&](const ipcd::v1::Result& r) {
+                                out.reserve(r.values_size());
+                                for (const auto& v : r.values()) {
+                                  out.push_back(ValueFromProto(v));
+                                }
+                                return Status::Ok();
+                              }));
+  return out;
+}
+
+Result<Value::Map> DictProxy::Items() const {
+  Value::Map out;
+  IPC_RETURN_IF_ERROR(RunCall(*connection_, name_, kDict, ipcd::v1::ITEMS,
+                              NoArguments, [&](const ipcd::v1::Result& r) {
+                                for (const auto& entry : r.items()) {
+                                  out[entry.key()] =
+                                      ValueFromProto(entry.value());
+                                }
+                                return Status::Ok();
+                              }));
+  return out;
+}
+
+Status DictProxy::Update(const Value::Map& entries) {
+  return RunCall(
+      *connection_, name_, kDict, ipcd::v1::UPDATE,
+      [&](Call& call) {
+        call.mutable_items()->Reserve(static_cast<int>(entries.size()));
+        for (const auto& [key, value] : entries) {
+          ipcd::v1::Entry* entry = call.add_items();
+          entry->set_key(key);
+          ValueToProto(value, entry->mutable_value());
+        }
+      },
+      IgnoreResult);
+}
+
+Result<Value> DictProxy::Pop(std::string_view key) {
+  Value out;
+  IPC_RETURN_IF_ERROR(RunCall(
+      *connection_, name_, kDict, ipcd::v1::POP,
+      [&](Call& call) { call.set_key(key.data(), key.size()); },
+      [&](const ipcd::v1::Result& r) { return ReadValue(r, &out); }));
+  return out;
+}
+
+Result<Value> DictProxy::Pop(std::string_view key, Value fallback) {
+  Value out;
+  IPC_RETURN_IF_ERROR(RunCall(
+      *connection_, name_, kDict, ipcd::v1::POP,
+      [&](Call& call) {
+        call.set_key(key.data(), key.size());
+        ValueToProto(fallback, call.mutable_value());
+      },
+      [&](const ipcd::v1::Result& r) { return ReadValue(r, &out); }));
+  return out;
+}
+
+Result<Value> DictProxy::SetDefault(std::string_view key, Value value) {
+  Value out;
+  IPC_RETURN_IF_ERROR(RunCall(
+      *connection_, name_, kDict, ipcd::v1::SETDEFAULT,
+      [&](Call& call) {
+        call.set_key(key.data(), key.size());
+        ValueToProto(value, call.mutable_value());
+      },
+      [&](const ipcd::v1::Result& r) { return ReadValue(r, &out); }));
+  return out;
+}
+
+Status DictProxy::Clear() {
+  return RunCall(*connection_, name_, kDict, ipcd::v1::CLEAR, NoArguments,
+                 IgnoreResult);
+}
+
+Result<bool> DictProxy::CompareAndSet(std::string_view key,
+                                      std::optional<Value> expected,
+                                      Value desired) {
+  bool out = false;
+  IPC_RETURN_IF_ERROR(RunCall(
+      *connection_, name_, kDict, ipcd::v1::COMPARE_AND_SET,
+      [&](Call& call) {
+        call.set_key(key.data(), key.size());
+        // An unset expected means "key absent".
+        if (expected) ValueToProto(*expected, call.mutable_expected());
+        ValueToProto(desired, call.mutable_value());
+      },
+      [&](const ipcd::v1::Result& r) {
+        out = r.flag();
+        return Status::Ok();
+      }));
+  return out;
+}
+
+}  // namespace ipc

@@ -1,0 +1,103 @@
+// ipc::Manager: connecting, the proxy factories, and the requests about the
+// daemon as a whole (ListObjects, GetStats, Destroy).
+#include "ipc/manager.h"
+
+#include "manager/auth.h"
+#include "manager/connection.h"
+#include "manager/default_socket.h"
+#include "manager/proxy_call.h"
+
+namespace ipc {
+
+Result<Manager> Manager::Connect(std::string_view url, ManagerOptions options) {
+  const std::string target = url.empty() ? DefaultUrl() : std::string(url);
+  IPC_ASSIGN_OR_RETURN(auto connection,
+                       internal::ManagerConnection::Open(target, options));
+  return Manager(std::move(connection));
+}
+
+std::string Manager::DefaultUrl() {
+  return "unix://" + internal::ClientSocketPath();
+}
+
+Result<std::string> Manager::ReadAuthKeyFile(const std::string& path) {
+  return internal::ReadAuthKeyFile(path);
+}
+
+DictProxy Manager::Dict(std::string name) const {
+  return DictProxy(connection_, std::move(name));
+}
+CounterProxy Manager::Counter(std::string name) const {
+  return CounterProxy(connection_, std::move(name));
+}
+LockProxy Manager::Lock(std::string name) const {
+  return LockProxy(connection_, std::move(name), /*recursive=*/false);
+}
+LockProxy Manager::RLock(std::string name) const {
+  return LockProxy(connection_, std::move(name), /*recursive=*/true);
+}
+QueueProxy Manager::Queue(std::string name) const {
+  return QueueProxy(connection_, std::move(name));
+}
+EventProxy Manager::Event(std::string name) const {
+  return EventProxy(connection_, std::move(name));
+}
+ManagerBatch Manager::Batch() const { return ManagerBatch(connection_); }
+
+Result<std::vector<ManagedObject>> Manager::ListObjects() const {
+  std::vector<ManagedObject> out;
+  IPC_RETURN_IF_ERROR(connection_->Exchange(
+      [](ipcd::v1::Request& request) { request.mutable_list_objects(); },
+      [&](const ipcd::v1::Response& response) {
+        out.reserve(response.objects().objects_size());
+        for (const ipcd::v1::ObjectInfo& info : response.objects().objects()) {
+          out.push_back(ManagedObject{
+              .name = info.name(),
+              .kind = std::string(internal::KindName(info.kind())),
+              .size = info.size(),
+              .bytes = info.bytes(),
+              .waiters = info.waiters(),
+          });
+        }
+        return Status::Ok();
+      }));
+  return out;
+}
+
+Result<ManagerStats> Manager::Stats() const {
+  ManagerStats out;
+  IPC_RETURN_IF_ERROR(connection_->Exchange(
+      [](ipcd::v1::Request& request) { request.mutable_get_stats(); },
+      [&](const ipcd::v1::Response& response) {
+        const ipcd::v1::Stats& s = response.stats();
+        out = ManagerStats{
+            .server_version = s.server_version(),
+            .uptime_ms = s.uptime_ms(),
+            .clients = s.clients(),
+            .objects = s.objects(),
+            .bytes_held = s.bytes_held(),
+            .requests_total = s.requests_total(),
+            .parked = s.parked(),
+            .pending = s.pending(),
+            .max_frame_bytes = s.limits().max_frame_bytes(),
+            .max_clients = s.limits().max_clients(),
+            .max_pending_per_client = s.limits().max_pending_per_client(),
+            .max_objects = s.limits().max_objects(),
+            .max_bytes = s.limits().max_bytes(),
+        };
+        return Status::Ok();
+      }));
+  return out;
+}
+
+Status Manager::Destroy(std::string_view name) const {
+  return internal::RunCall(*connection_, std::string(name),
+                           ipcd::v1::KIND_UNSPECIFIED, ipcd::v1::DESTROY,
+                           internal::NoArguments, internal::IgnoreResult);
+}
+
+const std::string& Manager::url() const { return connection_->url(); }
+
+void Manager::Close() const { connection_->Close(); }
+
+}  // namespace ipc

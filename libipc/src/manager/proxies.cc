@@ -1,0 +1,221 @@
+// CounterProxy, LockProxy (and its Guard), QueueProxy, EventProxy: each
+// method is one Call (see Op in proto/ipcd.proto). DictProxy is in
+// dict_proxy.cc.
+#include "ipc/manager.h"
+#include "manager/proxy_call.h"
+
+namespace ipc {
+
+using internal::IgnoreResult;
+using internal::NoArguments;
+using internal::ReadInt;
+using internal::RunCall;
+using ipcd::v1::Call;
+
+namespace internal {
+
+Status ReadInt(const ipcd::v1::Result& result, std::string_view what,
+               int64_t* out) {
+  switch (result.value().kind_case()) {
+    case ipcd::v1::Value::kIntValue:
+      *out = result.value().int_value();
+      return Status::Ok();
+    case ipcd::v1::Value::KIND_NOT_SET:
+      *out = 0;
+      return Status::Ok();
+    default:
+      return Status(
+          ErrorCode::kProtocolError,
+          std::string(what) + ": ipcd answered with a non-integer value");
+  }
+}
+
+}  // namespace internal
+
+// ---------------------------------------------------------------------------
+// CounterProxy
+
+Result<int64_t> CounterProxy::Add(int64_t delta) {
+  int64_t out = 0;
+  IPC_RETURN_IF_ERROR(RunCall(
+      *connection_, name_, ipcd::v1::COUNTER, ipcd::v1::ADD,
+      [&](Call& call) { call.mutable_value()->set_int_value(delta); },
+      [&](const ipcd::v1::Result& r) { return ReadInt(r, name_, &out); }));
+  return out;
+}
+
+Result<int64_t> CounterProxy::Get() const {
+  int64_t out = 0;
+  IPC_RETURN_IF_ERROR(RunCall(
+      *connection_, name_, ipcd::v1::COUNTER, ipcd::v1::GET, NoArguments,
+      [&](const ipcd::v1::Result& r) { return ReadInt(r, name_, &out); }));
+  return out;
+}
+
+Status CounterProxy::Set(int64_t value) {
+  return RunCall(
+      *connection_, name_, ipcd::v1::COUNTER, ipcd::v1::SET,
+      [&](Call& call) { call.mutable_value()->set_int_value(value); },
+      IgnoreResult);
+}
+
+Result<bool> CounterProxy::CompareAndSet(int64_t expected, int64_t desired) {
+  bool out = false;
+  IPC_RETURN_IF_ERROR(RunCall(
+      *connection_, name_, ipcd::v1::COUNTER, ipcd::v1::COMPARE_AND_SET,
+      [&](Call& call) {
+        call.mutable_expected()->set_int_value(expected);
+        call.mutable_value()->set_int_value(desired);
+      },
+      [&](const ipcd::v1::Result& r) {
+        out = r.flag();
+        return Status::Ok();
+      }));
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// LockProxy
+
+Status LockProxy::AcquireHold(Deadline deadline, uint64_t* generation) {
+  return RunCall(
+      *connection_, name_, recursive_ ? ipcd::v1::RLOCK : ipcd::v1::LOCK,
+      ipcd::v1::ACQUIRE, NoArguments,
+      [&](const ipcd::v1::Result&) {
+        // Read under the connection's lock: the connection that got the hold.
+        *generation = connection_->generation();
+        return Status::Ok();
+      },
+      &deadline);
+}
+
+Status LockProxy::ReleaseHold(uint64_t only_generation) {
+  internal::ManagerConnection::ExchangeOptions options;
+  options.only_generation = only_generation;
+  return connection_->Exchange(
+      [&](ipcd::v1::Request& request) {
+        Call* call = request.mutable_call();
+        call->set_object(name_);
+        call->set_kind(recursive_ ? ipcd::v1::RLOCK : ipcd::v1::LOCK);
+        call->set_op(ipcd::v1::RELEASE);
+      },
+      [](const ipcd::v1::Response&) { return Status::Ok(); }, options);
+}
+
+Result<LockProxy::Guard> LockProxy::Acquire(Deadline deadline) {
+  uint64_t generation = 0;
+  IPC_RETURN_IF_ERROR(AcquireHold(deadline, &generation));
+  return Guard(*this, generation);
+}
+
+Status LockProxy::AcquireRaw(Deadline deadline) {
+  uint64_t generation = 0;
+  return AcquireHold(deadline, &generation);
+}
+
+Status LockProxy::Release() { return ReleaseHold(0); }
+
+LockProxy::Guard::Guard(const LockProxy& lock, uint64_t generation)
+    : lock_(std::make_unique<LockProxy>(lock)), generation_(generation) {}
+
+LockProxy::Guard::Guard(Guard&& other) noexcept
+    : lock_(std::move(other.lock_)), generation_(other.generation_) {}
+
+LockProxy::Guard& LockProxy::Guard::operator=(Guard&& other) noexcept {
+  if (this != &other) {
+    (void)Release();
+    lock_ = std::move(other.lock_);
+    generation_ = other.generation_;
+  }
+  return *this;
+}
+
+LockProxy::Guard::~Guard() { (void)Release(); }
+
+Status LockProxy::Guard::Release() {
+  if (!lock_) return Status::Ok();
+  std::unique_ptr<LockProxy> lock = std::move(lock_);
+  Status status = lock->ReleaseHold(generation_);
+  if (status.code() == ErrorCode::kClosed) {
+    return Status(ErrorCode::kClosed,
+                  "lock '" + lock->name() +
+                      "' was no longer held: the connection "
+                      "that held it was lost, and ipcd released it then");
+  }
+  return status;
+}
+
+// ---------------------------------------------------------------------------
+// QueueProxy
+
+Status QueueProxy::Create(int64_t capacity) {
+  return RunCall(
+      *connection_, name_, ipcd::v1::QUEUE, ipcd::v1::CREATE,
+      [&](Call& call) { call.set_capacity(capacity); }, IgnoreResult);
+}
+
+Status QueueProxy::Put(Value value, Deadline deadline) {
+  return RunCall(
+      *connection_, name_, ipcd::v1::QUEUE, ipcd::v1::PUT,
+      [&](Call& call) { internal::ValueToProto(value, call.mutable_value()); },
+      IgnoreResult, &deadline);
+}
+
+Result<Value> QueueProxy::Get(Deadline deadline) {
+  Value out;
+  IPC_RETURN_IF_ERROR(RunCall(
+      *connection_, name_, ipcd::v1::QUEUE, ipcd::v1::GET, NoArguments,
+      [&](const ipcd::v1::Result& r) {
+        out = internal::ValueFromProto(r.value());
+        return Status::Ok();
+      },
+      &deadline));
+  return out;
+}
+
+Result<int64_t> QueueProxy::Size() const {
+  int64_t out = 0;
+  IPC_RETURN_IF_ERROR(RunCall(*connection_, name_, ipcd::v1::QUEUE,
+                              ipcd::v1::LEN, NoArguments,
+                              [&](const ipcd::v1::Result& r) {
+                                out = r.count();
+                                return Status::Ok();
+                              }));
+  return out;
+}
+
+Status QueueProxy::Close() {
+  return RunCall(*connection_, name_, ipcd::v1::QUEUE, ipcd::v1::CLOSE,
+                 NoArguments, IgnoreResult);
+}
+
+// ---------------------------------------------------------------------------
+// EventProxy
+
+Status EventProxy::Set() {
+  return RunCall(*connection_, name_, ipcd::v1::EVENT, ipcd::v1::SET,
+                 NoArguments, IgnoreResult);
+}
+
+Status EventProxy::Clear() {
+  return RunCall(*connection_, name_, ipcd::v1::EVENT, ipcd::v1::CLEAR,
+                 NoArguments, IgnoreResult);
+}
+
+Result<bool> EventProxy::IsSet() const {
+  bool out = false;
+  IPC_RETURN_IF_ERROR(RunCall(*connection_, name_, ipcd::v1::EVENT,
+                              ipcd::v1::IS_SET, NoArguments,
+                              [&](const ipcd::v1::Result& r) {
+                                out = r.flag();
+                                return Status::Ok();
+                              }));
+  return out;
+}
+
+Status EventProxy::Wait(Deadline deadline) {
+  return RunCall(*connection_, name_, ipcd::v1::EVENT, ipcd::v1::WAIT,
+                 NoArguments, IgnoreResult, &deadline);
+}
+
+}  // namespace ipc

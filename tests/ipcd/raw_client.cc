@@ -1,0 +1,126 @@
+#include "raw_client.h"
+
+#include <gtest/gtest.h>
+
+#include "ipc/message.h"
+
+namespace ipc::testing {
+
+v1::Call MakeCall(const std::string& name, v1::Kind kind, v1::Op op) {
+  v1::Call call;
+  call.set_object(name);
+  call.set_kind(kind);
+  call.set_op(op);
+  return call;
+}
+
+v1::Value IntValue(int64_t v) {
+  v1::Value value;
+  value.set_int_value(v);
+  return value;
+}
+
+v1::Value StringValue(const std::string& v) {
+  v1::Value value;
+  value.set_string_value(v);
+  return value;
+}
+
+RawClient RawClient::Open(const std::string& url, bool hello) {
+  RawClient client;
+  auto channel = Connect(url, std::chrono::seconds(10));
+  if (!channel.ok()) {
+    ADD_FAILURE() << "connect " << url << ": " << channel.status();
+    return client;
+  }
+  client.channel_ = std::move(*channel);
+  if (hello) {
+    v1::Response r = client.Hello();
+    EXPECT_EQ(CodeOf(r), v1::OK) << r.status().message();
+    EXPECT_TRUE(r.has_hello());
+  }
+  return client;
+}
+
+Status RawClient::Send(const v1::Request& request) {
+  return SendMessage(channel_, request, std::chrono::seconds(10));
+}
+
+Status RawClient::SendBytes(const std::string& bytes) {
+  return channel_.Send(bytes, std::chrono::seconds(10));
+}
+
+Result<v1::Response> RawClient::Receive(Deadline deadline) {
+  return ReceiveMessage<v1::Response>(channel_, deadline);
+}
+
+v1::Response RawClient::Roundtrip(v1::Request request) {
+  request.set_id(next_id());
+  v1::Response out;
+  Status sent = Send(request);
+  if (!sent.ok()) {
+    ADD_FAILURE() << "send: " << sent;
+    out.mutable_status()->set_code(v1::INTERNAL);
+    return out;
+  }
+  auto response = Receive();
+  if (!response.ok()) {
+    ADD_FAILURE() << "receive: " << response.status();
+    out.mutable_status()->set_code(v1::INTERNAL);
+    out.mutable_status()->set_message(response.status().ToString());
+    return out;
+  }
+  EXPECT_EQ(response->id(), request.id());
+  return std::move(*response);
+}
+
+v1::Response RawClient::Hello(uint32_t version,
+                              const std::string& client_nonce) {
+  v1::Request request;
+  request.mutable_hello()->set_protocol_version(version);
+  request.mutable_hello()->set_client_name("raw-test-client");
+  request.mutable_hello()->set_client_nonce(client_nonce);
+  return Roundtrip(request);
+}
+
+v1::Response RawClient::Call(const v1::Call& call) {
+  v1::Request request;
+  *request.mutable_call() = call;
+  return Roundtrip(request);
+}
+
+v1::Response RawClient::Batch(const v1::Batch& batch) {
+  v1::Request request;
+  *request.mutable_batch() = batch;
+  return Roundtrip(request);
+}
+
+v1::Response RawClient::Stats() {
+  v1::Request request;
+  request.mutable_get_stats();
+  return Roundtrip(request);
+}
+
+v1::Response RawClient::List() {
+  v1::Request request;
+  request.mutable_list_objects();
+  return Roundtrip(request);
+}
+
+uint64_t RawClient::SendCall(const v1::Call& call) {
+  v1::Request request;
+  request.set_id(next_id());
+  *request.mutable_call() = call;
+  EXPECT_TRUE(Send(request).ok());
+  return request.id();
+}
+
+bool RawClient::WaitClosed() {
+  for (;;) {
+    auto message = channel_.Receive(std::chrono::seconds(10));
+    if (message.ok()) continue;  // Drain what came before the close.
+    return message.status().code() == ErrorCode::kClosed;
+  }
+}
+
+}  // namespace ipc::testing

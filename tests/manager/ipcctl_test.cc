@@ -1,0 +1,280 @@
+// ipcctl as people and scripts run it, against a real ipcd: every command
+// in both output forms, the missing-daemon line, and bad usage.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ipc/channel.h"
+#include "ipc/manager.h"
+#include "support/daemon_process.h"
+#include "support/test_util.h"
+
+#ifndef IPCCTL_PATH
+#error "tests/manager/CMakeLists.txt defines IPCCTL_PATH"
+#endif
+
+namespace ipc::testing {
+namespace {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class IpcctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    daemon_ = DaemonProcess::Start();
+    ASSERT_GT(daemon_.pid(), 0);
+  }
+
+  // Runs ipcctl --socket <the daemon's> args... and collects its output.
+  RunResult Ipcctl(std::vector<std::string> args, bool with_socket = true) {
+    if (with_socket)
+      args.insert(args.begin(), {"--socket", daemon_.socket_path()});
+    return Exec(std::move(args));
+  }
+
+  RunResult Exec(std::vector<std::string> args) {
+    args.insert(args.begin(), IPCCTL_PATH);
+    const std::string out_path = dir_.File("out"), err_path = dir_.File("err");
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      const int out =
+          ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      const int err =
+          ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(out, STDOUT_FILENO);
+      ::dup2(err, STDERR_FILENO);
+      std::vector<char*> argv;
+      for (std::string& arg : args) argv.push_back(arg.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    RunResult run;
+    run.exit_code = WaitChild(pid);
+    run.out = ReadFile(out_path);
+    run.err = ReadFile(err_path);
+    return run;
+  }
+
+  std::string Name(const std::string& prefix) { return UniqueName(prefix); }
+
+  DaemonProcess daemon_;
+  TempDir dir_;
+};
+
+#define EXPECT_RUN(run, code, stdout_text)                  \
+  do {                                                      \
+    const RunResult& r_ = (run);                            \
+    EXPECT_EQ(r_.exit_code, code) << "stderr: " << r_.err;  \
+    EXPECT_EQ(r_.out, stdout_text) << "stderr: " << r_.err; \
+  } while (0)
+
+TEST_F(IpcctlTest, CounterHuman) {
+  const std::string name = Name("hits");
+  EXPECT_RUN(Ipcctl({"counter", "get", name}), 0, "0\n");
+  EXPECT_RUN(Ipcctl({"counter", "add", name}), 0, "1\n");
+  EXPECT_RUN(Ipcctl({"counter", "add", name, "41"}), 0, "42\n");
+  EXPECT_RUN(Ipcctl({"counter", "add", name, "-2"}), 0, "40\n");
+  EXPECT_RUN(Ipcctl({"counter", "set", name, "7"}), 0, "7\n");
+  EXPECT_RUN(Ipcctl({"counter", "get", name}), 0, "7\n");
+}
+
+TEST_F(IpcctlTest, CounterJson) {
+  const std::string name = Name("hits");
+  EXPECT_RUN(Ipcctl({"--json", "counter", "add", name, "5"}), 0,
+             "{\"counter\":\"" + name + "\",\"value\":5}\n");
+  EXPECT_RUN(Ipcctl({"counter", "get", name, "--json"}), 0,
+             "{\"counter\":\"" + name + "\",\"value\":5}\n");
+}
+
+TEST_F(IpcctlTest, DictHuman) {
+  const std::string name = Name("cfg");
+  EXPECT_RUN(Ipcctl({"dict", "set", name, "port", "8080"}), 0, "");
+  EXPECT_RUN(Ipcctl({"dict", "set", name, "host", "db"}), 0, "");
+  EXPECT_RUN(Ipcctl({"dict", "set", name, "ratio", "0.5"}), 0, "");
+  EXPECT_RUN(Ipcctl({"dict", "get", name, "port"}), 0, "8080\n");
+  EXPECT_RUN(Ipcctl({"dict", "get", name, "host"}), 0, "db\n");
+  EXPECT_RUN(Ipcctl({"dict", "items", name}), 0,
+             "host = db\nport = 8080\nratio = 0.5\n");
+  EXPECT_RUN(Ipcctl({"dict", "del", name, "host"}), 0, "");
+  const RunResult missing = Ipcctl({"dict", "get", name, "host"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.out, "");
+  EXPECT_TRUE(missing.err.starts_with("ipcctl: ")) << missing.err;
+  EXPECT_NE(missing.err.find("host"), std::string::npos) << missing.err;
+}
+
+TEST_F(IpcctlTest, DictJson) {
+  const std::string name = Name("cfg");
+  const std::string dict = "\"dict\":\"" + name + "\"";
+  EXPECT_RUN(Ipcctl({"--json", "dict", "set", name, "on", "true"}), 0,
+             "{" + dict + ",\"key\":\"on\",\"value\":true}\n");
+  EXPECT_RUN(Ipcctl({"--json", "dict", "set", name, "text", "hello world"}), 0,
+             "{" + dict + ",\"key\":\"text\",\"value\":\"hello world\"}\n");
+  EXPECT_RUN(Ipcctl({"--json", "dict", "get", name, "on"}), 0,
+             "{" + dict + ",\"key\":\"on\",\"value\":true}\n");
+  EXPECT_RUN(
+      Ipcctl({"--json", "dict", "items", name}), 0,
+      "{" + dict + ",\"items\":{\"on\":true,\"text\":\"hello world\"}}\n");
+  EXPECT_RUN(Ipcctl({"--json", "dict", "del", name, "on"}), 0,
+             "{" + dict + ",\"key\":\"on\",\"value\":true,\"deleted\":true}\n");
+}
+
+TEST_F(IpcctlTest, QueueHumanAndJson) {
+  const std::string name = Name("jobs");
+  EXPECT_RUN(Ipcctl({"queue", "put", name, "first"}), 0, "");
+  EXPECT_RUN(Ipcctl({"--json", "queue", "put", name, "2"}), 0,
+             "{\"queue\":\"" + name + "\",\"value\":2}\n");
+  EXPECT_RUN(Ipcctl({"queue", "get", name}), 0, "first\n");
+  EXPECT_RUN(Ipcctl({"--json", "queue", "get", name, "--timeout", "5"}), 0,
+             "{\"queue\":\"" + name + "\",\"value\":2}\n");
+  // Empty: without --timeout it does not wait.
+  RunResult empty = Ipcctl({"queue", "get", name});
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_TRUE(empty.err.starts_with("ipcctl: ")) << empty.err;
+  empty = Ipcctl({"queue", "get", name, "--timeout", "0.05"});
+  EXPECT_EQ(empty.exit_code, 1);
+}
+
+TEST_F(IpcctlTest, ListHumanAndJson) {
+  const std::string name = Name("listed");
+  ASSERT_EQ(Ipcctl({"counter", "set", name, "3"}).exit_code, 0);
+  const RunResult human = Ipcctl({"ls"});
+  EXPECT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_TRUE(human.out.starts_with("NAME")) << human.out;
+  EXPECT_NE(human.out.find(name), std::string::npos) << human.out;
+  const RunResult json = Ipcctl({"ls", "--json"});
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find("{\"name\":\"" + name +
+                          "\",\"kind\":\"counter\",\"size\":3,"),
+            std::string::npos)
+      << json.out;
+  EXPECT_TRUE(json.out.starts_with("[") && json.out.ends_with("]\n"))
+      << json.out;
+}
+
+TEST_F(IpcctlTest, StatsHumanAndJson) {
+  const RunResult human = Ipcctl({"stats"});
+  EXPECT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find("url: " + daemon_.url() + "\n"), std::string::npos)
+      << human.out;
+  EXPECT_NE(human.out.find("\nclients: "), std::string::npos) << human.out;
+  const RunResult json = Ipcctl({"--json", "stats"});
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_TRUE(json.out.starts_with("{\"url\":\"" + daemon_.url() +
+                                   "\",\"server_version\":"))
+      << json.out;
+  EXPECT_NE(json.out.find("\"max_frame_bytes\":"), std::string::npos)
+      << json.out;
+}
+
+TEST_F(IpcctlTest, UrlOptionWorksLikeSocket) {
+  const RunResult run =
+      Exec({"--url", daemon_.url(), "counter", "add", Name("c")});
+  EXPECT_RUN(run, 0, "1\n");
+}
+
+TEST_F(IpcctlTest, MissingDaemonIsOneLineNamingTheSocket) {
+  const std::string socket = dir_.File("nobody.sock");
+  const RunResult run = Exec({"--socket", socket, "ls"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.out, "");
+  EXPECT_EQ(run.err,
+            "ipcctl: ipcd at unix://" + socket +
+                ": not running (connect: No such file or directory)\n");
+}
+
+TEST_F(IpcctlTest, DefaultSocketComesFromTheEnvironment) {
+  ::setenv("IPCD_SOCKET", daemon_.socket_path().c_str(), 1);
+  const RunResult run = Exec({"counter", "add", Name("c"), "2"});
+  ::unsetenv("IPCD_SOCKET");
+  EXPECT_RUN(run, 0, "2\n");
+}
+
+TEST_F(IpcctlTest, BadUsageExitsTwoWithUsage) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {},
+           {"frobnicate"},
+           {"counter"},
+           {"counter", "add", "x", "notanumber"},
+           {"dict", "get", "only-name"},
+           {"queue", "put", "q"},
+           {"--bogus", "ls"},
+           {"--socket"},
+           {"ls", "--timeout", "1"},
+           {"--socket", "a", "--url", "unix:///b", "ls"}}) {
+    const RunResult run = Exec(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    EXPECT_EQ(run.exit_code, 2) << "ipcctl " << joined;
+    EXPECT_NE(run.err.find("usage: ipcctl"), std::string::npos)
+        << "ipcctl " << joined;
+  }
+}
+
+TEST_F(IpcctlTest, HelpExitsZero) {
+  const RunResult run = Exec({"--help"});
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_TRUE(run.out.starts_with("usage: ipcctl")) << run.out;
+}
+
+TEST_F(IpcctlTest, ObjectsAndCleanDryRunNeedNoDaemon) {
+  const RunResult objects = Exec({"objects", "--json"});
+  EXPECT_EQ(objects.exit_code, 0) << objects.err;
+  EXPECT_TRUE(objects.out.starts_with("[")) << objects.out;
+  const RunResult clean = Exec({"clean", "--dry-run", "no-such-object"});
+  EXPECT_RUN(clean, 0, "would-rm no-such-object\n");
+}
+
+TEST_F(IpcctlTest, AuthKeyFileOverTcp) {
+  // The daemon cannot report a port it picked: take one free a moment ago.
+  const std::string key_file = dir_.File("key");
+  std::ofstream(key_file) << "sesame\n";
+  ::chmod(key_file.c_str(), 0600);
+  auto listener = ipc::Listen("tcp://127.0.0.1:0");
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  const std::string url = listener->url();
+  listener->Close();
+  DaemonProcess tcp_daemon =
+      DaemonProcess::Start({"--listen", url, "--authkey-file", key_file});
+  ASSERT_GT(tcp_daemon.pid(), 0);
+  EXPECT_RUN(
+      Exec({"--url", url, "--authkey-file", key_file, "counter", "add", "k"}),
+      0, "1\n");
+  const RunResult no_key = Exec({"--url", url, "counter", "add", "k"});
+  EXPECT_EQ(no_key.exit_code, 1);
+  EXPECT_NE(no_key.err.find("requires an authentication key"),
+            std::string::npos)
+      << no_key.err;
+  const std::string wrong_file = dir_.File("wrong");
+  std::ofstream(wrong_file) << "not sesame\n";
+  ::chmod(wrong_file.c_str(), 0600);
+  const RunResult wrong =
+      Exec({"--url", url, "--authkey-file", wrong_file, "counter", "get", "k"});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_TRUE(wrong.err.starts_with("ipcctl: ")) << wrong.err;
+  EXPECT_EQ(wrong.err.find('\n'), wrong.err.size() - 1)
+      << wrong.err;  // One line.
+}
+
+}  // namespace
+}  // namespace ipc::testing

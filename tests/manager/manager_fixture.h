@@ -1,0 +1,70 @@
+// A fixture for the Manager tests: a fresh ipcd per test (DaemonProcess)
+// and a Manager connected to it, plus assertions on exact error codes.
+#ifndef IPC_TESTS_MANAGER_MANAGER_FIXTURE_H_
+#define IPC_TESTS_MANAGER_MANAGER_FIXTURE_H_
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ipc/manager.h"
+#include "support/daemon_process.h"
+#include "support/test_util.h"
+
+// The exact code of a Status or of a Result's status, printing the message
+// when it differs.
+#define EXPECT_CODE(expr, expected_code)                              \
+  do {                                                                \
+    const ::ipc::Status ipc_status_ = ::ipc::testing::StatusOf(expr); \
+    EXPECT_EQ(ipc_status_.code(), expected_code) << ipc_status_;      \
+  } while (0)
+
+#define ASSERT_OK(expr)                                               \
+  do {                                                                \
+    const ::ipc::Status ipc_status_ = ::ipc::testing::StatusOf(expr); \
+    ASSERT_TRUE(ipc_status_.ok()) << ipc_status_;                     \
+  } while (0)
+
+namespace ipc::testing {
+
+inline Status StatusOf(const Status& status) { return status; }
+template <typename T>
+Status StatusOf(const Result<T>& result) {
+  return result.status();
+}
+
+class ManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartDaemon({}); }
+
+  // (Re)starts the daemon with extra flags and connects manager() to it.
+  void StartDaemon(std::vector<std::string> extra_args) {
+    daemon_ = DaemonProcess::Start(std::move(extra_args));
+    ASSERT_GT(daemon_.pid(), 0) << "ipcd did not start";
+    manager_ = Connect();
+    ASSERT_TRUE(manager_.has_value());
+  }
+
+  // Another client of the same daemon, with its own connection.
+  std::optional<Manager> Connect(ManagerOptions options = {}) {
+    auto manager = Manager::Connect(daemon_.url(), std::move(options));
+    EXPECT_TRUE(manager.ok()) << manager.status();
+    if (!manager.ok()) return std::nullopt;
+    return std::move(*manager);
+  }
+
+  Manager& manager() { return *manager_; }
+  static std::string Name(const std::string& prefix) {
+    return UniqueName(prefix);
+  }
+
+  DaemonProcess daemon_;
+  std::optional<Manager> manager_;
+};
+
+}  // namespace ipc::testing
+
+#endif  // IPC_TESTS_MANAGER_MANAGER_FIXTURE_H_

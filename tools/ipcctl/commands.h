@@ -1,0 +1,47 @@
+// ipcctl's commands, each a function of the parsed command line that
+// prints its result (human or --json) and returns the exit code: 0 done,
+// 1 failed (one line on stderr naming what), 2 bad usage.
+#ifndef IPC_TOOLS_IPCCTL_COMMANDS_H_
+#define IPC_TOOLS_IPCCTL_COMMANDS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ipc/status.h"
+
+namespace ipcctl {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+
+struct CommandLine {
+  std::string url;           // --url, or unix:// + --socket; "" = default.
+  std::string authkey_file;  // --authkey-file
+  bool json = false;         // --json
+  bool dry_run = false;      // --dry-run (clean)
+  std::optional<double> timeout_s;  // --timeout (queue get)
+  std::string command;              // ls, stats, counter, ...
+  std::vector<std::string> args;    // The words after the command.
+};
+
+// Prints "ipcctl: <message>" on stderr; returns kExitFailed.
+int Fail(const ipc::Status& status);
+// Prints "ipcctl: <problem>" and the usage on stderr; returns kExitUsage.
+int UsageError(const std::string& problem);
+
+// objects_commands.cc: libipc's own objects in /dev/shm (no daemon).
+int RunObjects(const CommandLine& cl);
+int RunClean(const CommandLine& cl);
+
+// manager_commands.cc: commands that talk to ipcd.
+int RunList(const CommandLine& cl);
+int RunStats(const CommandLine& cl);
+int RunCounter(const CommandLine& cl);
+int RunDict(const CommandLine& cl);
+int RunQueue(const CommandLine& cl);
+
+}  // namespace ipcctl
+
+#endif  // IPC_TOOLS_IPCCTL_COMMANDS_H_

@@ -1,0 +1,49 @@
+// Small helpers for ipcctl's two output forms: JSON text for --json, and
+// the plain form people read.
+#ifndef IPC_TOOLS_IPCCTL_JSON_OUTPUT_H_
+#define IPC_TOOLS_IPCCTL_JSON_OUTPUT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ipc/value.h"
+
+namespace ipcctl {
+
+// s as a JSON string literal, quotes included.
+inline std::string JsonString(std::string_view s) {
+  return ipc::Value(s).ToJson();
+}
+
+// Builds one JSON object, member by member, in the order given:
+//   JsonObject().Add("name", "hits").Add("value", 5).Text()
+class JsonObject {
+ public:
+  JsonObject& Add(std::string_view key, const ipc::Value& value) {
+    return AddRaw(key, value.ToJson());
+  }
+  // A member whose value is JSON text already.
+  JsonObject& AddRaw(std::string_view key, std::string_view json) {
+    text_ += text_.size() > 1 ? "," : "";
+    text_ += JsonString(key);
+    text_ += ":";
+    text_ += json;
+    return *this;
+  }
+  std::string Text() const { return text_ + "}"; }
+
+ private:
+  std::string text_ = "{";
+};
+
+// How a value reads for people: text as it is, anything else as JSON (so
+// 42, true, null, [1,2] and {"bytes":"..."} keep their kind visible).
+inline std::string HumanValue(const ipc::Value& value) {
+  if (const std::string* text = value.if_string()) return *text;
+  return value.ToJson();
+}
+
+}  // namespace ipcctl
+
+#endif  // IPC_TOOLS_IPCCTL_JSON_OUTPUT_H_

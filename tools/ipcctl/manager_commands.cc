@@ -1,0 +1,250 @@
+// ipcctl's commands that talk to ipcd: ls, stats, counter, dict, queue.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "commands.h"
+#include "ipc/manager.h"
+#include "json_output.h"
+
+namespace ipcctl {
+namespace {
+
+// Connects as ipcctl does: at once or not at all (no waiting for a daemon
+// that is not running), with the key file when one was named.
+ipc::Result<ipc::Manager> ConnectManager(const CommandLine& cl) {
+  ipc::ManagerOptions options;
+  options.client_name = "ipcctl";
+  if (!cl.authkey_file.empty()) {
+    IPC_ASSIGN_OR_RETURN(options.authkey,
+                         ipc::Manager::ReadAuthKeyFile(cl.authkey_file));
+  }
+  return ipc::Manager::Connect(cl.url, options);
+}
+
+// A whole number argument, e.g. counter add's N.
+bool ParseInt(const std::string& word, int64_t* out) {
+  const ipc::Value value = ipc::Value::ParseWord(word);
+  if (const int64_t* n = value.if_int()) {
+    *out = *n;
+    return true;
+  }
+  return false;
+}
+
+// Prints a name's value: the value alone for people, an object for --json.
+void PrintNamed(const CommandLine& cl, const char* kind,
+                const std::string& name, const ipc::Value& value) {
+  if (cl.json) {
+    std::cout << JsonObject().Add(kind, name).Add("value", value).Text()
+              << "\n";
+  } else {
+    std::cout << HumanValue(value) << "\n";
+  }
+}
+
+}  // namespace
+
+int RunList(const CommandLine& cl) {
+  if (!cl.args.empty()) return UsageError("ls takes no arguments");
+  auto manager = ConnectManager(cl);
+  if (!manager.ok()) return Fail(manager.status());
+  auto objects = manager->ListObjects();
+  if (!objects.ok()) return Fail(objects.status());
+  if (cl.json) {
+    std::cout << "[";
+    for (size_t i = 0; i < objects->size(); ++i) {
+      const ipc::ManagedObject& o = (*objects)[i];
+      std::cout << (i ? "," : "")
+                << JsonObject()
+                       .Add("name", o.name)
+                       .Add("kind", o.kind)
+                       .Add("size", o.size)
+                       .Add("bytes", o.bytes)
+                       .Add("waiters", o.waiters)
+                       .Text();
+    }
+    std::cout << "]\n";
+    return kExitOk;
+  }
+  if (objects->empty()) {
+    std::cout << "no objects\n";
+    return kExitOk;
+  }
+  std::printf("%-32s %-8s %12s %12s %8s\n", "NAME", "KIND", "SIZE", "BYTES",
+              "WAITERS");
+  for (const ipc::ManagedObject& o : *objects) {
+    std::printf("%-32s %-8s %12lld %12lld %8lld\n", o.name.c_str(),
+                o.kind.c_str(), static_cast<long long>(o.size),
+                static_cast<long long>(o.bytes),
+                static_cast<long long>(o.waiters));
+  }
+  return kExitOk;
+}
+
+int RunStats(const CommandLine& cl) {
+  if (!cl.args.empty()) return UsageError("stats takes no arguments");
+  auto manager = ConnectManager(cl);
+  if (!manager.ok()) return Fail(manager.status());
+  auto stats = manager->Stats();
+  if (!stats.ok()) return Fail(stats.status());
+  const ipc::ManagerStats& s = *stats;
+  const std::pair<const char*, int64_t> numbers[] = {
+      {"uptime_ms", s.uptime_ms},
+      {"clients", s.clients},
+      {"objects", s.objects},
+      {"bytes_held", s.bytes_held},
+      {"requests_total", s.requests_total},
+      {"parked", s.parked},
+      {"pending", s.pending},
+      {"max_frame_bytes", s.max_frame_bytes},
+      {"max_clients", s.max_clients},
+      {"max_pending_per_client", s.max_pending_per_client},
+      {"max_objects", s.max_objects},
+      {"max_bytes", s.max_bytes},
+  };
+  if (cl.json) {
+    JsonObject out;
+    out.Add("url", manager->url()).Add("server_version", s.server_version);
+    for (const auto& [key, value] : numbers) out.Add(key, value);
+    std::cout << out.Text() << "\n";
+    return kExitOk;
+  }
+  std::cout << "url: " << manager->url() << "\n"
+            << "server_version: " << s.server_version << "\n";
+  for (const auto& [key, value] : numbers)
+    std::cout << key << ": " << value << "\n";
+  return kExitOk;
+}
+
+int RunCounter(const CommandLine& cl) {
+  const auto& a = cl.args;
+  if (a.size() < 2) return UsageError("counter needs an action and a NAME");
+  const std::string& action = a[0];
+  const std::string& name = a[1];
+  int64_t n = 1;
+  if (action == "get" && a.size() == 2) {
+  } else if (action == "add" && (a.size() == 2 || a.size() == 3)) {
+    if (a.size() == 3 && !ParseInt(a[2], &n)) {
+      return UsageError("counter add: '" + a[2] + "' is not a whole number");
+    }
+  } else if (action == "set" && a.size() == 3) {
+    if (!ParseInt(a[2], &n)) {
+      return UsageError("counter set: '" + a[2] + "' is not a whole number");
+    }
+  } else {
+    return UsageError("usage: counter get|add|set NAME [N]");
+  }
+  auto manager = ConnectManager(cl);
+  if (!manager.ok()) return Fail(manager.status());
+  auto counter = manager->Counter(name);
+  ipc::Result<int64_t> value =
+      ipc::Status(ipc::ErrorCode::kInternal, "no action");
+  if (action == "get") {
+    value = counter.Get();
+  } else if (action == "add") {
+    value = counter.Add(n);
+  } else if (ipc::Status set = counter.Set(n); set.ok()) {
+    value = n;
+  } else {
+    value = set;
+  }
+  if (!value.ok()) return Fail(value.status());
+  PrintNamed(cl, "counter", name, *value);
+  return kExitOk;
+}
+
+int RunDict(const CommandLine& cl) {
+  const auto& a = cl.args;
+  if (a.size() < 2) return UsageError("dict needs an action and a NAME");
+  const std::string& action = a[0];
+  const std::string& name = a[1];
+  if (!((action == "get" && a.size() == 3) ||
+        (action == "set" && a.size() == 4) ||
+        (action == "del" && a.size() == 3) ||
+        (action == "items" && a.size() == 2))) {
+    return UsageError(
+        "usage: dict get NAME KEY | set NAME KEY VALUE | del NAME KEY | items "
+        "NAME");
+  }
+  auto manager = ConnectManager(cl);
+  if (!manager.ok()) return Fail(manager.status());
+  auto dict = manager->Dict(name);
+  if (action == "items") {
+    auto items = dict.Items();
+    if (!items.ok()) return Fail(items.status());
+    if (cl.json) {
+      std::cout << JsonObject().Add("dict", name).Add("items", *items).Text()
+                << "\n";
+    } else {
+      for (const auto& [key, value] : *items) {
+        std::cout << key << " = " << HumanValue(value) << "\n";
+      }
+    }
+    return kExitOk;
+  }
+  const std::string& key = a[2];
+  ipc::Value value;
+  if (action == "get") {
+    auto got = dict.Get(key);
+    if (!got.ok()) return Fail(got.status());
+    value = std::move(*got);
+  } else if (action == "set") {
+    value = ipc::Value::ParseWord(a[3]);
+    if (ipc::Status set = dict.Set(key, value); !set.ok()) return Fail(set);
+  } else {
+    auto popped = dict.Pop(key);  // del: what was removed, for the record.
+    if (!popped.ok()) return Fail(popped.status());
+    value = std::move(*popped);
+  }
+  if (cl.json) {
+    JsonObject out;
+    out.Add("dict", name).Add("key", key).Add("value", value);
+    if (action == "del") out.Add("deleted", true);
+    std::cout << out.Text() << "\n";
+  } else if (action == "get") {
+    std::cout << HumanValue(value) << "\n";
+  }
+  return kExitOk;
+}
+
+int RunQueue(const CommandLine& cl) {
+  const auto& a = cl.args;
+  if (a.size() < 2) return UsageError("queue needs an action and a NAME");
+  const std::string& action = a[0];
+  const std::string& name = a[1];
+  if (!((action == "put" && a.size() == 3) ||
+        (action == "get" && a.size() == 2))) {
+    return UsageError("usage: queue put NAME VALUE | get NAME [--timeout S]");
+  }
+  if (cl.timeout_s && action != "get") {
+    return UsageError("--timeout goes with queue get");
+  }
+  auto manager = ConnectManager(cl);
+  if (!manager.ok()) return Fail(manager.status());
+  auto queue = manager->Queue(name);
+  ipc::Value value;
+  if (action == "put") {
+    value = ipc::Value::ParseWord(a[2]);
+    // A bounded queue that is full fails at once rather than hanging a shell.
+    if (ipc::Status put = queue.Put(value, ipc::Deadline::Now()); !put.ok()) {
+      return Fail(put);
+    }
+    if (cl.json) {
+      std::cout << JsonObject().Add("queue", name).Add("value", value).Text()
+                << "\n";
+    }
+    return kExitOk;
+  }
+  const ipc::Deadline deadline =
+      cl.timeout_s.value_or(0) > 0
+          ? ipc::Deadline::After(std::chrono::duration<double>(*cl.timeout_s))
+          : ipc::Deadline::Now();
+  auto got = queue.Get(deadline);
+  if (!got.ok()) return Fail(got.status());
+  PrintNamed(cl, "queue", name, *got);
+  return kExitOk;
+}
+
+}  // namespace ipcctl
