@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The demo behind README command 1, run after the build: the same sender and
-# receiver programs over every channel transport, one line per transport
-# saying what happened.
+# receiver programs over every channel transport, then ipcd on its default
+# socket with scenario S8 run against it; one line per step saying what
+# happened.
 #   tools/demo.sh [BIN_DIR]      (default: build/bin next to this script)
 # Works in a private temporary directory and removes all it made. Exits
-# non-zero if a reliable transport lost, reordered or refused anything
+# non-zero if an ipcd step failed or a reliable transport lost, reordered or
+# refused anything
 # (udp is best effort: a loss there is reported, not failed). Every program
 # runs under `timeout`, so the demo cannot hang.
 set -uo pipefail
@@ -17,6 +19,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ipc-demo.XXXXXX")
 receiver_pid=
 cleanup() {
   [ -n "$receiver_pid" ] && kill "$receiver_pid" 2>/dev/null
+  [ -n "${ipcd_pid:-}" ] && kill "$ipcd_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -90,13 +93,53 @@ run_pair "zmq+tcp://127.0.0.1:0"
 run_pair "udp://127.0.0.1:0" no
 
 # ---------------------------------------------------------------------------
-# ipcd demo steps go here (start ipcd in the foreground on a socket in
-# $work, drive a dict and a counter with ipcctl, stop it), each reporting
-# one line and counting failures like the transports above.
-# ---------------------------------------------------------------------------
+# ipcd: the daemon on its default socket (no configuration), scenario S8
+# against it — 10 processes counting down a shared dict under a lock, then
+# with an atomic counter — and a clean SIGTERM shutdown. A daemon already
+# running on that socket is used and left running.
+echo
+echo "ipcd demo: the manager daemon on its default socket"
+ipcd_pid=
+ipcd_step() {  # ipcd_step LABEL COMMAND...: one line, OK or FAILED + output.
+  local label=$1 out
+  shift
+  if out=$("$@" 2>&1); then
+    printf '  %-46s %s  OK\n' "$label" "$(tail -n 1 <<<"$out")"
+  else
+    printf '  %-46s FAILED\n' "$label"
+    sed 's/^/      /' <<<"$out"
+    failures=$((failures + 1))
+  fi
+}
+if "${T[@]}" "$bin/ipcctl" stats >/dev/null 2>&1; then
+  echo "  (an ipcd is already running on the default socket; using it)"
+else
+  "$bin/ipcd" 2> "$work/ipcd.log" &
+  ipcd_pid=$!
+  for ((i = 0; i < 300; i++)); do
+    "${T[@]}" "$bin/ipcctl" stats >/dev/null 2>&1 && break
+    kill -0 "$ipcd_pid" 2>/dev/null || break
+    sleep 0.02
+  done
+  printf '  %-46s pid %s\n' "ipcd started" "$ipcd_pid"
+fi
+ipcd_step "S8: 10 processes, dict + lock" "${T[@]}" "$bin/s08_manager_dict"
+ipcd_step "S8: 10 processes, atomic counter" "${T[@]}" "$bin/s08_manager_dict" --counter
+ipcd_step "ipcctl counter add demo:hits 5" "${T[@]}" "$bin/ipcctl" counter add demo:hits 5
+if [ -n "$ipcd_pid" ]; then
+  kill -TERM "$ipcd_pid"
+  if wait "$ipcd_pid"; then
+    printf '  %-46s %s\n' "ipcd stopped by SIGTERM" "exit 0  OK"
+  else
+    printf '  %-46s %s\n' "ipcd stopped by SIGTERM" "exit $?  FAILED"
+    sed 's/^/      /' "$work/ipcd.log"
+    failures=$((failures + 1))
+  fi
+  ipcd_pid=
+fi
 
 if [ $failures -ne 0 ]; then
-  echo "demo: $failures transport(s) FAILED"
+  echo "demo: $failures step(s) FAILED"
   exit 1
 fi
-echo "demo: all transports OK"
+echo "demo: all OK"

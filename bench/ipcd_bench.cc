@@ -1,0 +1,215 @@
+// ipcd-bench: load on a running ipcd through ipc::Manager, in the shapes
+// redis-benchmark uses, so bench/run_ipcd.sh can put the two side by side.
+//
+//   ipcd-bench [--url URL] [--op OP] [--clients N] [--requests N]
+//              [--pipeline P | --batch B] [--spin-us N]
+//
+// OP is counter-add (Counter.Add(1)), dict-set (Dict.Set with a 3-byte
+// value, as redis-benchmark's SET), dict-get, or locked-increment (a dict's
+// 'count' read and written under a Lock: what Python code does with a
+// Manager). --clients forks that many processes, each with its own
+// connection, sharing --requests between them (like redis-benchmark -c and
+// -n). --pipeline P sends P requests before reading their replies (like
+// redis-benchmark -P); --batch B sends B calls as one Batch request, which
+// the daemon applies in one step. --spin-us sets ManagerOptions::reply_spin.
+// Prints one JSON line: requests per second over the
+// whole run, and with one client and no pipeline the p50 round trip.
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ipc/manager.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr char kUsage[] =
+    "usage: ipcd-bench [--url URL] [--op counter-add|dict-set|dict-get|"
+    "locked-increment]\n"
+    "                  [--clients N] [--requests N] [--pipeline P | --batch B]\n"
+    "                  [--spin-us N]\n";
+
+struct Options {
+  std::string url;
+  std::string op = "counter-add";
+  long clients = 1;
+  long requests = 100000;
+  long pipeline = 1;
+  long batch = 1;
+  long spin_us = 0;
+};
+
+bool ParseLong(const char* text, long min, long* out) {
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  if (*end != '\0' || value < min) return false;
+  *out = value;
+  return true;
+}
+
+bool Parse(int argc, char** argv, Options* options) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (i + 1 >= argc) return false;
+    const char* value = argv[++i];
+    if (flag == "--url") options->url = value;
+    else if (flag == "--op") options->op = value;
+    else if (flag == "--clients") { if (!ParseLong(value, 1, &options->clients)) return false; }
+    else if (flag == "--requests") { if (!ParseLong(value, 1, &options->requests)) return false; }
+    else if (flag == "--pipeline") { if (!ParseLong(value, 1, &options->pipeline)) return false; }
+    else if (flag == "--spin-us") { if (!ParseLong(value, 0, &options->spin_us)) return false; }
+    else if (flag == "--batch") { if (!ParseLong(value, 1, &options->batch)) return false; }
+    else return false;
+  }
+  if (options->pipeline > 1 && options->batch > 1) return false;
+  return options->op == "counter-add" || options->op == "dict-set" ||
+         options->op == "dict-get" || options->op == "locked-increment";
+}
+
+// Adds one call of the benchmarked operation to a batch.
+void AddCall(const Options& options, ipc::ManagerBatch& batch) {
+  if (options.op == "counter-add") batch.CounterAdd("bench:counter", 1);
+  else if (options.op == "dict-set") batch.DictSet("bench:dict", "key", "xxx");
+  else batch.DictGet("bench:dict", "key");
+}
+
+// One synchronous operation; false on error (printed).
+bool RunOne(const Options& options, ipc::Manager& manager) {
+  ipc::Status status;
+  if (options.op == "counter-add") {
+    status = manager.Counter("bench:counter").Add(1).status();
+  } else if (options.op == "dict-set") {
+    status = manager.Dict("bench:dict").Set("key", "xxx");
+  } else if (options.op == "dict-get") {
+    status = manager.Dict("bench:dict").Get("key").status();
+  } else {
+    auto guard = manager.Lock("bench:lock").Acquire();
+    if (!guard.ok()) {
+      status = guard.status();
+    } else {
+      auto dict = manager.Dict("bench:dict");
+      auto count = dict.Get("count", int64_t{0});
+      if (!count.ok()) {
+        status = count.status();
+      } else {
+        const int64_t* n = count->if_int();
+        status = dict.Set("count", (n ? *n : 0) + 1);
+      }
+    }
+  }
+  if (!status.ok()) std::fprintf(stderr, "ipcd-bench: %s\n", status.ToString().c_str());
+  return status.ok();
+}
+
+// One client's share of the requests; fills latencies (µs) when asked.
+bool RunClient(const Options& options, long requests,
+               std::vector<double>* latencies) {
+  auto manager = ipc::Manager::Connect(
+      options.url, {.client_name = "ipcd-bench",
+                    .reply_spin = std::chrono::microseconds(options.spin_us)});
+  if (!manager.ok()) {
+    std::fprintf(stderr, "ipcd-bench: %s\n", manager.status().ToString().c_str());
+    return false;
+  }
+  const long group = std::max(options.pipeline, options.batch);
+  if (group > 1) {
+    ipc::ManagerBatch batch = manager->Batch();
+    for (long done = 0; done < requests; done += group) {
+      batch.clear();
+      for (long i = 0; i < std::min(group, requests - done); ++i) {
+        AddCall(options, batch);
+      }
+      auto replies = options.batch > 1 ? batch.Run() : batch.RunPipelined();
+      if (!replies.ok()) {
+        std::fprintf(stderr, "ipcd-bench: %s\n", replies.status().ToString().c_str());
+        return false;
+      }
+      for (const auto& reply : *replies) {
+        if (!reply.ok()) {
+          std::fprintf(stderr, "ipcd-bench: %s\n", reply.status().ToString().c_str());
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+  for (long i = 0; i < requests; ++i) {
+    const auto start = Clock::now();
+    if (!RunOne(options, *manager)) return false;
+    if (latencies) {
+      latencies->push_back(
+          std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  if (!Parse(argc, argv, &options)) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  if (options.op == "locked-increment" && (options.pipeline > 1 || options.batch > 1)) {
+    std::fputs("ipcd-bench: locked-increment cannot be pipelined or batched\n", stderr);
+    return 2;
+  }
+  {  // Warm up, and make sure the dict-get key exists.
+    auto manager = ipc::Manager::Connect(options.url);
+    if (!manager.ok()) {
+      std::fprintf(stderr, "ipcd-bench: %s\n", manager.status().ToString().c_str());
+      return 1;
+    }
+    (void)manager->Dict("bench:dict").Set("key", "xxx");
+    for (int i = 0; i < 1000; ++i) (void)manager->Counter("bench:counter").Add(1);
+  }
+
+  std::vector<double> latencies;
+  const bool measure_latency =
+      options.clients == 1 && options.pipeline == 1 && options.batch == 1;
+  if (measure_latency) latencies.reserve(options.requests);
+  const auto start = Clock::now();
+  bool ok = true;
+  if (options.clients == 1) {
+    ok = RunClient(options, options.requests, measure_latency ? &latencies : nullptr);
+  } else {
+    std::vector<pid_t> children;
+    for (long c = 0; c < options.clients; ++c) {
+      const long share = options.requests / options.clients +
+                         (c < options.requests % options.clients ? 1 : 0);
+      const pid_t pid = fork();
+      if (pid == 0) _exit(RunClient(options, share, nullptr) ? 0 : 1);
+      if (pid < 0) { std::perror("ipcd-bench: fork"); ok = false; break; }
+      children.push_back(pid);
+    }
+    for (pid_t pid : children) {
+      int status = 0;
+      if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) ok = false;
+    }
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (!ok) return 1;
+  std::printf("{\"bench\":\"ipcd %s\",\"clients\":%ld,\"pipeline\":%ld,"
+              "\"batch\":%ld,\"requests\":%ld,\"requests_per_s\":%.0f",
+              options.op.c_str(), options.clients, options.pipeline, options.batch,
+              options.requests, options.requests / seconds);
+  if (measure_latency) {
+    std::nth_element(latencies.begin(), latencies.begin() + latencies.size() / 2,
+                     latencies.end());
+    std::printf(",\"p50_us\":%.1f", latencies[latencies.size() / 2]);
+  }
+  std::printf("}\n");
+  return 0;
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# ipcd beside Redis and Python's multiprocessing.Manager, in one run on one
+# machine, reported as ratios (docs/benchmarks.md, "ipcd").
+#   bench/run_ipcd.sh [BIN_DIR] [REQUESTS]
+#
+# Starts a private ipcd and a private redis-server, each on a unix socket in
+# a temporary directory (no TCP, no persistence), then runs the same shapes
+# of load against both: one synchronous client, 50 clients, 50 clients with
+# 16 requests in flight each (redis-benchmark -P 16; ipcd-bench --pipeline
+# 16) and batches of 16 calls (ipcd-bench --batch 16; Redis has MULTI, which
+# redis-benchmark does not drive, so that row has no Redis figure). Python's
+# Manager runs its usual idiom, `with lock: d['count'] += 1`. The rows marked
+# "spin" set ManagerOptions::reply_spin (ipcd-bench --spin-us), which keeps
+# a synchronous client awake for its reply instead of sleeping.
+#
+# Installs redis-server and redis-tools from Debian when they are missing
+# (needs root or sudo); without them the Redis rows are skipped.
+# Prints one JSON line per measurement, then a table of ratios.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bin=${1:-$root/build/bin}
+requests=${2:-100000}
+for program in ipcd ipcd-bench; do
+  [ -x "$bin/$program" ] || { echo "run_ipcd: no $bin/$program; build first" >&2; exit 2; }
+done
+
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  echo "run_ipcd: installing redis-server and redis-tools from Debian" >&2
+  if ! { "${sudo_cmd[@]}" apt-get update -qq &&
+         DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
+           --no-install-recommends redis-server redis-tools >/dev/null; }; then
+    echo "run_ipcd: could not install Redis; its rows are skipped" >&2
+  fi
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ipcd-bench.XXXXXX")
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# wait_for_socket PATH: up to 10 s for a server to create its socket.
+wait_for_socket() {
+  for _ in $(seq 100); do
+    [ -S "$1" ] && return 0
+    sleep 0.1
+  done
+  echo "run_ipcd: $1 did not appear" >&2
+  return 1
+}
+
+"$bin/ipcd" --socket "$work/ipcd.sock" 2>"$work/ipcd.log" &
+pids+=($!)
+wait_for_socket "$work/ipcd.sock"
+url="unix://$work/ipcd.sock"
+
+have_redis=false
+if command -v redis-server >/dev/null; then
+  redis-server --port 0 --unixsocket "$work/redis.sock" --save '' \
+    --appendonly no >"$work/redis.log" 2>&1 &
+  pids+=($!)
+  wait_for_socket "$work/redis.sock" && have_redis=true
+fi
+
+results=$work/results.jsonl
+: >"$results"
+ours() {  # ours NAME ARGS...: one ipcd-bench line, labelled NAME.
+  local name=$1
+  shift
+  "$bin/ipcd-bench" --url "$url" "$@" |
+    python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r["row"]=sys.argv[1]; print(json.dumps(r))' "$name" |
+    tee -a "$results"
+}
+redis() {  # redis NAME TEST CLIENTS PIPELINE N
+  $have_redis || return 0
+  redis-benchmark -s "$work/redis.sock" -t "$2" -c "$3" -P "$4" -n "$5" --csv |
+    python3 -c '
+import csv, json, sys
+rows = list(csv.DictReader(sys.stdin))
+print(json.dumps({"row": sys.argv[1], "bench": "redis " + rows[0]["test"],
+                  "requests_per_s": round(float(rows[0]["rps"]))}))' "$1" |
+    tee -a "$results"
+}
+
+sync_requests=$((requests / 5))
+ours sync_incr --op counter-add --requests "$sync_requests"
+ours sync_incr_spin --op counter-add --spin-us 20 --requests "$sync_requests"
+redis sync_incr incr 1 1 "$sync_requests"
+ours sync_set --op dict-set --requests "$sync_requests"
+redis sync_set set 1 1 "$sync_requests"
+ours sync_get --op dict-get --requests "$sync_requests"
+redis sync_get get 1 1 "$sync_requests"
+ours c50_incr --op counter-add --clients 50 --requests "$requests"
+redis c50_incr incr 50 1 "$requests"
+ours c50_p16_incr --op counter-add --clients 50 --pipeline 16 --requests $((requests * 5))
+redis c50_p16_incr incr 50 16 $((requests * 5))
+ours c50_p16_set --op dict-set --clients 50 --pipeline 16 --requests $((requests * 5))
+redis c50_p16_set set 50 16 $((requests * 5))
+ours c1_b16_incr --op counter-add --batch 16 --requests $((requests * 2))
+ours locked_increment --op locked-increment --requests $((sync_requests / 4))
+ours locked_increment_spin --op locked-increment --spin-us 20 --requests $((sync_requests / 4))
+python3 "$root/bench/python_manager.py" $((sync_requests / 4)) |
+  python3 -c '
+import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    r["row"] = "py_" + r["bench"].split()[-1].replace("-", "_")
+    print(json.dumps(r))' | tee -a "$results"
+
+python3 - "$results" <<'PY'
+import json, sys
+rows = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    rows.setdefault(r["row"], {})["redis" if r["bench"].startswith("redis") else
+                                  "python" if r["bench"].startswith("python") else "ipcd"] = r
+def rate(row, who):
+    return rows.get(row, {}).get(who, {}).get("requests_per_s")
+print()
+print(f"{'load':<44} {'ipcd req/s':>12} {'redis req/s':>12} {'ipcd/redis':>10}")
+labels = {
+    "sync_incr": "1 client, counter add vs INCR",
+    "sync_incr_spin": "same, client spins 20 us for replies",
+    "sync_set": "1 client, dict set vs SET",
+    "sync_get": "1 client, dict get vs GET",
+    "c50_incr": "50 clients, counter add vs INCR",
+    "c50_p16_incr": "50 clients, pipeline 16, add vs INCR -P 16",
+    "c50_p16_set": "50 clients, pipeline 16, set vs SET -P 16",
+    "c1_b16_incr": "1 client, batches of 16 counter adds",
+}
+for row, label in labels.items():
+    ours, theirs = rate(row, "ipcd"), rate(row, "redis")
+    if row == "sync_incr_spin":
+        theirs = rate("sync_incr", "redis")
+    ratio = f"{ours / theirs:.2f}" if ours and theirs else "-"
+    print(f"{label:<44} {ours or '-':>12} {theirs or '-':>12} {ratio:>10}")
+py = rate("py_locked_increment", "python")
+if py:
+    for row, label in [("sync_incr", "ipcd counter add"),
+                       ("sync_incr_spin", "ipcd counter add, reply_spin 20 us"),
+                       ("locked_increment", "ipcd locked dict increment"),
+                       ("locked_increment_spin", "ipcd locked dict increment, reply_spin 20 us")]:
+        ours = rate(row, "ipcd")
+        if ours:
+            print(f"{label} / Python Manager `with lock: d['count'] += 1`: {ours / py:.1f}x")
+PY
