@@ -11,7 +11,8 @@
 // connection, sharing --requests between them (like redis-benchmark -c and
 // -n). --pipeline P sends P requests before reading their replies (like
 // redis-benchmark -P); --batch B sends B calls as one Batch request, which
-// the daemon applies in one step. --spin-us sets ManagerOptions::reply_spin.
+// the daemon applies in one step. --spin-us sets ManagerOptions::reply_spin
+// (default: the Manager's default).
 // Prints one JSON line: requests per second over the
 // whole run, and with one client and no pipeline the p50 round trip.
 #include <sys/mman.h>
@@ -46,7 +47,7 @@ struct Options {
   long requests = 100000;
   long pipeline = 1;
   long batch = 1;
-  long spin_us = 0;
+  long spin_us = -1;  // -1: ManagerOptions' default.
 };
 
 bool ParseLong(const char* text, long min, long* out) {
@@ -114,9 +115,11 @@ bool RunOne(const Options& options, ipc::Manager& manager) {
 // One client's share of the requests; fills latencies (µs) when asked.
 bool RunClient(const Options& options, long requests,
                std::vector<double>* latencies) {
-  auto manager = ipc::Manager::Connect(
-      options.url, {.client_name = "ipcd-bench",
-                    .reply_spin = std::chrono::microseconds(options.spin_us)});
+  ipc::ManagerOptions manager_options{.client_name = "ipcd-bench"};
+  if (options.spin_us >= 0) {
+    manager_options.reply_spin = std::chrono::microseconds(options.spin_us);
+  }
+  auto manager = ipc::Manager::Connect(options.url, manager_options);
   if (!manager.ok()) {
     std::fprintf(stderr, "ipcd-bench: %s\n", manager.status().ToString().c_str());
     return false;

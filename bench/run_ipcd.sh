@@ -9,9 +9,10 @@
 # 16 requests in flight each (redis-benchmark -P 16; ipcd-bench --pipeline
 # 16) and batches of 16 calls (ipcd-bench --batch 16; Redis has MULTI, which
 # redis-benchmark does not drive, so that row has no Redis figure). Python's
-# Manager runs its usual idiom, `with lock: d['count'] += 1`. The rows marked
-# "spin" set ManagerOptions::reply_spin (ipcd-bench --spin-us), which keeps
-# a synchronous client awake for its reply instead of sleeping.
+# Manager runs its usual idiom, `with lock: d['count'] += 1`. ipcd-bench uses
+# the Manager's defaults (a synchronous client polls up to 20 us for its
+# reply before sleeping, backing off when that does not pay); the rows marked
+# "reply_spin 0" turn that off.
 #
 # Installs redis-server and redis-tools from Debian when they are missing
 # (needs root or sudo); without them the Redis rows are skipped.
@@ -89,7 +90,7 @@ print(json.dumps({"row": sys.argv[1], "bench": "redis " + rows[0]["test"],
 
 sync_requests=$((requests / 5))
 ours sync_incr --op counter-add --requests "$sync_requests"
-ours sync_incr_spin --op counter-add --spin-us 20 --requests "$sync_requests"
+ours sync_incr_nospin --op counter-add --spin-us 0 --requests "$sync_requests"
 redis sync_incr incr 1 1 "$sync_requests"
 ours sync_set --op dict-set --requests "$sync_requests"
 redis sync_set set 1 1 "$sync_requests"
@@ -103,7 +104,7 @@ ours c50_p16_set --op dict-set --clients 50 --pipeline 16 --requests $((requests
 redis c50_p16_set set 50 16 $((requests * 5))
 ours c1_b16_incr --op counter-add --batch 16 --requests $((requests * 2))
 ours locked_increment --op locked-increment --requests $((sync_requests / 4))
-ours locked_increment_spin --op locked-increment --spin-us 20 --requests $((sync_requests / 4))
+ours locked_increment_nospin --op locked-increment --spin-us 0 --requests $((sync_requests / 4))
 python3 "$root/bench/python_manager.py" $((sync_requests / 4)) |
   python3 -c '
 import json, sys
@@ -125,7 +126,7 @@ print()
 print(f"{'load':<44} {'ipcd req/s':>12} {'redis req/s':>12} {'ipcd/redis':>10}")
 labels = {
     "sync_incr": "1 client, counter add vs INCR",
-    "sync_incr_spin": "same, client spins 20 us for replies",
+    "sync_incr_nospin": "same, reply_spin 0 (client sleeps at once)",
     "sync_set": "1 client, dict set vs SET",
     "sync_get": "1 client, dict get vs GET",
     "c50_incr": "50 clients, counter add vs INCR",
@@ -135,16 +136,16 @@ labels = {
 }
 for row, label in labels.items():
     ours, theirs = rate(row, "ipcd"), rate(row, "redis")
-    if row == "sync_incr_spin":
+    if row == "sync_incr_nospin":
         theirs = rate("sync_incr", "redis")
     ratio = f"{ours / theirs:.2f}" if ours and theirs else "-"
     print(f"{label:<44} {ours or '-':>12} {theirs or '-':>12} {ratio:>10}")
 py = rate("py_locked_increment", "python")
 if py:
     for row, label in [("sync_incr", "ipcd counter add"),
-                       ("sync_incr_spin", "ipcd counter add, reply_spin 20 us"),
+                       ("sync_incr_nospin", "ipcd counter add, reply_spin 0"),
                        ("locked_increment", "ipcd locked dict increment"),
-                       ("locked_increment_spin", "ipcd locked dict increment, reply_spin 20 us")]:
+                       ("locked_increment_nospin", "ipcd locked dict increment, reply_spin 0")]:
         ours = rate(row, "ipcd")
         if ours:
             print(f"{label} / Python Manager `with lock: d['count'] += 1`: {ours / py:.1f}x")

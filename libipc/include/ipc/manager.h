@@ -75,12 +75,14 @@ struct ManagerOptions {
   // How long the handshake may take, and how long a reconnect waits for a
   // restarting daemon to listen again and answer.
   std::chrono::milliseconds connect_timeout{10000};
-  // Before sleeping until a reply comes, poll for it this long (0 = do
-  // not). When client and daemon run on different cores, where waking a
-  // sleeping process costs 20-40 us, about 20 us cut a counter Add's round
-  // trip by a third in our measurements; when they share a core, spinning
-  // only takes time from the daemon. Costs CPU while it spins.
-  std::chrono::microseconds reply_spin{0};
+  // Before sleeping until a reply comes, poll for it this long (0 = never).
+  // When client and daemon run on different cores, where waking a sleeping
+  // process costs 20-40 us, this cuts a synchronous call's round trip by
+  // half or more (ipcd also polls briefly between requests). When replies do
+  // not come that fast — a busy daemon, many clients, a shared core — the
+  // client stops spinning for a while (1 to 64 calls after each miss), so
+  // the CPU goes to the daemon instead.
+  std::chrono::microseconds reply_spin{20};
 };
 
 // One object as ListObjects reports it (see ObjectInfo in proto/ipcd.proto).

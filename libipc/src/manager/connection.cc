@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -239,13 +240,25 @@ Status ManagerConnection::SendRequest() {
 Status ManagerConnection::ReceiveResponse(uint64_t id,
                                           Deadline reply_deadline) {
   Status got(ErrorCode::kWouldBlock, "");
-  if (options_.reply_spin.count() > 0) {
+  if (options_.reply_spin.count() > 0 && spin_skip_ > 0) {
+    --spin_skip_;
+  } else if (options_.reply_spin.count() > 0) {
     // Non-blocking receives until the spin time is up: a partial message is
     // kept by the channel, so the blocking receive below just goes on.
     const Clock::time_point until = Clock::now() + options_.reply_spin;
     do {
       got = channel_.Receive(&in_, Deadline::Now());
     } while (got.code() == ErrorCode::kWouldBlock && Clock::now() < until);
+    // Spinning pays only while replies come within the spin time (an idle
+    // daemon on another core). When they do not — a busy daemon, many
+    // clients, a shared core — it only burns CPU the daemon could use, so
+    // it backs off: skip it for 1, 2, 4 ... 64 replies after each miss.
+    if (got.code() == ErrorCode::kWouldBlock) {
+      spin_backoff_ = spin_backoff_ == 0 ? 1 : std::min(spin_backoff_ * 2, 64);
+      spin_skip_ = spin_backoff_;
+    } else {
+      spin_backoff_ = 0;
+    }
   }
   if (got.code() == ErrorCode::kWouldBlock)
     got = channel_.Receive(&in_, reply_deadline);

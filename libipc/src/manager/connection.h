@@ -132,6 +132,10 @@ class ManagerConnection {
   uint64_t generation_ = 0;
   uint64_t next_id_ = 1;
   Deadline::Clock::time_point last_reply_{};
+  // Replies to skip spinning for after a spin that found nothing (see
+  // ReceiveResponse), and the back-off that set it.
+  int spin_skip_ = 0;
+  int spin_backoff_ = 0;
   ipcd::v1::Request request_;
   ipcd::v1::Response response_;
   std::string out_;
