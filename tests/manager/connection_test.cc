@@ -274,5 +274,28 @@ TEST_F(ManagerTcpTest, KeyOnTheUnixSocketIsAccepted) {
   ASSERT_OK(manager);
 }
 
+
+// A daemon that stops answering (here: stopped with SIGSTOP) must not hang
+// a client: a call that does not wait in the daemon gives up after
+// reply_timeout and drops the connection; once the daemon runs again, the
+// next call reconnects.
+TEST_F(ManagerTest, StoppedDaemonGivesDeadlineExceededAfterReplyTimeout) {
+  auto client = Connect({.reply_timeout = std::chrono::milliseconds(200)});
+  ASSERT_TRUE(client.has_value());
+  auto hits = client->Counter(Name("hits"));
+  ASSERT_OK(hits.Add(1));
+  ASSERT_EQ(::kill(daemon_.pid(), SIGSTOP), 0);
+  const Status stalled = hits.Add(1).status();
+  ASSERT_EQ(::kill(daemon_.pid(), SIGCONT), 0);
+  EXPECT_EQ(stalled.code(), ErrorCode::kDeadlineExceeded) << stalled;
+  EXPECT_NE(stalled.message().find("reply_timeout"), std::string::npos) << stalled;
+  // The stalled request was sent but its connection is gone: whether the
+  // daemon applied it is unknown (the error says so). The next call works,
+  // on a new connection.
+  auto value = hits.Add(0);
+  ASSERT_OK(value);
+  EXPECT_TRUE(*value == 1 || *value == 2) << *value;
+}
+
 }  // namespace
 }  // namespace ipc::testing

@@ -83,6 +83,12 @@ struct ManagerOptions {
   // client stops spinning for a while (1 to 64 calls after each miss), so
   // the CPU goes to the daemon instead.
   std::chrono::microseconds reply_spin{20};
+  // How long a call that does not wait in the daemon (everything but lock
+  // Acquire, queue Get/Put and event Wait, which wait until their deadline
+  // plus 5 s) waits for its answer before it gives kDeadlineExceeded and
+  // drops the connection: a daemon that is stopped (SIGSTOP) or wedged must
+  // not hang its clients. 0 = wait forever.
+  std::chrono::milliseconds reply_timeout{30000};
 };
 
 // One object as ListObjects reports it (see ObjectInfo in proto/ipcd.proto).

@@ -237,8 +237,8 @@ Status ManagerConnection::SendRequest() {
   return sent;
 }
 
-Status ManagerConnection::ReceiveResponse(uint64_t id,
-                                          Deadline reply_deadline) {
+Status ManagerConnection::ReceiveResponse(uint64_t id, Deadline reply_deadline,
+                                          bool blocking_call) {
   Status got(ErrorCode::kWouldBlock, "");
   if (options_.reply_spin.count() > 0 && spin_skip_ > 0) {
     --spin_skip_;
@@ -266,8 +266,11 @@ Status ManagerConnection::ReceiveResponse(uint64_t id,
     Drop();
     if (got.code() == ErrorCode::kDeadlineExceeded) {
       return Status(ErrorCode::kDeadlineExceeded,
-                    "ipcd at " + url_ + ": no answer by the deadline (plus " +
-                        Seconds(kReplyGrace) + "); the connection was dropped");
+                    "ipcd at " + url_ + ": no answer " +
+                        (blocking_call ? "by the deadline (plus " + Seconds(kReplyGrace) + ")"
+                                       : "within reply_timeout (" +
+                                             Seconds(options_.reply_timeout) + ")") +
+                        "; the connection was dropped and the call may have been applied");
     }
     return Status(
         ErrorCode::kClosed,
@@ -312,7 +315,13 @@ Status ManagerConnection::RoundTrip(const ExchangeOptions& options) {
   request_.set_id(id);
   request_.SerializeToString(&out_);
   IPC_RETURN_IF_ERROR(SendRequest());
-  return ReceiveResponse(id, options.reply_deadline);
+  return ReceiveResponse(id, options.reply_deadline.value_or(ReplyTimeout()),
+                         options.reply_deadline.has_value());
+}
+
+Deadline ManagerConnection::ReplyTimeout() const {
+  if (options_.reply_timeout.count() <= 0) return Deadline::Infinite();
+  return Deadline::After(options_.reply_timeout);
 }
 
 Status ManagerConnection::Pipeline(
@@ -346,7 +355,7 @@ Status ManagerConnection::Pipeline(
       }
       // The socket is full: make room by reading a reply.
     }
-    Status status = ReceiveResponse(first_id + answered, Deadline::Infinite());
+    Status status = ReceiveResponse(first_id + answered, ReplyTimeout(), false);
     // A call's own failure comes in an intact response; only a lost
     // connection (which ReceiveResponse drops) ends the pipeline.
     if (!status.ok() && !channel_.is_open()) return status;

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -46,8 +47,10 @@ class ManagerConnection {
 
   // What an Exchange may wait for and where it may go.
   struct ExchangeOptions {
-    // How long to wait for the response; see ReplyDeadline().
-    Deadline reply_deadline = Deadline::Infinite();
+    // How long a blocking call waits for the response (see
+    // ReplyDeadline()); unset for other calls, which wait up to
+    // ManagerOptions::reply_timeout.
+    std::optional<Deadline> reply_deadline;
     // When not 0, the request is sent only on that connection generation;
     // otherwise the exchange gives kClosed without sending (a lock held on
     // a connection that was since lost must not be released on its
@@ -114,8 +117,12 @@ class ManagerConnection {
   // Sends out_ (request id already set), reconnecting and re-sending once
   // when the old connection was already closed.
   Status SendRequest();
-  // Receives the response to request id into response_.
-  Status ReceiveResponse(uint64_t id, Deadline reply_deadline);
+  // Receives the response to request id into response_; blocking_call
+  // picks the words of the timeout error.
+  Status ReceiveResponse(uint64_t id, Deadline reply_deadline,
+                         bool blocking_call);
+  // When a call that does not block in the daemon must have its answer.
+  Deadline ReplyTimeout() const;
   Status RoundTrip(const ExchangeOptions& options);
   // Drops the connection; later calls reconnect.
   void Drop();
