@@ -27,11 +27,26 @@ configure_file(cmake/libipc.pc.in ${CMAKE_CURRENT_BINARY_DIR}/libipc.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/libipc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 # ipcd's systemd units (with ExecStart at the installed binary), and the
-# sysusers.d/tmpfiles.d entries that create its user and /run/ipcd.
+# sysusers.d/tmpfiles.d entries that create its user and /run/ipcd. The
+# service is filled in at install time, so that ExecStart= and
+# Documentation= follow `cmake --install --prefix`.
 if(TARGET ipcd)
-  configure_file(systemd/ipcd.service.in ${CMAKE_CURRENT_BINARY_DIR}/systemd/ipcd.service @ONLY)
+  foreach(dir BINDIR DOCDIR)
+    if(IS_ABSOLUTE "${CMAKE_INSTALL_${dir}}")
+      set(ipcd_unit_${dir} "${CMAKE_INSTALL_${dir}}")
+    else()
+      set(ipcd_unit_${dir} "\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_${dir}}")
+    endif()
+  endforeach()
+  install(CODE "
+    set(CMAKE_INSTALL_FULL_BINDIR \"${ipcd_unit_BINDIR}\")
+    set(CMAKE_INSTALL_FULL_DOCDIR \"${ipcd_unit_DOCDIR}\")
+    configure_file(\"${PROJECT_SOURCE_DIR}/systemd/ipcd.service.in\"
+                   \"${CMAKE_CURRENT_BINARY_DIR}/systemd/ipcd.service\" @ONLY)")
   install(FILES ${CMAKE_CURRENT_BINARY_DIR}/systemd/ipcd.service systemd/ipcd.socket
           DESTINATION lib/systemd/system)
   install(FILES systemd/ipcd.sysusers DESTINATION lib/sysusers.d RENAME ipcd.conf)
   install(FILES systemd/ipcd.tmpfiles DESTINATION lib/tmpfiles.d RENAME ipcd.conf)
+  # ipcd.service's Documentation= names this copy.
+  install(FILES docs/ipcd.md docs/protocol.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 endif()

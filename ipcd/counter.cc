@@ -42,8 +42,7 @@ OpStatus Counter::Execute(const v1::Call& call, OpContext& /*ctx*/,
       if (result->flag()) value_ = call.value().int_value();
       break;
     default:
-      return OpStatus::Error(v1::UNSUPPORTED,
-                             Describe() + " has no operation " + OpName(op));
+      return Unsupported(op);
   }
   result->mutable_value()->set_int_value(value_);
   return OpStatus::Ok();

@@ -171,8 +171,7 @@ OpStatus Dict::Execute(const v1::Call& call, OpContext& ctx,
     case v1::COMPARE_AND_SET:
       return CompareAndSet(call, ctx, result);
     default:
-      return OpStatus::Error(v1::UNSUPPORTED,
-                             Describe() + " has no operation " + OpName(op));
+      return Unsupported(op);
   }
 }
 

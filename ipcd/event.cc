@@ -25,9 +25,7 @@ OpStatus Event::Execute(const v1::Call& call, OpContext& ctx,
       return OpStatus::Error(v1::DEADLINE_EXCEEDED,
                              Describe() + " was not set in time");
     default:
-      return OpStatus::Error(
-          v1::UNSUPPORTED,
-          Describe() + " has no operation " + OpName(call.op()));
+      return Unsupported(call.op());
   }
 }
 

@@ -1,5 +1,7 @@
 // The daemon's configurable limits, their defaults and what each bounds.
 // Reported to clients in Stats.limits; see docs/ipcd.md.
+//
+// Thread safety: a plain value, set once at start-up.
 #ifndef IPCD_LIMITS_H_
 #define IPCD_LIMITS_H_
 

@@ -47,9 +47,7 @@ OpStatus Lock::Execute(const v1::Call& call, OpContext& ctx,
       result->set_count(holds_);
       return OpStatus::Ok();
     default:
-      return OpStatus::Error(
-          v1::UNSUPPORTED,
-          Describe() + " has no operation " + OpName(call.op()));
+      return Unsupported(call.op());
   }
 }
 

@@ -30,6 +30,11 @@ std::string Object::Describe() const {
   return KindName(kind_) + " '" + name_ + "'";
 }
 
+OpStatus Object::Unsupported(v1::Op op) const {
+  return OpStatus::Error(v1::UNSUPPORTED,
+                         Describe() + " has no operation " + OpName(op));
+}
+
 OpStatus Object::OverBudget(const OpContext& ctx, int64_t delta) const {
   return OpStatus::Error(
       v1::RESOURCE_EXHAUSTED,

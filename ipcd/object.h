@@ -108,6 +108,9 @@ class Object {
   }
   // "dict 'cfg'", for messages.
   std::string Describe() const;
+  // UNSUPPORTED naming op: the answer of an Execute's default case, which
+  // the dispatcher's op/kind check keeps from being reached.
+  OpStatus Unsupported(v1::Op op) const;
 
  private:
   std::string name_;

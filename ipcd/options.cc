@@ -24,14 +24,15 @@ std::string Trim(std::string_view text) {
   return std::string(text.substr(begin, end - begin + 1));
 }
 
-// A positive count ("1000").
-ipc::Result<int64_t> ParseCount(std::string_view text) {
+// A count of at least min ("1000"); min is 1 except where 0 means "off".
+ipc::Result<int64_t> ParseCount(std::string_view text, int64_t min = 1) {
   int64_t value = 0;
   auto [ptr, ec] =
       std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() ||
-      value <= 0) {
-    return Invalid("'" + std::string(text) + "' is not a positive integer");
+      value < min) {
+    return Invalid("'" + std::string(text) + "' is not " +
+                   (min > 0 ? "a positive" : "a non-negative") + " integer");
   }
   return value;
 }
@@ -50,8 +51,8 @@ ipc::Result<int64_t> ParseBytes(std::string_view text) {
 // Sets one option by its config-file name; the caller adds where it came
 // from to the error.
 Status Apply(const std::string& key, const std::string& value, Options* o) {
-  auto set_count = [&](int64_t* field) -> Status {
-    auto n = ParseCount(value);
+  auto set_count = [&](int64_t* field, int64_t min = 1) -> Status {
+    auto n = ParseCount(value, min);
     if (!n.ok()) return n.status();
     *field = *n;
     return Status::Ok();
@@ -88,7 +89,7 @@ Status Apply(const std::string& key, const std::string& value, Options* o) {
   } else if (key == "handshake_timeout_ms") {
     return set_count(&o->handshake_timeout_ms);
   } else if (key == "spin_us") {
-    return set_count(&o->spin_us);
+    return set_count(&o->spin_us, /*min=*/0);  // 0: always sleep.
   } else if (key == "verbose") {
     if (value != "true" && value != "false") {
       return Invalid("verbose must be true or false, not '" + value + "'");

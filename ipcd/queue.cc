@@ -52,9 +52,7 @@ OpStatus Queue::Execute(const v1::Call& call, OpContext& ctx,
       closed_ = true;
       return OpStatus::Ok();
     default:
-      return OpStatus::Error(
-          v1::UNSUPPORTED,
-          Describe() + " has no operation " + OpName(call.op()));
+      return Unsupported(call.op());
   }
 }
 

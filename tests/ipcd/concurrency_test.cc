@@ -19,17 +19,31 @@ constexpr int kOpsPerProcess = 200;
 
 class ConcurrencyTest : public IpcdTest {};
 
-// In a forked child: gtest must not be used, so failures are exit codes.
-int ChildAddToCounter(const std::string& url) {
-  auto channel = Connect(url, std::chrono::seconds(10));
-  if (!channel.ok()) return 10;
+// The children below run in forked processes, where gtest must not be
+// used, so their failures are exit codes (10: could not connect and say
+// Hello).
+
+// Connects to url and completes the Hello exchange.
+Result<Channel> ConnectAndHello(const std::string& url) {
+  IPC_ASSIGN_OR_RETURN(Channel channel,
+                       Connect(url, std::chrono::seconds(10)));
   v1::Request request;
   request.set_id(1);
   request.mutable_hello()->set_protocol_version(v1::PROTOCOL_VERSION_CURRENT);
-  if (!SendMessage(*channel, request).ok()) return 11;
-  auto hello = ReceiveMessage<v1::Response>(*channel, std::chrono::seconds(10));
-  if (!hello.ok() || hello->status().code() != v1::OK) return 12;
-  request.Clear();
+  IPC_RETURN_IF_ERROR(SendMessage(channel, request));
+  IPC_ASSIGN_OR_RETURN(
+      v1::Response hello,
+      ReceiveMessage<v1::Response>(channel, std::chrono::seconds(10)));
+  if (hello.status().code() != v1::OK) {
+    return Status(ErrorCode::kProtocolError, hello.status().message());
+  }
+  return channel;
+}
+
+int ChildAddToCounter(const std::string& url) {
+  auto channel = ConnectAndHello(url);
+  if (!channel.ok()) return 10;
+  v1::Request request;
   *request.mutable_call() = MakeCall("total", v1::COUNTER, v1::ADD);
   *request.mutable_call()->mutable_value() = IntValue(1);
   for (int i = 0; i < kOpsPerProcess; ++i) {
@@ -43,14 +57,9 @@ int ChildAddToCounter(const std::string& url) {
 }
 
 int ChildFillDict(const std::string& url, int index) {
-  auto channel = Connect(url, std::chrono::seconds(10));
+  auto channel = ConnectAndHello(url);
   if (!channel.ok()) return 10;
   v1::Request request;
-  request.set_id(1);
-  request.mutable_hello()->set_protocol_version(v1::PROTOCOL_VERSION_CURRENT);
-  if (!SendMessage(*channel, request).ok()) return 11;
-  if (!ReceiveMessage<v1::Response>(*channel, std::chrono::seconds(10)).ok())
-    return 12;
   // Pipelined: send everything, then read everything.
   for (int i = 0; i < kOpsPerProcess; ++i) {
     request.Clear();
@@ -101,14 +110,9 @@ TEST_F(ConcurrencyTest, SigkilledHolderReleasesItsLockToTheParkedWaiter) {
   const std::string url = daemon_.url();
   const pid_t holder = ForkChild([&] {
     ::close(ready[0]);
-    auto channel = Connect(url, std::chrono::seconds(10));
+    auto channel = ConnectAndHello(url);
     if (!channel.ok()) return 10;
     v1::Request request;
-    request.set_id(1);
-    request.mutable_hello()->set_protocol_version(v1::PROTOCOL_VERSION_CURRENT);
-    if (!SendMessage(*channel, request).ok()) return 11;
-    if (!ReceiveMessage<v1::Response>(*channel, std::chrono::seconds(10)).ok())
-      return 12;
     for (const char* name : {"crash-lock", "crash-rlock"}) {
       request.Clear();
       request.set_id(2);
@@ -191,14 +195,9 @@ TEST_F(ConcurrencyTest, ProducersAndConsumersAcrossProcesses) {
   const std::string url = daemon_.url();
   constexpr int kItems = 100;
   auto consumer = [&url]() -> int {
-    auto channel = Connect(url, std::chrono::seconds(10));
+    auto channel = ConnectAndHello(url);
     if (!channel.ok()) return 10;
     v1::Request request;
-    request.set_id(1);
-    request.mutable_hello()->set_protocol_version(v1::PROTOCOL_VERSION_CURRENT);
-    if (!SendMessage(*channel, request).ok()) return 11;
-    if (!ReceiveMessage<v1::Response>(*channel, std::chrono::seconds(10)).ok())
-      return 12;
     int64_t sum = 0;
     for (int i = 0; i < kItems; ++i) {
       request.Clear();

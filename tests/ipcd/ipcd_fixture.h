@@ -1,5 +1,7 @@
 // A fixture that starts a fresh ipcd for each test and opens one raw
-// client to it.
+// client to it, so each test sees a daemon no other test has touched.
+//
+// Thread safety: gtest's fixture rules (the test's own thread).
 #ifndef IPC_TESTS_IPCD_IPCD_FIXTURE_H_
 #define IPC_TESTS_IPCD_IPCD_FIXTURE_H_
 

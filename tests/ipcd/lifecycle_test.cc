@@ -142,6 +142,19 @@ TEST(LifecycleTest, HelpAndBadFlags) {
   EXPECT_EQ(RunIpcd({"--max-frame-bytes"}, &log), 2);
 }
 
+TEST(LifecycleTest, SpinZeroMeansAlwaysSleep) {
+  DaemonProcess daemon = DaemonProcess::Start({"--spin-us", "0"});
+  ASSERT_GT(daemon.pid(), 0);
+  RawClient c = RawClient::Open(daemon.url());
+  v1::Call add = MakeCall("no-spin", v1::COUNTER, v1::ADD);
+  *add.mutable_value() = IntValue(1);
+  EXPECT_EQ(c.Call(add).result().value().int_value(), 1);
+  EXPECT_EQ(daemon.Stop(), 0);
+  std::string log;
+  EXPECT_EQ(RunIpcd({"--spin-us", "-1"}, &log), 2);
+  EXPECT_NE(log.find("--spin-us"), std::string::npos) << log;
+}
+
 TEST(LifecycleTest, ConfigFileUnknownKeyNamesFileAndLine) {
   TempDir dir;
   const std::string config = dir.File("ipcd.conf");

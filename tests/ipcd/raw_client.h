@@ -1,6 +1,9 @@
 // RawClient: a test client that speaks the ipcd protocol by hand (Request
 // protos built field by field, one per channel message), so the daemon is
 // tested against the wire contract rather than against the client library.
+//
+// Thread safety: one RawClient per thread; it records gtest failures, so
+// forked children use a bare Channel instead.
 #ifndef IPC_TESTS_IPCD_RAW_CLIENT_H_
 #define IPC_TESTS_IPCD_RAW_CLIENT_H_
 

@@ -1,6 +1,9 @@
 // Starting ipcd with a hand-made environment, for the tests that
 // DaemonProcess does not cover: start-up failures, systemd notification and
 // socket activation.
+//
+// Thread safety: call from the test's main thread (SpawnIpcd forks and
+// sets the child's environment with setenv).
 #ifndef IPC_TESTS_IPCD_SPAWN_H_
 #define IPC_TESTS_IPCD_SPAWN_H_
 

@@ -70,18 +70,6 @@ int FreeTcpPort() {
   return ntohs(addr.sin_port);
 }
 
-// Waits until the daemon reports a request parked on object.
-void AwaitParked(Manager& observer, const std::string& object) {
-  for (;;) {
-    auto objects = observer.ListObjects();
-    ASSERT_OK(objects);
-    for (const ManagedObject& o : *objects) {
-      if (o.name == object && o.waiters > 0) return;
-    }
-    std::this_thread::yield();
-  }
-}
-
 TEST(ManagerConnectTest, MissingDaemonGivesOneLineNamingTheSocket) {
   TempDir dir;
   const std::string url = "unix://" + dir.File("ipcd.sock");

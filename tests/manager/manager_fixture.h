@@ -1,5 +1,6 @@
 // A fixture for the Manager tests: a fresh ipcd per test (DaemonProcess)
-// and a Manager connected to it, plus assertions on exact error codes.
+// and a Manager connected to it, plus assertions on exact error codes and a
+// wait for calls parked in the daemon.
 #ifndef IPC_TESTS_MANAGER_MANAGER_FIXTURE_H_
 #define IPC_TESTS_MANAGER_MANAGER_FIXTURE_H_
 
@@ -7,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -34,6 +36,20 @@ inline Status StatusOf(const Status& status) { return status; }
 template <typename T>
 Status StatusOf(const Result<T>& result) {
   return result.status();
+}
+
+// Waits, without sleeping in place of a condition, until the daemon reports
+// a request parked on object: the blocking call of another thread or
+// process has reached it.
+inline void AwaitParked(Manager& observer, const std::string& object) {
+  for (;;) {
+    auto objects = observer.ListObjects();
+    ASSERT_OK(objects);
+    for (const ManagedObject& o : *objects) {
+      if (o.name == object && o.waiters > 0) return;
+    }
+    std::this_thread::yield();
+  }
 }
 
 class ManagerTest : public ::testing::Test {

@@ -17,20 +17,6 @@ using ManagerQueueTest = ManagerTest;
 using ManagerEventTest = ManagerTest;
 using ManagerLockTest = ManagerTest;
 
-// Waits, without sleeping in place of a condition, until the daemon reports
-// a request parked on object: the blocking call of another thread has
-// reached it.
-void AwaitParked(Manager& observer, const std::string& object) {
-  for (;;) {
-    auto objects = observer.ListObjects();
-    ASSERT_OK(objects);
-    for (const ManagedObject& o : *objects) {
-      if (o.name == object && o.waiters > 0) return;
-    }
-    std::this_thread::yield();
-  }
-}
-
 TEST_F(ManagerQueueTest, FifoOrderAndSize) {
   auto queue = manager().Queue(Name("q"));
   ASSERT_OK(queue.Put(1));

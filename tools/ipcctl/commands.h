@@ -1,6 +1,8 @@
 // ipcctl's commands, each a function of the parsed command line that
 // prints its result (human or --json) and returns the exit code: 0 done,
 // 1 failed (one line on stderr naming what), 2 bad usage.
+//
+// Thread safety: ipcctl is single-threaded; these write to stdout/stderr.
 #ifndef IPC_TOOLS_IPCCTL_COMMANDS_H_
 #define IPC_TOOLS_IPCCTL_COMMANDS_H_
 

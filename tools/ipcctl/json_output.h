@@ -1,5 +1,8 @@
 // Small helpers for ipcctl's two output forms: JSON text for --json, and
-// the plain form people read.
+// the plain form people read. JSON is built from ipc::Value::ToJson so
+// that escaping lives in one place.
+//
+// Thread safety: plain functions and values.
 #ifndef IPC_TOOLS_IPCCTL_JSON_OUTPUT_H_
 #define IPC_TOOLS_IPCCTL_JSON_OUTPUT_H_
 

@@ -240,6 +240,8 @@ class QueueProxy : public ObjectProxy {
   Status Close();
 };
 
+// A flag that can be waited for (Python's threading.Event): Set wakes every
+// waiter, Wait parks in the daemon until the flag is set.
 class EventProxy : public ObjectProxy {
  public:
   using ObjectProxy::ObjectProxy;
