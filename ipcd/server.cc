@@ -23,13 +23,10 @@ using ipc::ErrorCode;
 using ipc::Status;
 
 // Bounds on work per wake-up, so one busy client cannot starve the others.
-constexpr int kMaxFramesPerWakeup = 64;
-// A connection that sent one request per wake-up (a synchronous client) is
-// read one frame at a time, which saves the recv that would only say "no
-// more"; the epoll set is level-triggered, so nothing is left behind. Every
-// kProbeEvery wake-ups it is read to exhaustion again, to notice a client
-// that has started pipelining.
-constexpr int kProbeEvery = 8;
+// Each wake-up takes the requests that have fully arrived (up to this many)
+// in one read; the epoll set is level-triggered, so the rest wakes the loop
+// again.
+constexpr size_t kMaxFramesPerWakeup = 64;
 constexpr int kMaxAcceptsPerWakeup = 64;
 // Responses queued for a slow reader before the daemon stops reading its
 // requests (backpressure instead of unbounded memory).
@@ -111,6 +108,7 @@ int Server::Run() {
     ExpireDeadlines();
     DrainWakeups();
     RunResumes();
+    FlushQueued();
     if (watchdog_interval_.count() > 0 && Clock::now() >= next_watchdog_) {
       SdNotify("WATCHDOG=1");
       next_watchdog_ = Clock::now() + watchdog_interval_;
@@ -148,6 +146,7 @@ void Server::Shutdown() {
     }
     Drop(s.get(), "daemon shutting down");
   }
+  to_flush_.clear();
   sessions_.clear();
   graveyard_.clear();
   for (auto& entry : listeners_)
@@ -257,32 +256,23 @@ void Server::UpdateInterest(Session* s) {
 }
 
 void Server::OnReadable(Session* s) {
-  int limit = kMaxFramesPerWakeup;
-  if (!s->pipelining && s->probe_countdown > 0) {
-    --s->probe_countdown;
-    limit = 1;
+  read_batch_.clear();
+  const Status status =
+      s->channel.ReceiveAvailable(&read_batch_, kMaxFramesPerWakeup);
+  for (const std::string& frame : read_batch_) {
+    // Frames after one that closed the session are not looked at.
+    if (s->dead || s->stop_reading || s->state == Session::State::kClosing) break;
+    OnFrame(s, frame);
   }
-  int frames = 0;
-  while (frames < limit && ReadingAllowed(s)) {
-    Status status = s->channel.Receive(&read_buffer_, ipc::Deadline::Now());
-    if (status.ok()) {
-      ++frames;
-      OnFrame(s, read_buffer_);
-    } else if (status.code() == ErrorCode::kWouldBlock) {
-      break;
-    } else if (status.code() == ErrorCode::kMessageTooLarge) {
-      OnOversizedFrame(s, status);
-    } else {
-      Drop(s, status.code() == ErrorCode::kClosed ? "peer closed the connection"
-                                                  : status.ToString());
-      return;
-    }
+  if (s->dead) return;
+  if (status.code() == ErrorCode::kMessageTooLarge) {
+    OnOversizedFrame(s, status);
+  } else if (!status.ok() && status.code() != ErrorCode::kWouldBlock) {
+    Drop(s, status.code() == ErrorCode::kClosed ? "peer closed the connection"
+                                                : status.ToString());
+    return;
   }
-  if (limit > 1) {
-    s->pipelining = frames > 1;
-    if (!s->pipelining) s->probe_countdown = kProbeEvery;
-  }
-  UpdateInterest(s);
+  if (!s->dead) UpdateInterest(s);
 }
 
 void Server::SendBytes(Session* s, const std::string& bytes) {
@@ -291,7 +281,20 @@ void Server::SendBytes(Session* s, const std::string& bytes) {
     s->outbox.push_back(bytes);
     return;
   }
-  Status status = s->channel.Send(bytes, ipc::Deadline::Now());
+  Status status = s->channel.SendBuffered(bytes);
+  if (status.ok()) {
+    if (!s->flush_queued) {
+      s->flush_queued = true;
+      to_flush_.push_back(s);
+    }
+    return;
+  }
+  if (status.code() != ErrorCode::kUnsupported) {
+    Drop(s, status.ToString());
+    return;
+  }
+  // A transport without an output buffer: write now.
+  status = s->channel.Send(bytes, ipc::Deadline::Now());
   if (status.ok()) {
     // Usually free: the channel only writes when a tail is left over.
     status = s->channel.Flush(ipc::Deadline::Now());
@@ -308,6 +311,29 @@ void Server::SendBytes(Session* s, const std::string& bytes) {
   }
   Drop(s, status.code() == ErrorCode::kClosed ? "peer closed the connection"
                                               : status.ToString());
+}
+
+void Server::FlushSession(Session* s) {
+  s->flush_queued = false;
+  const Status status = s->channel.Flush(ipc::Deadline::Now());
+  if (status.ok() || s->dead) return;
+  if (status.code() == ErrorCode::kWouldBlock) {
+    s->tail_pending = true;
+    UpdateInterest(s);
+    return;
+  }
+  Drop(s, status.code() == ErrorCode::kClosed ? "peer closed the connection"
+                                              : status.ToString());
+}
+
+void Server::FlushQueued() {
+  // Index, not iterator: a flush that drops a session may queue nothing
+  // new, but keep it robust to growth all the same.
+  for (size_t i = 0; i < to_flush_.size(); ++i) {
+    Session* s = to_flush_[i];
+    if (s->flush_queued && !s->dead) FlushSession(s);
+  }
+  to_flush_.clear();
 }
 
 void Server::OnWritable(Session* s) {
@@ -363,6 +389,8 @@ void Server::BeginClosing(Session* s) {
     }
   }
   s->held_locks.clear();
+  if (s->flush_queued) FlushSession(s);  // Its last responses go first.
+  if (s->dead) return;
   if (s->outbox.empty() && !s->tail_pending) {
     Drop(s, "closed after an error");
     return;
@@ -393,6 +421,12 @@ void Server::Drop(Session* s, std::string_view why) {
   }
   s->held_locks.clear();
   (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, s->channel.fd(), nullptr);
+  if (s->flush_queued) {
+    // Responses buffered this iteration (an error before closing, say) go
+    // out if the socket takes them now.
+    s->flush_queued = false;
+    if (!s->channel.Flush(ipc::Deadline::Now()).ok()) s->tail_pending = true;
+  }
   if (!s->outbox.empty() || s->tail_pending) {
     // Nobody will read the rest: make the channel's close not linger.
     (void)::shutdown(s->channel.fd(), SHUT_RDWR);

@@ -67,8 +67,14 @@ class Server final : public WaiterHost {
   void OnWritable(Session* s);
   bool ReadingAllowed(const Session* s) const;
   void UpdateInterest(Session* s);
-  // Queues or sends one serialized response.
+  // Queues one serialized response: buffered in the channel and written by
+  // FlushQueued at the end of the loop iteration, so the responses to a
+  // pipelined batch leave in one system call.
   void SendBytes(Session* s, const std::string& bytes);
+  // Writes what SendBytes buffered in s's channel, without waiting; a rest
+  // the socket cannot take now waits for EPOLLOUT (tail_pending).
+  void FlushSession(Session* s);
+  void FlushQueued();
   // Marks s closed: releases its locks and parked request, stops watching
   // it; it is destroyed at the end of the loop iteration.
   void Drop(Session* s, std::string_view why);
@@ -141,7 +147,9 @@ class Server final : public WaiterHost {
 
   // Reused on the hot path so a request costs no allocation beyond what
   // protobuf keeps.
-  std::string read_buffer_;
+  std::vector<std::string> read_batch_;
+  // Sessions with responses buffered in their channel (flush_queued).
+  std::vector<Session*> to_flush_;
   std::string write_buffer_;
   v1::Request request_;
   v1::Response response_;

@@ -91,10 +91,8 @@ class Session final : public Pollable {
 
   std::set<std::string, std::less<>> held_locks;
 
-  // How the server reads this connection (see OnReadable): true while it
-  // sends several requests per wake-up.
-  bool pipelining = true;
-  int probe_countdown = 0;
+  // Responses are buffered in the channel, to be written by FlushQueued.
+  bool flush_queued = false;
 
   // An unparsable frame was queued: read nothing after it.
   bool stop_reading = false;

@@ -45,6 +45,17 @@ Status Channel::Flush(Deadline deadline) {
   return impl_->Flush(deadline);
 }
 
+Status Channel::SendBuffered(std::string_view message) {
+  if (!impl_) return ClosedStatus("channel");
+  return impl_->SendBuffered(message);
+}
+
+Status Channel::ReceiveAvailable(std::vector<std::string>* messages,
+                                 size_t max_messages) {
+  if (!impl_) return ClosedStatus("channel");
+  return impl_->ReceiveAvailable(messages, max_messages);
+}
+
 int Channel::fd() const { return impl_ ? impl_->fd() : -1; }
 void Channel::Close() { impl_.reset(); }
 const std::string& Channel::url() const {

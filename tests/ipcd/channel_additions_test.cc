@@ -1,6 +1,7 @@
-// The two small libipc additions ipcd relies on: Channel::Flush for a
-// message whose non-blocking Send left a tail, and "?fd=N" to adopt an
-// inherited listening socket (systemd socket activation).
+// The small libipc additions ipcd relies on: Channel::Flush for a message
+// whose non-blocking Send left a tail, SendBuffered/ReceiveAvailable for
+// many messages per system call, and "?fd=N" to adopt an inherited
+// listening socket (systemd socket activation).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 
 #include <cstring>
 #include <thread>
+#include <vector>
 
 #include "ipc/channel.h"
 #include "support/test_util.h"
@@ -47,6 +49,79 @@ TEST(ChannelFlushTest, FinishesTheTailOfANonBlockingSend) {
   EXPECT_EQ(received.size(), big.size());
   EXPECT_EQ(received, big);
   EXPECT_TRUE(Channel().Flush(Deadline::Now()).code() == ErrorCode::kClosed);
+}
+
+bool Readable(const Channel& channel) {
+  pollfd p{channel.fd(), POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
+}
+
+TEST(ChannelBatchTest, BufferedMessagesLeaveOnFlushAndArriveWholeInOrder) {
+  auto pipe = Pipe();
+  ASSERT_TRUE(pipe.ok());
+  Channel& writer = pipe->first;
+  Channel& reader = pipe->second;
+  // Sizes around the 64 KiB read of ReceiveAvailable, and an empty one.
+  const std::vector<std::string> sent = {"one", "", std::string(70000, 'b'),
+                                         "two", std::string(65530, 'c'), "3"};
+  for (const std::string& m : sent) ASSERT_TRUE(writer.SendBuffered(m).ok());
+  EXPECT_FALSE(Readable(reader));  // Nothing written before Flush.
+  ASSERT_TRUE(writer.Flush(std::chrono::seconds(10)).ok());
+
+  std::vector<std::string> got;
+  while (got.size() < sent.size()) {
+    pollfd p{reader.fd(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 10000), 1);
+    const size_t before = got.size();
+    Status status = reader.ReceiveAvailable(&got, 100);
+    ASSERT_TRUE(status.ok()) << status;
+    EXPECT_GT(got.size(), before);
+  }
+  EXPECT_EQ(got, sent);
+  std::vector<std::string> none;
+  EXPECT_EQ(reader.ReceiveAvailable(&none, 100).code(), ErrorCode::kWouldBlock);
+  EXPECT_TRUE(none.empty());
+}
+
+TEST(ChannelBatchTest, TakesNoMoreThanAskedAndFdStaysReadable) {
+  auto pipe = Pipe();
+  ASSERT_TRUE(pipe.ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(pipe->first.Send("m" + std::to_string(i)).ok());
+  }
+  std::vector<std::string> got;
+  ASSERT_TRUE(pipe->second.ReceiveAvailable(&got, 2).ok());
+  EXPECT_EQ(got, (std::vector<std::string>{"m0", "m1"}));
+  EXPECT_TRUE(Readable(pipe->second));  // Nothing held back inside.
+  ASSERT_TRUE(pipe->second.ReceiveAvailable(&got, 10).ok());
+  EXPECT_EQ(got.size(), 5u);
+  EXPECT_EQ(got.back(), "m4");
+  EXPECT_FALSE(Readable(pipe->second));
+}
+
+TEST(ChannelBatchTest, OversizedMessagesAreRefusedAndReported) {
+  auto pipe = Pipe(1024);
+  ASSERT_TRUE(pipe.ok());
+  EXPECT_EQ(pipe->first.SendBuffered(std::string(2048, 'x')).code(),
+            ErrorCode::kMessageTooLarge);
+  // An oversized incoming message (the sender allows more) is discarded
+  // and reported; the messages around it arrive.
+  const std::string url = "unix://@" + UniqueName("batch");
+  auto listener = Listen(url + "?max_message=1024");
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  auto writer = Connect(url);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  auto reader = listener->Accept(std::chrono::seconds(10));
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_TRUE(writer->Send("small").ok());
+  ASSERT_TRUE(writer->Send(std::string(2000, 'y')).ok());
+  ASSERT_TRUE(writer->Send("after").ok());
+  std::vector<std::string> got;
+  ASSERT_TRUE(reader->ReceiveAvailable(&got, 10).ok());
+  EXPECT_EQ(got, std::vector<std::string>{"small"});
+  EXPECT_EQ(reader->ReceiveAvailable(&got, 10).code(), ErrorCode::kMessageTooLarge);
+  ASSERT_TRUE(reader->ReceiveAvailable(&got, 10).ok());
+  EXPECT_EQ(got, (std::vector<std::string>{"small", "after"}));
 }
 
 int ListeningUnixSocket(const std::string& path) {

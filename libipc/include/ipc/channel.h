@@ -33,6 +33,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "ipc/capabilities.h"
 #include "ipc/deadline.h"
@@ -79,6 +80,26 @@ class Channel {
   // loop calls it when fd() is writable (for unix and tcp channels fd() is
   // the socket). Transports that never keep a tail return OK at once.
   Status Flush(Deadline deadline = Deadline::Infinite());
+
+  // Batching, for servers and pipelining clients that handle many small
+  // messages at once: one system call for many messages instead of one or
+  // two each.
+  //
+  // SendBuffered appends a message to the channel's output without writing
+  // it; the next Flush (or Send) writes everything buffered, in order, with
+  // the rules of Flush. kMessageTooLarge as for Send; kUnsupported on
+  // transports without an output buffer (all but the stream transports:
+  // pipe, fifo, unix, tcp), where callers use Send.
+  Status SendBuffered(std::string_view message);
+  // Receives messages that have fully arrived, up to max_messages,
+  // appending them to *messages, without waiting: kWouldBlock when not even
+  // one has; other errors as Receive's. It never takes more than whole
+  // messages from the transport, so fd() stays readable exactly while more
+  // may be received. The stream transports take every whole message their
+  // read finds (up to 64 KiB of them) in two system calls; the others
+  // return one message per call.
+  Status ReceiveAvailable(std::vector<std::string>* messages,
+                          size_t max_messages);
 
   // Readable when Receive may proceed without waiting; -1 when closed.
   // Owned by the channel: do not close it or read from it.

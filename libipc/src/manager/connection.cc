@@ -279,6 +279,10 @@ Status ManagerConnection::ReceiveResponse(uint64_t id, Deadline reply_deadline,
             "); the call may have been applied; the next call reconnects",
         got.sys_errno());
   }
+  return ParseResponse(id);
+}
+
+Status ManagerConnection::ParseResponse(uint64_t id) {
   if (!response_.ParseFromString(in_)) {
     Drop();
     return Status(ErrorCode::kProtocolError,
@@ -331,6 +335,8 @@ Status ManagerConnection::Pipeline(
   const uint64_t first_id = next_id_;
   next_id_ += n;
   size_t sent = 0, answered = 0;
+  std::vector<std::string> ready;  // Replies read ahead, in order.
+  size_t next_ready = 0;
   while (answered < n) {
     if (sent < n && sent - answered < kPipelineWindow) {
       request_.Clear();
@@ -344,7 +350,12 @@ Status ManagerConnection::Pipeline(
         ++sent;
         continue;
       }
-      Status status = channel_.Send(out_, Deadline::Now());
+      // Buffered: the requests leave together, in one system call, when
+      // the first reply is awaited.
+      Status status = channel_.SendBuffered(out_);
+      if (status.code() == ErrorCode::kUnsupported) {
+        status = channel_.Send(out_, Deadline::Now());
+      }
       if (status.ok()) {
         ++sent;
         continue;
@@ -355,7 +366,25 @@ Status ManagerConnection::Pipeline(
       }
       // The socket is full: make room by reading a reply.
     }
-    Status status = ReceiveResponse(first_id + answered, ReplyTimeout(), false);
+    Status flushed = channel_.Flush(ReplyTimeout());
+    if (!flushed.ok()) {
+      Drop();
+      return Lost(flushed);
+    }
+    // Replies already taken from the socket first; else all that have
+    // arrived, in one read; else wait for the next.
+    if (next_ready == ready.size()) {
+      ready.clear();
+      next_ready = 0;
+      (void)channel_.ReceiveAvailable(&ready, sent - answered);  // Errors recur below.
+    }
+    Status status;
+    if (next_ready < ready.size()) {
+      in_.swap(ready[next_ready++]);
+      status = ParseResponse(first_id + answered);
+    } else {
+      status = ReceiveResponse(first_id + answered, ReplyTimeout(), false);
+    }
     // A call's own failure comes in an intact response; only a lost
     // connection (which ReceiveResponse drops) ends the pipeline.
     if (!status.ok() && !channel_.is_open()) return status;

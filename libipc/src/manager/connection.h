@@ -121,6 +121,8 @@ class ManagerConnection {
   // picks the words of the timeout error.
   Status ReceiveResponse(uint64_t id, Deadline reply_deadline,
                          bool blocking_call);
+  // Parses in_ into response_ as the answer to request id.
+  Status ParseResponse(uint64_t id);
   // When a call that does not block in the daemon must have its answer.
   Deadline ReplyTimeout() const;
   Status RoundTrip(const ExchangeOptions& options);

@@ -49,6 +49,15 @@ const Transport* FindTransport(std::string_view scheme) {
   return nullptr;
 }
 
+Status ChannelImpl::ReceiveAvailable(std::vector<std::string>* messages,
+                                     size_t max_messages) {
+  if (max_messages == 0) return Status::Ok();
+  std::string message;
+  IPC_RETURN_IF_ERROR(Receive(&message, Deadline::Now()));
+  messages->push_back(std::move(message));
+  return Status::Ok();
+}
+
 Status ChannelImpl::CheckSendSize(std::string_view message) const {
   if (message.size() <= max_message_) return Status::Ok();
   return Status(ErrorCode::kMessageTooLarge,

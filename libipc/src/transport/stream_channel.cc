@@ -193,6 +193,68 @@ Status StreamChannel::Send(std::string_view message, Deadline deadline) {
   return Status::Ok();
 }
 
+Status StreamChannel::SendBuffered(std::string_view message) {
+  if (write_fd_ < 0) {
+    return Status(ErrorCode::kUnsupported,
+                  url() + ": this end of a one-way channel only receives");
+  }
+  IPC_RETURN_IF_ERROR(CheckSendSize(message));
+  unsigned char header[kHeaderSize];
+  EncodeLength(static_cast<uint32_t>(message.size()), header);
+  pending_.append(reinterpret_cast<char*>(header), kHeaderSize);
+  pending_.append(message);
+  return Status::Ok();
+}
+
+Status StreamChannel::ReceiveAvailable(std::vector<std::string>* messages,
+                                       size_t max_messages) {
+  if (max_messages == 0) return Status::Ok();
+  // Sockets only, between messages: peek at what has arrived, then take
+  // exactly the whole messages found, so nothing is held back here that
+  // fd() would not show. Otherwise (a message half read, a pipe, the first
+  // message too large to peek at whole or over max_message) one message the
+  // usual way.
+  if (read_is_socket_ && read_state_ == ReadState::kHeader && header_have_ == 0) {
+    batch_.resize(kReceiveBatchBytes);
+    ssize_t n;
+    do {
+      n = ::recv(read_fd_, batch_.data(), batch_.size(), MSG_PEEK | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN) {
+      return Deadline::Now().ExpiredStatus(url() + ": receive");
+    }
+    size_t whole = 0;  // Bytes of whole messages at the front.
+    size_t count = 0;
+    const size_t have = n > 0 ? static_cast<size_t>(n) : 0;
+    while (count < max_messages && have - whole >= kHeaderSize) {
+      const uint32_t length = DecodeLength(
+          reinterpret_cast<const unsigned char*>(batch_.data() + whole));
+      if (length > max_message() || have - whole - kHeaderSize < length) break;
+      whole += kHeaderSize + length;
+      ++count;
+    }
+    if (count > 0) {
+      ssize_t taken;
+      do {
+        taken = ::recv(read_fd_, batch_.data(), whole, MSG_DONTWAIT);
+      } while (taken < 0 && errno == EINTR);
+      // The peeked bytes are in the socket and this is its only reader, so
+      // they are all there.
+      if (taken != static_cast<ssize_t>(whole)) {
+        return ErrnoStatus(url() + ": receive", taken < 0 ? errno : EIO);
+      }
+      for (size_t at = 0; at < whole;) {
+        const uint32_t length = DecodeLength(
+            reinterpret_cast<const unsigned char*>(batch_.data() + at));
+        messages->emplace_back(batch_.data() + at + kHeaderSize, length);
+        at += kHeaderSize + length;
+      }
+      return Status::Ok();
+    }
+  }
+  return ChannelImpl::ReceiveAvailable(messages, max_messages);
+}
+
 Status StreamChannel::ReadOnce(char* buf, size_t len, bool may_wait,
                                size_t* got) {
   for (;;) {

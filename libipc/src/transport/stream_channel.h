@@ -53,6 +53,9 @@ class StreamChannel final : public ChannelImpl {
 
   Status Send(std::string_view message, Deadline deadline) override;
   Status Receive(std::string* message, Deadline deadline) override;
+  Status SendBuffered(std::string_view message) override;
+  Status ReceiveAvailable(std::vector<std::string>* messages,
+                          size_t max_messages) override;
   int fd() const override;
   Status Flush(Deadline deadline) override;
   Result<std::string> InheritUrl() override;
@@ -83,6 +86,9 @@ class StreamChannel final : public ChannelImpl {
   unsigned char header_[kHeaderSize] = {};
   size_t header_have_ = 0;
   std::string partial_;   // Payload being assembled.
+  // ReceiveAvailable's read buffer: the most it takes in one system call.
+  static constexpr size_t kReceiveBatchBytes = 64 * 1024;
+  std::string batch_;
   size_t payload_have_ = 0;
   uint64_t discard_left_ = 0;
   uint64_t discard_size_ = 0;

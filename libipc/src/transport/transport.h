@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ipc/capabilities.h"
 #include "ipc/deadline.h"
@@ -30,6 +31,15 @@ class ChannelImpl {
   virtual int fd() const = 0;
   // Writes what a timed-out Send left unsent; see Channel::Flush.
   virtual Status Flush(Deadline /*deadline*/) { return Status::Ok(); }
+  // See Channel::SendBuffered.
+  virtual Status SendBuffered(std::string_view /*message*/) {
+    return Status(ErrorCode::kUnsupported,
+                  url_ + ": this transport has no output buffer; use Send");
+  }
+  // See Channel::ReceiveAvailable. This default receives one message
+  // without waiting.
+  virtual Status ReceiveAvailable(std::vector<std::string>* messages,
+                                  size_t max_messages);
   // "pipe:?rfd=..&wfd=.." for channels that can cross exec.
   virtual Result<std::string> InheritUrl() {
     return Status(ErrorCode::kUnsupported,
