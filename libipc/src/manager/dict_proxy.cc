@@ -20,27 +20,30 @@ Status ReadValue(const ipcd::v1::Result& result, Value* out) {
   return Status::Ok();
 }
 
-}  // namespace
-
-Result<Value> DictProxy::Get(std::string_view key) const {
+// A call on key that returns a Value: GET, POP, SETDEFAULT. value, when
+// given, is the call's value argument (a default, or what to set).
+Result<Value> KeyCall(internal::ManagerConnection& connection,
+                      const std::string& name, ipcd::v1::Op op,
+                      std::string_view key, const Value* value) {
   Value out;
   IPC_RETURN_IF_ERROR(RunCall(
-      *connection_, name_, kDict, ipcd::v1::GET,
-      [&](Call& call) { call.set_key(key.data(), key.size()); },
+      connection, name, kDict, op,
+      [&](Call& call) {
+        call.set_key(key.data(), key.size());
+        if (value != nullptr) ValueToProto(*value, call.mutable_value());
+      },
       [&](const ipcd::v1::Result& r) { return ReadValue(r, &out); }));
   return out;
 }
 
+}  // namespace
+
+Result<Value> DictProxy::Get(std::string_view key) const {
+  return KeyCall(*connection_, name_, ipcd::v1::GET, key, nullptr);
+}
+
 Result<Value> DictProxy::Get(std::string_view key, Value fallback) const {
-  Value out;
-  IPC_RETURN_IF_ERROR(RunCall(
-      *connection_, name_, kDict, ipcd::v1::GET,
-      [&](Call& call) {
-        call.set_key(key.data(), key.size());
-        ValueToProto(fallback, call.mutable_value());
-      },
-      [&](const ipcd::v1::Result& r) { return ReadValue(r, &out); }));
-  return out;
+  return KeyCall(*connection_, name_, ipcd::v1::GET, key, &fallback);
 }
 
 Status DictProxy::Set(std::string_view key, Value value) {
@@ -132,36 +135,15 @@ Status DictProxy::Update(const Value::Map& entries) {
 }
 
 Result<Value> DictProxy::Pop(std::string_view key) {
-  Value out;
-  IPC_RETURN_IF_ERROR(RunCall(
-      *connection_, name_, kDict, ipcd::v1::POP,
-      [&](Call& call) { call.set_key(key.data(), key.size()); },
-      [&](const ipcd::v1::Result& r) { return ReadValue(r, &out); }));
-  return out;
+  return KeyCall(*connection_, name_, ipcd::v1::POP, key, nullptr);
 }
 
 Result<Value> DictProxy::Pop(std::string_view key, Value fallback) {
-  Value out;
-  IPC_RETURN_IF_ERROR(RunCall(
-      *connection_, name_, kDict, ipcd::v1::POP,
-      [&](Call& call) {
-        call.set_key(key.data(), key.size());
-        ValueToProto(fallback, call.mutable_value());
-      },
-      [&](const ipcd::v1::Result& r) { return ReadValue(r, &out); }));
-  return out;
+  return KeyCall(*connection_, name_, ipcd::v1::POP, key, &fallback);
 }
 
 Result<Value> DictProxy::SetDefault(std::string_view key, Value value) {
-  Value out;
-  IPC_RETURN_IF_ERROR(RunCall(
-      *connection_, name_, kDict, ipcd::v1::SETDEFAULT,
-      [&](Call& call) {
-        call.set_key(key.data(), key.size());
-        ValueToProto(value, call.mutable_value());
-      },
-      [&](const ipcd::v1::Result& r) { return ReadValue(r, &out); }));
-  return out;
+  return KeyCall(*connection_, name_, ipcd::v1::SETDEFAULT, key, &value);
 }
 
 Status DictProxy::Clear() {
