@@ -22,15 +22,18 @@
 // asks it to wait. If the daemon restarts, the next call reconnects
 // (waiting up to options.connect_timeout) and proxies keep working. A
 // request the daemon may have applied before the connection broke is never
-// re-sent: that call gives kClosed and the next one reconnects. Locks are leases of the connection: they are released when the
-// connection closes — by Close(), by this process dying, by the daemon
-// restarting, or by a blocking call whose answer did not come within a grace
-// period after its deadline (the connection is then dropped, since its
+// re-sent: that call gives kClosed and the next one reconnects. Locks are
+// leases of the connection: they are released when the connection closes —
+// by Close(), by this process dying, by the daemon restarting, or by a call
+// whose answer did not come in time (a blocking call's deadline plus a grace
+// period, or reply_timeout; the connection is then dropped, since its
 // replies can no longer be matched to calls).
 //
 // fork(): a child may keep using a Manager made before the fork; its first
 // call opens the child's own connection (and session: it holds none of the
-// parent's locks).
+// parent's locks). Fork only while no other thread is inside a call on that
+// Manager: as with any mutex, the child would inherit the connection's lock
+// held, and its first call would wait forever.
 //
 // Costs: each call is one request and one reply on the connection (a round
 // trip of the socket, about that of a pipe ping-pong); Batch() and pipelining
