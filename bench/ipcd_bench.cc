@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -84,32 +85,29 @@ void AddCall(const Options& options, ipc::ManagerBatch& batch) {
   else batch.DictGet("bench:dict", "key");
 }
 
-// One synchronous operation; false on error (printed).
-bool RunOne(const Options& options, ipc::Manager& manager) {
-  ipc::Status status;
+// The benchmarked synchronous operation, with its proxies made once.
+std::function<ipc::Status()> MakeOp(const Options& options,
+                                    ipc::Manager& manager) {
+  auto counter = manager.Counter("bench:counter");
+  auto dict = manager.Dict("bench:dict");
   if (options.op == "counter-add") {
-    status = manager.Counter("bench:counter").Add(1).status();
-  } else if (options.op == "dict-set") {
-    status = manager.Dict("bench:dict").Set("key", "xxx");
-  } else if (options.op == "dict-get") {
-    status = manager.Dict("bench:dict").Get("key").status();
-  } else {
-    auto guard = manager.Lock("bench:lock").Acquire();
-    if (!guard.ok()) {
-      status = guard.status();
-    } else {
-      auto dict = manager.Dict("bench:dict");
-      auto count = dict.Get("count", int64_t{0});
-      if (!count.ok()) {
-        status = count.status();
-      } else {
-        const int64_t* n = count->if_int();
-        status = dict.Set("count", (n ? *n : 0) + 1);
-      }
-    }
+    return [counter]() mutable { return counter.Add(1).status(); };
   }
-  if (!status.ok()) std::fprintf(stderr, "ipcd-bench: %s\n", status.ToString().c_str());
-  return status.ok();
+  if (options.op == "dict-set") {
+    return [dict]() mutable { return dict.Set("key", "xxx"); };
+  }
+  if (options.op == "dict-get") {
+    return [dict]() { return dict.Get("key").status(); };
+  }
+  auto lock = manager.Lock("bench:lock");
+  return [lock, dict]() mutable -> ipc::Status {
+    auto guard = lock.Acquire();
+    if (!guard.ok()) return guard.status();
+    auto count = dict.Get("count", int64_t{0});
+    if (!count.ok()) return count.status();
+    const int64_t* n = count->if_int();
+    return dict.Set("count", (n ? *n : 0) + 1);
+  };
 }
 
 // One client's share of the requests; fills latencies (µs) when asked.
@@ -146,9 +144,13 @@ bool RunClient(const Options& options, long requests,
     }
     return true;
   }
+  const std::function<ipc::Status()> op = MakeOp(options, *manager);
   for (long i = 0; i < requests; ++i) {
     const auto start = Clock::now();
-    if (!RunOne(options, *manager)) return false;
+    if (ipc::Status status = op(); !status.ok()) {
+      std::fprintf(stderr, "ipcd-bench: %s\n", status.ToString().c_str());
+      return false;
+    }
     if (latencies) {
       latencies->push_back(
           std::chrono::duration<double, std::micro>(Clock::now() - start).count());

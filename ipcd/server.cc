@@ -327,10 +327,9 @@ void Server::FlushSession(Session* s) {
 }
 
 void Server::FlushQueued() {
-  // Index, not iterator: a flush that drops a session may queue nothing
-  // new, but keep it robust to growth all the same.
-  for (size_t i = 0; i < to_flush_.size(); ++i) {
-    Session* s = to_flush_[i];
+  // Dropped sessions are still allocated until the end of the iteration
+  // (graveyard_), so the pointers are safe; their output went in Drop.
+  for (Session* s : to_flush_) {
     if (s->flush_queued && !s->dead) FlushSession(s);
   }
   to_flush_.clear();

@@ -159,28 +159,27 @@ void Server::OnHandshakeFrame(Session* s, const std::string& bytes) {
     return;
   }
   // Authenticating: only an Authenticate is looked at.
+  auto refuse = [&](const std::string& reply, const std::string& log) {
+    RespondError(s, frame.id, v1::PERMISSION_DENIED, reply);
+    LogWarning("session " + std::to_string(s->id) + " (" + s->peer + ") " + log);
+    BeginClosing(s);
+  };
   v1::Authenticate auth;
   if (frame.body_field != v1::Request::kAuthenticate ||
       !auth.ParseFromString(frame.body)) {
-    RespondError(
-        s, frame.id, v1::PERMISSION_DENIED,
+    refuse(
         "authentication required: this listener accepts nothing before "
-        "a successful Authenticate; closing");
-    LogWarning("session " + std::to_string(s->id) + " (" + s->peer +
-               ") sent a request before authenticating; closed");
-    BeginClosing(s);
+        "a successful Authenticate; closing",
+        "sent a request before authenticating; closed");
     return;
   }
   const std::string expected =
       ipc::internal::ClientProof(auth_key_, s->server_nonce, s->client_nonce);
   if (!ipc::internal::ProofsEqual(expected, auth.client_proof())) {
-    RespondError(
-        s, frame.id, v1::PERMISSION_DENIED,
+    refuse(
         "authentication failed: the client's proof does not match this "
-        "daemon's key (wrong key?); closing");
-    LogWarning("session " + std::to_string(s->id) + " (" + s->peer +
-               ") failed authentication: wrong key");
-    BeginClosing(s);
+        "daemon's key (wrong key?); closing",
+        "failed authentication: wrong key");
     return;
   }
   v1::Response response;

@@ -15,44 +15,14 @@
 #include <thread>
 
 #include "manager/manager_fixture.h"
+#include "spawn.h"  // tests/ipcd: SpawnedIpcd
 
-#ifndef IPCD_PATH
-#error "tests/manager/CMakeLists.txt defines IPCD_PATH"
-#endif
 
 namespace ipc::testing {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-// An ipcd started by the test itself, for when the socket must be one
-// chosen beforehand (a restart on the same path). Killed and reaped by the
-// destructor.
-class SpawnedDaemon {
- public:
-  explicit SpawnedDaemon(const std::string& socket_path) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int null_fd = ::open("/dev/null", O_WRONLY);
-      if (null_fd >= 0) ::dup2(null_fd, STDERR_FILENO);
-      ::execl(IPCD_PATH, IPCD_PATH, "--socket", socket_path.c_str(),
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-  }
-  ~SpawnedDaemon() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  SpawnedDaemon(const SpawnedDaemon&) = delete;
-  SpawnedDaemon& operator=(const SpawnedDaemon&) = delete;
-
- private:
-  pid_t pid_ = -1;
-};
 
 // A port on 127.0.0.1 free a moment ago (the system's pick for port 0).
 int FreeTcpPort() {
@@ -191,7 +161,9 @@ TEST(ManagerReconnectTest, DaemonRestartOnTheSameSocket) {
 
   // A new daemon on the same socket: the same proxies keep working, the
   // next call waiting for the daemon to listen.
-  SpawnedDaemon restarted(daemon.socket_path());
+  TempDir logs;
+  SpawnedIpcd restarted({.args = {"--socket", daemon.socket_path()},
+                         .stderr_file = logs.File("stderr")});
   ASSERT_OK(manager->Counter(counter).Add(1));
   ASSERT_OK(manager->Queue(queue).Put("after restart"));
   EXPECT_EQ(manager->Queue(queue).Get(Deadline::Now()).value_or(Value()),

@@ -7,6 +7,7 @@
 #define IPC_TOOLS_IPCCTL_JSON_OUTPUT_H_
 
 #include <cstdint>
+#include <iostream>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,18 @@ class JsonObject {
  private:
   std::string text_ = "{";
 };
+
+// Prints items as one JSON array line, each made an object by to_object.
+template <typename Items, typename ToObject>
+void PrintJsonArray(const Items& items, ToObject to_object) {
+  std::cout << "[";
+  bool first = true;
+  for (const auto& item : items) {
+    std::cout << (first ? "" : ",") << to_object(item).Text();
+    first = false;
+  }
+  std::cout << "]\n";
+}
 
 // How a value reads for people: text as it is, anything else as JSON (so
 // 42, true, null, [1,2] and {"bytes":"..."} keep their kind visible).

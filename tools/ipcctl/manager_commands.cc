@@ -53,19 +53,14 @@ int RunList(const CommandLine& cl) {
   auto objects = manager->ListObjects();
   if (!objects.ok()) return Fail(objects.status());
   if (cl.json) {
-    std::cout << "[";
-    for (size_t i = 0; i < objects->size(); ++i) {
-      const ipc::ManagedObject& o = (*objects)[i];
-      std::cout << (i ? "," : "")
-                << JsonObject()
-                       .Add("name", o.name)
-                       .Add("kind", o.kind)
-                       .Add("size", o.size)
-                       .Add("bytes", o.bytes)
-                       .Add("waiters", o.waiters)
-                       .Text();
-    }
-    std::cout << "]\n";
+    PrintJsonArray(*objects, [](const ipc::ManagedObject& o) {
+      return JsonObject()
+          .Add("name", o.name)
+          .Add("kind", o.kind)
+          .Add("size", o.size)
+          .Add("bytes", o.bytes)
+          .Add("waiters", o.waiters);
+    });
     return kExitOk;
   }
   if (objects->empty()) {

@@ -16,19 +16,14 @@ namespace {
 void Print(const std::vector<ipc::ObjectInfo>& objects, bool json,
            std::string_view verb) {
   if (json) {
-    std::cout << "[";
-    for (size_t i = 0; i < objects.size(); ++i) {
-      const auto& o = objects[i];
-      std::cout << (i ? "," : "")
-                << JsonObject()
-                       .Add("name", o.name)
-                       .Add("kind", o.kind)
-                       .Add("creator_pid", o.creator_pid)
-                       .Add("creator_alive", o.creator_alive)
-                       .Add("size", static_cast<int64_t>(o.size))
-                       .Text();
-    }
-    std::cout << "]\n";
+    PrintJsonArray(objects, [](const ipc::ObjectInfo& o) {
+      return JsonObject()
+          .Add("name", o.name)
+          .Add("kind", o.kind)
+          .Add("creator_pid", o.creator_pid)
+          .Add("creator_alive", o.creator_alive)
+          .Add("size", static_cast<int64_t>(o.size));
+    });
     return;
   }
   for (const auto& o : objects) {
