@@ -23,8 +23,8 @@ std::string ShmObjectName(std::string_view type, std::string_view name) {
 
 Result<ShmSegment> OpenStampedObject(const std::string& shm_name,
                                      ObjectKind kind, size_t min_size,
-                                     const std::string& what) {
-  IPC_ASSIGN_OR_RETURN(ShmSegment segment, ShmSegment::Open(shm_name, what));
+                                     const std::string& what, uint32_t mode) {
+  IPC_ASSIGN_OR_RETURN(ShmSegment segment, ShmSegment::Open(shm_name, what, mode));
   const auto* stamp = static_cast<const ObjectStamp*>(segment.data());
   if (segment.size() < min_size ||
       std::memcmp(stamp->magic, kObjectMagic, sizeof(kObjectMagic)) != 0 ||

@@ -1,6 +1,6 @@
-// Shared plumbing for libipc's named objects in /dev/shm (semaphores now,
-// and the other synchronization objects later): name validation, the
-// /dev/shm name, and opening with the stamp checked.
+// Shared plumbing for libipc's named objects in /dev/shm: name validation,
+// the /dev/shm name, and opening with the owner and stamp checked (the
+// trust rule is in include/ipc/shared_memory.h, "Trust").
 #ifndef IPC_SRC_NAMED_OBJECT_H_
 #define IPC_SRC_NAMED_OBJECT_H_
 
@@ -22,10 +22,13 @@ std::string ShmObjectName(std::string_view type, std::string_view name);
 
 // Opens /dev/shm/<shm_name> and checks that it is a libipc object of kind
 // and at least min_size bytes. kNotFound if missing; kInvalidArgument if it
-// is something else.
+// is something else; kPermissionDenied if its owner is not admitted by
+// `mode` (ShmSegment::Open: us or root, plus our group for 0060 and anyone
+// for 0006). Open() passes no mode (only us and root are trusted);
+// OpenOrCreate should pass its own mode, the one it would create with.
 Result<ShmSegment> OpenStampedObject(const std::string& shm_name,
                                      ObjectKind kind, size_t min_size,
-                                     const std::string& what);
+                                     const std::string& what, uint32_t mode = 0600);
 
 // OpenOrCreate for any named object: open(), or create() when there is
 // none, and open again if another process created it in between.

@@ -35,6 +35,11 @@ SharedMemory::SharedMemory(std::string name, std::unique_ptr<Mapping> mapping)
 
 Result<SharedMemory> SharedMemory::Create(std::string_view name, size_t size,
                                           uint32_t mode) {
+  return Create(name, size, mode, [](void*) {});
+}
+
+Result<SharedMemory> SharedMemory::Create(std::string_view name, size_t size, uint32_t mode,
+                                          const std::function<void(void*)>& init) {
   IPC_RETURN_IF_ERROR(internal::CheckObjectName("shared memory", name));
   if (size == 0 || size > (size_t{1} << 40)) {
     return Status(ErrorCode::kInvalidArgument,
@@ -44,22 +49,23 @@ Result<SharedMemory> SharedMemory::Create(std::string_view name, size_t size,
       internal::ShmSegment segment,
       internal::ShmSegment::CreateInitialized(
           internal::ShmObjectName("mem", name), kDataOffset + size, mode & 0666,
-          What(name), [size](void* base) {
+          What(name), [size, &init](void* base) {
             auto* header = new (base) MemoryHeader{};
             header->size = size;
             internal::StampObject(&header->stamp, internal::ObjectKind::kSharedMemory);
+            init(static_cast<char*>(base) + kDataOffset);
           }));
   return SharedMemory(std::string(name),
                       std::unique_ptr<Mapping>(new Mapping{std::move(segment), size}));
 }
 
-Result<SharedMemory> SharedMemory::Open(std::string_view name) {
+Result<SharedMemory> SharedMemory::Open(std::string_view name, uint32_t mode) {
   IPC_RETURN_IF_ERROR(internal::CheckObjectName("shared memory", name));
   IPC_ASSIGN_OR_RETURN(
       internal::ShmSegment segment,
       internal::OpenStampedObject(internal::ShmObjectName("mem", name),
                                   internal::ObjectKind::kSharedMemory, kDataOffset,
-                                  What(name)));
+                                  What(name), mode));
   const size_t size = static_cast<const MemoryHeader*>(segment.data())->size;
   if (size > segment.size() - kDataOffset) {
     return Status(ErrorCode::kProtocolError, What(name) + ": header claims more than it holds");

@@ -294,6 +294,45 @@ TEST_P(ConformanceTest, PeerKilledMidStreamGivesClosedNotAHang) {
       << s;
 }
 
+// The same death seen by an event loop: fd() must turn readable and
+// TryReceive must then say kClosed (after what was sent), never leave the
+// loop polling a dead peer.
+TEST_P(ConformanceTest, PeerKilledIsSeenThroughPollAndTryReceive) {
+  if (GetParam().in_process_pair || !caps().detects_peer_close) {
+    GTEST_SKIP() << "needs a listener and close detection";
+  }
+  ipc::Listener listener = MakeListener();
+  const std::string url = listener.url();
+  const pid_t child = ForkChild([&]() -> int {
+    auto ch = ipc::Connect(url, 5s);
+    if (!ch.ok() || !ch->Send("hello").ok()) return 1;
+    for (;;) ::pause();  // Killed here, holding everything open.
+  });
+  auto ch = listener.Accept(5s);
+  ASSERT_TRUE(ch.ok()) << ch.status();
+  // Once its message is in, the peer is killed while the loop waits. (A
+  // wake-up may be spurious: TryReceive then says kWouldBlock.)
+  ipc::Result<std::string> first = ipc::Status(ErrorCode::kWouldBlock, "");
+  for (int wakeups = 0; wakeups < 100 && !first.ok(); ++wakeups) {
+    ASSERT_TRUE(PollReadable(ch->fd(), 10000));
+    first = ch->TryReceive();
+    if (!first.ok()) ASSERT_EQ(first.status().code(), ErrorCode::kWouldBlock) << first.status();
+  }
+  EXPECT_EQ(first.value_or(""), "hello");
+  ::kill(child, SIGKILL);
+  EXPECT_EQ(WaitChild(child), 128 + SIGKILL);
+  ipc::Status last;
+  for (int wakeups = 0; wakeups < 100; ++wakeups) {
+    // An event loop wakes on POLLHUP as on POLLIN (a FIFO whose writer is
+    // gone reports only the former).
+    pollfd p{ch->fd(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 10000), 1) << "fd() never became readable";
+    last = ch->TryReceive().status();
+    if (last.code() != ErrorCode::kWouldBlock) break;
+  }
+  EXPECT_EQ(last.code(), ErrorCode::kClosed) << last;
+}
+
 // Sender and receiver are both children; the connecting one may start first
 // and must wait for the listener.
 TEST_P(ConformanceTest, SenderAndReceiverInSeparateProcessesEitherStartOrder) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <string>
 
 #include "support/test_util.h"
@@ -111,6 +112,40 @@ TEST_F(SharedValueTest, LargeValuesAreNeverTornUnderTheirLock) {
   auto no_lock = SharedValue<Triple>::Create(name_ + "x", {}, {.with_lock = false});
   EXPECT_EQ(no_lock.status().code(), ErrorCode::kInvalidArgument);
   (void)SharedValue<Triple>::Unlink(name_);
+}
+
+// Defect 9: the block used to be published with count 0 and before its lock
+// existed, so an Open racing with Create saw size 0, "is an array, not a
+// value", or no lock (and a non-lock-free Load then aborted). Each round an
+// opener spins on Open while the parent creates; every successful Open must
+// see the whole object.
+template <typename T>
+int RaceOpenAgainstCreate(const std::string& name, const T& initial, int rounds) {
+  int bad = 0;
+  for (int round = 0; round < rounds; ++round) {
+    const std::string n = name + "r" + std::to_string(round);
+    const pid_t opener = ForkChild([&] {
+      for (;;) {
+        auto v = SharedValue<T>::Open(n);
+        if (!v.ok() && v.status().code() == ErrorCode::kNotFound) continue;
+        if (!v.ok()) return 1;                 // e.g. "is an array, not a value"
+        if (v->lock() == nullptr) return 2;    // Published before its lock.
+        if (std::memcmp(v->get(), &initial, sizeof(T)) != 0) return 3;
+        return 0;
+      }
+    });
+    auto created = SharedValue<T>::Create(n, initial);
+    if (!created.ok()) ++bad;
+    if (WaitChild(opener) != 0) ++bad;
+    (void)SharedValue<T>::Unlink(n);
+  }
+  return bad;
+}
+
+TEST_F(SharedValueTest, OpenRacingCreateSeesTheWholeObject) {
+  struct Big { long words[8]; };
+  EXPECT_EQ(RaceOpenAgainstCreate<long>(name_ + "l", 42L, 100), 0);
+  EXPECT_EQ(RaceOpenAgainstCreate<Big>(name_ + "b", Big{{1, 2, 3, 4, 5, 6, 7, 8}}, 100), 0);
 }
 
 }  // namespace

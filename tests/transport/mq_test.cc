@@ -695,15 +695,13 @@ TEST_F(MqTest, TimedSendsOnAFullQueue) {
   drain.join();
 }
 
-TEST_F(MqTest, FdIsTheQueueAndReadableWhileAMessageWaits) {
+TEST_F(MqTest, FdIsReadableWhileAMessageWaits) {
   auto listener = ipc::Listen(url_);
   ASSERT_TRUE(listener.ok()) << listener.status();
   auto sender = ipc::Connect(url_, 5s);
   ASSERT_TRUE(sender.ok()) << sender.status();
   auto ch = listener->Accept(5s);
   ASSERT_TRUE(ch.ok()) << ch.status();
-  mq_attr attr{};
-  EXPECT_EQ(::mq_getattr(ch->fd(), &attr), 0) << "fd() is the queue descriptor";
   EXPECT_FALSE(Readable(ch->fd(), 0));
   ASSERT_TRUE(sender->Send("one").ok());
   ASSERT_TRUE(sender->Send(Message(0, 1)).ok());  // Three pieces.

@@ -13,6 +13,9 @@
 // CompareExchange need a lock-free T and never lock. data() is raw memory:
 // hold lock() for compound updates. The block lives in
 // /dev/shm/libipc.mem.NAME and the lock is the robust ipc::Mutex NAME.
+// Create makes the lock first and publishes the block only once it is
+// filled in, so an Open racing with Create sees the whole object or none.
+// Open trusts only objects of this user or root (shared_memory.h, "Trust").
 //
 // Crashes: atomic operations cannot be torn. A process killed inside the
 // locked Store of a larger T can leave that value half written; the next
@@ -62,22 +65,25 @@ class SharedArray {
                     "shared value '" + std::string(name) +
                         "': a type that is not lock-free needs with_lock");
     }
-    IPC_ASSIGN_OR_RETURN(SharedMemory memory,
-                         SharedMemory::Create(name, kArrayOffset + count * sizeof(T),
-                                              options.mode));
+    // The lock first, then the block, filled before its name appears: an
+    // Open that finds the block finds it whole, and its lock already there.
     std::optional<Mutex> lock;
     if (options.with_lock) {
-      auto m = Mutex::Create(name, options.mode);
-      if (!m.ok()) {
-        (void)SharedMemory::Unlink(name);
-        return m.status();
-      }
-      lock.emplace(std::move(*m));
+      IPC_ASSIGN_OR_RETURN(Mutex m, Mutex::Create(name, options.mode));
+      lock.emplace(std::move(m));
     }
-    std::memcpy(memory.data(), &count, sizeof(count));
-    T* items = reinterpret_cast<T*>(static_cast<char*>(memory.data()) + kArrayOffset);
-    for (size_t i = 0; i < count; ++i) new (&items[i]) T(fill);
-    return SharedArray(std::move(memory), std::move(lock));
+    auto memory = SharedMemory::Create(
+        name, kArrayOffset + count * sizeof(T), options.mode, [&](void* base) {
+          const Header header{count, options.with_lock ? kHasLock : 0};
+          std::memcpy(base, &header, sizeof(header));
+          T* items = reinterpret_cast<T*>(static_cast<char*>(base) + kArrayOffset);
+          for (size_t i = 0; i < count; ++i) new (&items[i]) T(fill);
+        });
+    if (!memory.ok()) {
+      if (lock) (void)Mutex::Unlink(name);  // Ours: Mutex::Create was exclusive.
+      return memory.status();
+    }
+    return SharedArray(std::move(*memory), std::move(lock));
   }
 
   static Result<SharedArray> Create(std::string_view name, std::initializer_list<T> values,
@@ -88,11 +94,14 @@ class SharedArray {
     return array;
   }
 
+  // Opens NAME; kNotFound if there is none. Only objects owned by this
+  // user or root are opened (see shared_memory.h, "Trust").
   static Result<SharedArray> Open(std::string_view name) {
     IPC_ASSIGN_OR_RETURN(SharedMemory memory, SharedMemory::Open(name));
-    uint64_t count = 0;
-    if (memory.size() >= kArrayOffset) std::memcpy(&count, memory.data(), sizeof(count));
-    if (memory.size() < kArrayOffset || count > (memory.size() - kArrayOffset) / sizeof(T)) {
+    Header header{};
+    if (memory.size() >= kArrayOffset) std::memcpy(&header, memory.data(), sizeof(header));
+    if (memory.size() < kArrayOffset ||
+        header.count > (memory.size() - kArrayOffset) / sizeof(T)) {
       return Status(ErrorCode::kInvalidArgument,
                     "shared value '" + std::string(name) +
                         "' does not hold elements of this type");
@@ -101,8 +110,14 @@ class SharedArray {
     auto m = Mutex::Open(name);
     if (m.ok()) {
       lock.emplace(std::move(*m));
-    } else if (m.status().code() != ErrorCode::kNotFound) {
+    } else if ((header.flags & kHasLock) || m.status().code() != ErrorCode::kNotFound) {
+      // Made with a lock that is gone: it is being unlinked (kNotFound).
       return m.status();
+    }
+    if (!kLockFree && !lock) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "shared value '" + std::string(name) +
+                        "' has no lock, which a type that is not lock-free needs");
     }
     return SharedArray(std::move(memory), std::move(lock));
   }
@@ -152,7 +167,13 @@ class SharedArray {
   }
 
  private:
-  static constexpr size_t kArrayOffset = 64;  // After the element count.
+  // The block starts with a Header; the elements start kArrayOffset in.
+  struct Header {
+    uint64_t count;
+    uint64_t flags;
+  };
+  static constexpr uint64_t kHasLock = 1;  // Open must find the lock.
+  static constexpr size_t kArrayOffset = 64;
 
   SharedArray(SharedMemory memory, std::optional<Mutex> lock)
       : memory_(std::move(memory)), lock_(std::move(lock)) {

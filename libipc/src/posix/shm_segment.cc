@@ -1,5 +1,7 @@
 #include "posix/shm_segment.h"
 
+#include "posix/peer_credentials.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -104,11 +106,17 @@ Result<ShmSegment> ShmSegment::CreateInitialized(
 }
 
 Result<ShmSegment> ShmSegment::Open(const std::string& name,
-                                    const std::string& what) {
+                                    const std::string& what, uint32_t mode) {
   const std::string path = "/" + name;
-  const int fd = ::shm_open(path.c_str(), O_RDWR | O_CLOEXEC, 0);
+  // O_NOFOLLOW: /dev/shm is world-writable; a symlink planted there must
+  // not lead us to some other file.
+  const int fd = ::shm_open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
   if (fd < 0) return ErrnoStatus(what + ": shm_open /dev/shm/" + name, errno);
-  return FromFd(UniqueFd(fd), what);
+  UniqueFd owned(fd);
+  struct stat st;
+  if (::fstat(fd, &st) < 0) return ErrnoStatus(what + ": fstat", errno);
+  IPC_RETURN_IF_ERROR(CheckOwnerAdmitted(st, mode, what + ": /dev/shm/" + name));
+  return FromFd(std::move(owned), what);
 }
 
 Result<ShmSegment> ShmSegment::FromFd(UniqueFd fd, const std::string& what) {

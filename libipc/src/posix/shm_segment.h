@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -40,10 +41,16 @@ class ShmSegment {
   static Result<ShmSegment> CreateInitialized(
       const std::string& name, size_t size, mode_t mode,
       const std::string& what, const std::function<void(void*)>& init);
-  // Opens an existing object read-write and maps all of it.
+  // Opens an existing object read-write and maps all of it. The owner of
+  // the object (fstat of the descriptor we map) must be admitted by `mode`
+  // as peer_credentials.h says: us or root always, our group if mode has
+  // 0060, anyone if 0006; else kPermissionDenied. /dev/shm is
+  // world-writable, so any user can make a name first; every named object
+  // libipc opens comes through here so that the check is made once.
   static Result<ShmSegment> Open(const std::string& name,
-                                 const std::string& what);
-  // Maps an inherited/received descriptor (e.g. from SCM_RIGHTS).
+                                 const std::string& what, uint32_t mode = 0600);
+  // Maps an inherited/received descriptor (e.g. from SCM_RIGHTS). No owner
+  // check: whoever passed it was vetted as a peer.
   static Result<ShmSegment> FromFd(UniqueFd fd, const std::string& what);
 
   // Removes /dev/shm/<name>; existing mappings stay valid.

@@ -6,18 +6,37 @@
 
 namespace ipc::internal {
 
-RingWriter::RingWriter(RingControl* control, char* data, uint64_t capacity)
-    : control_(control),
-      data_(data),
-      capacity_(capacity),
-      head_(control->head.load(std::memory_order_relaxed)),
-      cached_tail_(control->tail.load(std::memory_order_acquire)) {}
+bool SharedIndex::LoadChecked(uint64_t own, uint64_t capacity, bool ahead,
+                              uint64_t* index) const {
+  const uint64_t value = value_.load(std::memory_order_acquire);
+  // Unsigned differences: a peer index on the wrong side of ours wraps to a
+  // huge distance and fails the same test.
+  const uint64_t distance = ahead ? value - own : own - value;
+  if (distance > capacity || (value & 7) != 0) return false;
+  *index = value;
+  return true;
+}
 
-bool RingWriter::TryWrite(std::string_view payload, uint32_t flags) {
+Status CorruptRingStatus(const std::string& detail) {
+  return Status(ErrorCode::kProtocolError,
+                "shared-memory ring is corrupt (" + detail +
+                    "); the peer broke the ring's rules");
+}
+
+// Both indices start at 0 in a new ring (the connector creates it zeroed),
+// so neither side takes its starting position from the shared block.
+RingWriter::RingWriter(RingControl* control, char* data, uint64_t capacity)
+    : control_(control), data_(data), capacity_(capacity) {}
+
+RingWriter::WriteResult RingWriter::TryWrite(std::string_view payload,
+                                             uint32_t flags) {
   const uint64_t needed = RecordSpace(payload.size());
   if (capacity_ - (head_ - cached_tail_) < needed) {
-    cached_tail_ = control_->tail.load(std::memory_order_acquire);
-    if (capacity_ - (head_ - cached_tail_) < needed) return false;
+    if (!control_->tail.LoadChecked(head_, capacity_, /*ahead=*/false,
+                       &cached_tail_)) {
+      return WriteResult::kCorrupt;
+    }
+    if (capacity_ - (head_ - cached_tail_) < needed) return WriteResult::kFull;
   }
   const uint64_t pos = head_ & (capacity_ - 1);
   const RecordHeader header{static_cast<uint32_t>(payload.size()), flags};
@@ -31,40 +50,53 @@ bool RingWriter::TryWrite(std::string_view payload, uint32_t flags) {
   head_ += needed;
   // Publishing head last is the commit: a writer killed before this line
   // leaves nothing visible to the reader.
-  control_->head.store(head_, std::memory_order_release);
-  return true;
+  control_->head.Publish(head_);
+  return WriteResult::kWritten;
 }
 
 bool RingWriter::Empty() {
-  cached_tail_ = control_->tail.load(std::memory_order_acquire);
+  if (!control_->tail.LoadChecked(head_, capacity_, /*ahead=*/false,
+                     &cached_tail_)) {
+    return true;  // Nothing sensible is left to wait for.
+  }
   return cached_tail_ == head_;
 }
 
 RingReader::RingReader(RingControl* control, const char* data,
                        uint64_t capacity)
-    : control_(control),
-      data_(data),
-      capacity_(capacity),
-      tail_(control->tail.load(std::memory_order_relaxed)),
-      cached_head_(tail_) {}
+    : control_(control), data_(data), capacity_(capacity) {}
 
 bool RingReader::HasData() {
-  if (cached_head_ != tail_) return true;
-  cached_head_ = control_->head.load(std::memory_order_acquire);
+  if (cached_head_ != tail_ || corrupt_) return true;
+  if (!control_->head.LoadChecked(tail_, capacity_, /*ahead=*/true,
+                     &cached_head_)) {
+    corrupt_ = true;
+    return true;
+  }
   return cached_head_ != tail_;
 }
 
 bool RingReader::Peek(Record* record, Status* error) {
   if (!HasData()) return false;
+  if (corrupt_) {
+    *error = CorruptRingStatus("the writer's head is misaligned or more than "
+                               "the ring's capacity ahead");
+    return false;
+  }
   const uint64_t pos = tail_ & (capacity_ - 1);
-  const uint64_t available = cached_head_ - tail_;
+  const uint64_t available = cached_head_ - tail_;  // <= capacity_, checked.
+  // One copy of the header, checked and then used: the writer may change
+  // the shared bytes under us.
   RecordHeader header;
   std::memcpy(&header, data_ + pos, sizeof(header));
   const uint64_t space = RecordSpace(header.size);
-  if (space > available || (header.flags & ~(kRecordFirst | kRecordLast)) != 0) {
-    *error = Status(ErrorCode::kProtocolError,
-                    "shared-memory ring is corrupt (record of " +
-                        std::to_string(header.size) + " bytes out of bounds)");
+  if (header.size > MaxFragment(capacity_) || space > available ||
+      (header.flags & ~(kRecordFirst | kRecordLast)) != 0) {
+    corrupt_ = true;
+    *error = CorruptRingStatus("record of " + std::to_string(header.size) +
+                               " bytes, flags " + std::to_string(header.flags) +
+                               ", with " + std::to_string(available) +
+                               " bytes published");
     return false;
   }
   const uint64_t start = (pos + sizeof(header)) & (capacity_ - 1);
@@ -91,7 +123,7 @@ void RingReader::Record::AssignTo(std::string* out) const {
 void RingReader::Consume() {
   tail_ += peeked_space_;
   peeked_space_ = 0;
-  control_->tail.store(tail_, std::memory_order_release);
+  control_->tail.Publish(tail_);
 }
 
 }  // namespace ipc::internal

@@ -15,8 +15,17 @@
 // record (see kMaxFragment) travel as FIRST ... LAST fragments; the consumer
 // assembles them and drops an unfinished message if the producer dies.
 //
-// The consumer validates every header it reads (size in bounds, padding
-// aligned), so a corrupt ring yields kProtocolError, not a wild read.
+// Trust: the other end of a ring may be a hostile process that writes any
+// bytes into the shared block at any time. Neither side ever takes a
+// position or a size from shared memory without checking it first: each
+// keeps its own index (both start at 0) and reads the peer's index only
+// through SharedIndex::LoadChecked(), which rejects one that is misaligned
+// or more than a ring's length away; every record header is checked against the bytes
+// published and the largest fragment. The capacity is the caller's validated
+// local copy, never re-read from the segment. A corrupt ring therefore
+// yields kProtocolError, never a read or write outside the data area. What a
+// hostile peer can still do is confined to its own traffic: send garbage
+// payloads, or stop reading and writing.
 //
 // Thread safety: one RingWriter and one RingReader per ring, each used by one
 // thread at a time; they may live in different processes.
@@ -35,12 +44,32 @@ namespace ipc::internal {
 
 inline constexpr size_t kCacheLine = 64;
 
+// A ring index in shared memory: written by one side, read by the other.
+// The reading side can only get it through LoadChecked, which refuses a
+// value that is misaligned or more than `capacity` away from the reader's
+// own index in the direction the writer moves — so no caller can take a
+// hostile peer's index without checking it.
+class SharedIndex {
+ public:
+  // The owning side makes a new value visible (release).
+  void Publish(uint64_t value) { value_.store(value, std::memory_order_release); }
+  // The other side's view (acquire). ahead = true: the value may run ahead
+  // of `own` by at most capacity (a reader loading head); ahead = false: it
+  // may lag `own` by at most capacity (a writer loading tail). False, and
+  // *index untouched, when the value breaks that rule.
+  bool LoadChecked(uint64_t own, uint64_t capacity, bool ahead, uint64_t* index) const;
+
+ private:
+  std::atomic<uint64_t> value_{0};
+};
+static_assert(sizeof(SharedIndex) == sizeof(uint64_t));
+
 struct RingControl {
-  alignas(kCacheLine) std::atomic<uint64_t> head;  // Producer publishes.
+  alignas(kCacheLine) SharedIndex head;  // Producer publishes.
   // Set by the producer before it sleeps for space; the consumer rings the
   // space doorbell when it sees it.
   std::atomic<uint32_t> producer_sleeping;
-  alignas(kCacheLine) std::atomic<uint64_t> tail;  // Consumer publishes.
+  alignas(kCacheLine) SharedIndex tail;  // Consumer publishes.
   // Set by the consumer before it sleeps (or when a poller asked to be told);
   // the producer rings the data doorbell when it sees it.
   std::atomic<uint32_t> consumer_sleeping;
@@ -71,16 +100,24 @@ inline constexpr uint64_t RecordSpace(uint64_t payload) {
   return sizeof(RecordHeader) + ((payload + 7) & ~uint64_t{7});
 }
 
+// The error a ring reports when its peer broke the ring's rules.
+Status CorruptRingStatus(const std::string& detail);
+
 class RingWriter {
  public:
+  enum class WriteResult { kWritten, kFull, kCorrupt };
+
   RingWriter() = default;
-  // REQUIRES: capacity is a power of two >= 64; data spans capacity bytes.
+  // REQUIRES: capacity is a power of two >= 64 (the caller's validated copy,
+  // not a shared field); data spans capacity bytes. The ring must be new:
+  // both indices start at 0.
   RingWriter(RingControl* control, char* data, uint64_t capacity);
 
   // Copies one record (payload.size() <= MaxFragment) and publishes it.
-  // False when there is no room now (nothing written).
-  bool TryWrite(std::string_view payload, uint32_t flags);
-  // True when nothing published is left unread.
+  // kFull when there is no room now (nothing written); kCorrupt when the
+  // reader's index is impossible (see SharedIndex::LoadChecked).
+  WriteResult TryWrite(std::string_view payload, uint32_t flags);
+  // True when nothing published is left unread (or the ring is corrupt).
   bool Empty();
 
   RingControl* control() const { return control_; }
@@ -91,12 +128,13 @@ class RingWriter {
   char* data_ = nullptr;
   uint64_t capacity_ = 0;
   uint64_t head_ = 0;         // Our own index, mirrored to control_->head.
-  uint64_t cached_tail_ = 0;  // Last tail we read; refreshed only when full.
+  uint64_t cached_tail_ = 0;  // Last valid tail we read; refreshed when full.
 };
 
 class RingReader {
  public:
   RingReader() = default;
+  // REQUIRES: as for RingWriter.
   RingReader(RingControl* control, const char* data, uint64_t capacity);
 
   // A record's payload: first[0, first_size) then, if it wrapped around
@@ -116,7 +154,9 @@ class RingReader {
   bool Peek(Record* record, Status* error);
   // Frees the record returned by the last successful Peek.
   void Consume();
-  // True when a record is published and unread (refreshes the cached head).
+  // True when a record is published and unread, or when the ring is found
+  // corrupt (Peek then reports it): either way the reader should stop
+  // waiting. Refreshes the cached head.
   bool HasData();
 
   RingControl* control() const { return control_; }
@@ -126,8 +166,9 @@ class RingReader {
   const char* data_ = nullptr;
   uint64_t capacity_ = 0;
   uint64_t tail_ = 0;
-  uint64_t cached_head_ = 0;  // Last head we read; refreshed only when empty.
+  uint64_t cached_head_ = 0;  // Last valid head we read; refreshed when empty.
   uint64_t peeked_space_ = 0;  // Bytes the peeked record occupies.
+  bool corrupt_ = false;      // The writer published an impossible head.
 };
 
 }  // namespace ipc::internal

@@ -11,6 +11,7 @@
 #include "posix/fd_io.h"
 #include "posix/fork_generation.h"
 #include "posix/no_sigpipe.h"
+#include "posix/peer_credentials.h"
 #include "posix/unique_fd.h"
 #include "transport/socket_util.h"
 #include "transport/stream_channel.h"
@@ -146,6 +147,12 @@ Result<std::unique_ptr<ListenerImpl>> FifoListen(const Url& url,
     return read_end.ok() ? ErrnoStatus(url.text + ": fstat", errno)
                          : read_end.status();
   }
+  // We just made it; a FIFO of another owner means the path was swapped
+  // under us (a writable directory), and it is not ours to read or remove.
+  if (!S_ISFIFO(st.st_mode) || st.st_uid != ::geteuid()) {
+    return Status(ErrorCode::kAddressInUse,
+                  url.text + ": the FIFO was replaced by another user's while listening");
+  }
   return std::unique_ptr<ListenerImpl>(new FifoListener(
       url, common.max_message, std::move(*read_end), st.st_ino));
 }
@@ -154,6 +161,8 @@ Result<std::unique_ptr<ChannelImpl>> FifoConnect(const Url& url,
                                                  const CommonOptions& common,
                                                  Deadline deadline) {
   IPC_RETURN_IF_ERROR(CheckPath(url));
+  // Whom we trust as the FIFO's owner, by the rule listeners apply to peers.
+  IPC_ASSIGN_OR_RETURN(uint32_t mode, ModeOption(url, 0600));
   UniqueFd write_end;
   IPC_RETURN_IF_ERROR(RetryUntilPeerAppears(
       [&]() -> Status {
@@ -168,7 +177,15 @@ Result<std::unique_ptr<ChannelImpl>> FifoConnect(const Url& url,
             ::open(url.path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) return ErrnoStatus(url.text + ": open for writing", errno);
         write_end.Reset(fd);
-        return Status::Ok();
+        // Anyone who can write the directory can make the FIFO first and
+        // read what we send: judge the one we opened (not the path, which
+        // may have changed since the stat above) before the greeting.
+        if (::fstat(fd, &st) < 0) return ErrnoStatus(url.text + ": fstat", errno);
+        if (!S_ISFIFO(st.st_mode)) {
+          return Status(ErrorCode::kInvalidArgument,
+                        url.text + ": path exists and is not a FIFO");
+        }
+        return CheckOwnerAdmitted(st, mode, url.text);
       },
       deadline, url.text));
   if (::flock(write_end.get(), LOCK_EX | LOCK_NB) < 0) {

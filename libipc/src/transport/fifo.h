@@ -8,6 +8,13 @@
 // 4-byte greeting, which is how Accept learns that a sender has arrived and
 // that it speaks libipc's framing. Messages then use the stream framing.
 // One sender per listener; Accept returns one channel.
+//
+// Trust: anyone who can write the directory may make the FIFO first and
+// read what is sent. A sender therefore checks the owner of the FIFO it
+// opened (fstat) by the rule of posix/peer_credentials.h and its own
+// ?mode= (default 0600: us or root; 0060 adds our group, 0006 anyone), and
+// gets kPermissionDenied naming the owner before it writes anything. The
+// listener cannot learn who a writer is; the FIFO's mode decides that.
 #ifndef IPC_SRC_TRANSPORT_FIFO_H_
 #define IPC_SRC_TRANSPORT_FIFO_H_
 

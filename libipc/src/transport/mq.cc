@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <mqueue.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -16,6 +17,7 @@
 #include "posix/fd_io.h"
 #include "posix/fd_passing.h"
 #include "posix/fork_generation.h"
+#include "posix/peer_credentials.h"
 #include "posix/unique_fd.h"
 #include "transport/mq_ends.h"
 #include "transport/mq_queue.h"
@@ -26,10 +28,11 @@ namespace {
 
 class MqListener final : public ListenerImpl {
  public:
-  MqListener(const Url& url, size_t max_message, std::string queue, MqDescriptor q,
-             UniqueFd rendezvous)
+  MqListener(const Url& url, size_t max_message, uint32_t mode, std::string queue,
+             MqDescriptor q, UniqueFd rendezvous)
       : ListenerImpl(url.text),
         max_message_(max_message),
+        mode_(mode),
         queue_(std::move(queue)),
         q_(std::move(q)),
         rendezvous_(std::move(rendezvous)),
@@ -55,10 +58,17 @@ class MqListener final : public ListenerImpl {
       const int fd = ::accept4(rendezvous_.get(), nullptr, nullptr,
                                SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0) {
-        auto receiver = std::make_unique<MqReceiver>(url(), max_message_, queue_,
+        UniqueFd connection(fd);
+        // A user our mode does not admit is hung up on (it sees kClosed).
+        if (!CheckPeerAdmitted(fd, mode_, url()).ok()) continue;
+        // fd() of the receiver: the queue and every sender's heartbeat, so
+        // that a poller wakes for a piece and for a sender's death alike.
+        UniqueFd ready(::epoll_create1(EPOLL_CLOEXEC));
+        if (!ready.valid()) return ErrnoStatus(url() + ": epoll_create1", errno);
+        auto receiver = std::make_unique<MqReceiver>(url(), max_message_, mode_, queue_,
                                                      std::move(q_), std::move(rendezvous_),
-                                                     fork_generation_);
-        receiver->AddSender(UniqueFd(fd));
+                                                     std::move(ready), fork_generation_);
+        receiver->AddSender(std::move(connection));
         return std::unique_ptr<ChannelImpl>(std::move(receiver));
       }
       if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -69,6 +79,7 @@ class MqListener final : public ListenerImpl {
 
  private:
   size_t max_message_;
+  uint32_t mode_;
   std::string queue_;
   MqDescriptor q_;
   UniqueFd rendezvous_;
@@ -133,13 +144,15 @@ Result<std::unique_ptr<ListenerImpl>> MqListen(const Url& url, const CommonOptio
     return ErrnoStatus(url.text + ": listen", err);
   }
   return std::unique_ptr<ListenerImpl>(new MqListener(
-      url, common.max_message, queue, std::move(owned), std::move(rendezvous)));
+      url, common.max_message, mode, queue, std::move(owned), std::move(rendezvous)));
 }
 
 Result<std::unique_ptr<ChannelImpl>> MqConnect(const Url& url, const CommonOptions& common,
                                                Deadline deadline) {
   IPC_ASSIGN_OR_RETURN(std::string queue, QueueName(url));
   IPC_RETURN_IF_ERROR(ParseAttributes(url).status());
+  // Whom we trust as the listener, by the rule the listener applies to us.
+  IPC_ASSIGN_OR_RETURN(uint32_t mode, ModeOption(url, 0600));
   const auto [addr, len] = RendezvousAddress(queue);
   UniqueFd heartbeat;
   MqDescriptor owned;
@@ -148,11 +161,19 @@ Result<std::unique_ptr<ChannelImpl>> MqConnect(const Url& url, const CommonOptio
         IPC_ASSIGN_OR_RETURN(UniqueFd fd, NewSocket(AF_UNIX, SOCK_SEQPACKET, url.text));
         IPC_RETURN_IF_ERROR(ConnectSocket(fd.get(), reinterpret_cast<const sockaddr*>(&addr),
                                           len, deadline, url.text));
+        // The abstract socket has no permissions: anyone may have bound it.
+        // Check who did before we say or send anything.
+        IPC_RETURN_IF_ERROR(CheckPeerAdmitted(fd.get(), mode, url.text + ": listener"));
         // The listener made the queue before it listened; if it is gone
         // (kNotFound), so is that listener: wait for the next.
         const mqd_t q = ::mq_open(queue.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (q == static_cast<mqd_t>(-1)) return OpenError(url, MqAttributes{}, errno);
         owned = MqDescriptor(q);
+        // The queue is found by name: its owner must pass the same rule
+        // (another user may have made it when the listener was gone).
+        struct stat st;
+        if (::fstat(q, &st) < 0) return ErrnoStatus(url.text + ": fstat", errno);
+        IPC_RETURN_IF_ERROR(CheckOwnerAdmitted(st, mode, url.text + ": queue"));
         heartbeat = std::move(fd);
         return Status::Ok();
       },

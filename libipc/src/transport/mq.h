@@ -18,6 +18,13 @@
 //    seen gone may have queued pieces after the receiver last found the
 //    queue empty, so the queue is counted again after the heartbeats.
 //
+// Trust: an abstract socket has no permissions and anyone may bind it
+// first, so each side checks the other with SO_PEERCRED by the rule of
+// posix/peer_credentials.h and its own ?mode= (default 0600: us or root;
+// 0060 adds our group, 0006 anyone): the listener hangs up on a sender it
+// does not admit, and a sender checks the listener, and the queue's owner,
+// before it sends anything (kPermissionDenied naming the uid).
+//
 // Messages of any size up to max_message travel in pieces of at most the
 // queue's msgsize, each with a 16-byte header {sender id, flags FIRST/LAST};
 // the receiver reassembles per sender, so pieces of two senders never mix
@@ -42,10 +49,10 @@
 // asked for. The user's RLIMIT_MSGQUEUE and queues_max give
 // kResourceExhausted too, named.
 //
-// fd() is the queue descriptor, readable while a piece is queued (a
-// goodbye included). A sender killed with SIGKILL sends no goodbye: a
-// receiver that waits only on fd() learns of it at its next Receive (which
-// waits on the heartbeats too), not from fd().
+// The receiver's fd() is an epoll descriptor over the queue and every
+// sender's heartbeat: readable while a piece is queued (a goodbye included)
+// and when a sender's process is gone, even killed with SIGKILL, after
+// which TryReceive gives what is queued and then kClosed.
 #ifndef IPC_SRC_TRANSPORT_MQ_H_
 #define IPC_SRC_TRANSPORT_MQ_H_
 

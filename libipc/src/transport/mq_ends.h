@@ -4,6 +4,7 @@
 #ifndef IPC_SRC_TRANSPORT_MQ_ENDS_H_
 #define IPC_SRC_TRANSPORT_MQ_ENDS_H_
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "posix/fork_generation.h"
+#include "posix/peer_credentials.h"
 #include "posix/unique_fd.h"
 #include "transport/mq.h"
 #include "transport/mq_queue.h"
@@ -24,14 +26,20 @@ namespace ipc::internal {
 
 class MqReceiver final : public ChannelImpl {
  public:
-  MqReceiver(std::string url, size_t max_message, std::string queue, MqDescriptor q,
-             UniqueFd rendezvous, uint64_t fork_generation)
+  // ready: an empty epoll descriptor, which becomes fd().
+  MqReceiver(std::string url, size_t max_message, uint32_t mode, std::string queue,
+             MqDescriptor q, UniqueFd rendezvous, UniqueFd ready,
+             uint64_t fork_generation)
       : ChannelImpl(std::move(url), max_message, kMqTransport.caps),
+        mode_(mode),
         queue_(std::move(queue)),
         q_(std::move(q)),
         rendezvous_(std::move(rendezvous)),
+        ready_(std::move(ready)),
         fork_generation_(fork_generation),
-        buffer_(static_cast<size_t>(QueueMsgSize(q_.get())), '\0') {}
+        buffer_(static_cast<size_t>(QueueMsgSize(q_.get())), '\0') {
+    Watch(q_.get());
+  }
 
   ~MqReceiver() override {
     if (ForkGeneration() == fork_generation_) ::mq_unlink(queue_.c_str());
@@ -41,7 +49,9 @@ class MqReceiver final : public ChannelImpl {
   // read now if it has arrived, else when its socket becomes readable.
   void AddSender(UniqueFd connection) {
     Sender s{std::move(connection), 0, false};
-    if (ReadHello(s)) senders_.push_back(std::move(s));
+    if (!ReadHello(s)) return;
+    Watch(s.heartbeat.get());
+    senders_.push_back(std::move(s));
   }
 
   Status Send(std::string_view, Deadline) override {
@@ -89,7 +99,7 @@ class MqReceiver final : public ChannelImpl {
     }
   }
 
-  int fd() const override { return q_.get(); }
+  int fd() const override { return ready_.get(); }
 
  private:
   struct Sender {
@@ -128,7 +138,11 @@ class MqReceiver final : public ChannelImpl {
       partials_.erase(h.sender);
       AcceptPendingSenders();
       for (Sender& s : senders_) (void)ReadHello(s);
-      std::erase_if(senders_, [&](const Sender& s) { return s.greeted && s.id == h.sender; });
+      std::erase_if(senders_, [&](const Sender& s) {
+        if (!s.greeted || s.id != h.sender) return false;
+        Unwatch(s.heartbeat.get());
+        return true;
+      });
       return false;
     }
     const char* payload = buffer_.data() + sizeof(h);
@@ -182,6 +196,7 @@ class MqReceiver final : public ChannelImpl {
         if (queued < 0) queued = QueuedPieces(q_.get());
         departed_.push_back({s.id, pieces_ + static_cast<uint64_t>(queued)});
       }
+      Unwatch(s.heartbeat.get());
     }
     senders_.resize(kept);
     DropDepartedPartials();
@@ -192,7 +207,10 @@ class MqReceiver final : public ChannelImpl {
       const int fd = ::accept4(rendezvous_.get(), nullptr, nullptr,
                                SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;
-      AddSender(UniqueFd(fd));
+      UniqueFd connection(fd);
+      // As in MqListener::Accept: a user our mode does not admit is hung
+      // up on, so it can neither count as a sender nor hold the end open.
+      if (CheckPeerAdmitted(fd, mode_, url()).ok()) AddSender(std::move(connection));
     }
   }
 
@@ -211,6 +229,17 @@ class MqReceiver final : public ChannelImpl {
     return true;
   }
 
+  // fd() follows the queue and the heartbeats of the senders we keep. A
+  // descriptor leaves the epoll set explicitly: a copy held elsewhere (a
+  // forked child) would otherwise keep it in.
+  void Watch(int fd) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.fd = fd;
+    (void)::epoll_ctl(ready_.get(), EPOLL_CTL_ADD, fd, &ev);
+  }
+  void Unwatch(int fd) { (void)::epoll_ctl(ready_.get(), EPOLL_CTL_DEL, fd, nullptr); }
+
   void DropDepartedPartials() {
     std::erase_if(departed_, [&](const Departed& d) {
       if (pieces_ < d.drop_after) return false;
@@ -219,9 +248,11 @@ class MqReceiver final : public ChannelImpl {
     });
   }
 
+  uint32_t mode_;  // Whom we admit as a sender (peer_credentials.h).
   std::string queue_;
   MqDescriptor q_;
   UniqueFd rendezvous_;
+  UniqueFd ready_;  // epoll over q_ and every sender's heartbeat: fd().
   uint64_t fork_generation_;
   std::string buffer_;
   std::vector<Sender> senders_;

@@ -1,6 +1,8 @@
 #include "transport/shm.h"
 
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,6 +16,7 @@
 #include "posix/fd_io.h"
 #include "posix/fd_passing.h"
 #include "posix/object_stamp.h"
+#include "posix/peer_credentials.h"
 #include "posix/shm_segment.h"
 #include "transport/shm_channel.h"
 #include "transport/socket_util.h"
@@ -89,14 +92,89 @@ Result<UniqueFd> NewEventFd(const std::string& what) {
   return UniqueFd(fd);
 }
 
-// Whether the peer's credentials pass the listener's mode bits.
-bool Admitted(int socket, uint32_t mode) {
-  ucred cred{};
-  socklen_t len = sizeof(cred);
-  if (::getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return false;
-  if (cred.uid == ::geteuid() || cred.uid == 0) return true;
-  if ((mode & 0060) && cred.gid == ::getegid()) return true;
-  return (mode & 0006) != 0;
+// The segment travels as a memfd sealed against shrinking and growing: its
+// size is then fixed for good, so neither end can be hit by SIGBUS through
+// a truncation, and the listener can trust the size it reads with fstat.
+constexpr unsigned kRequiredSeals = F_SEAL_SHRINK | F_SEAL_GROW;
+
+// Whether fd is an eventfd: anything else (a pipe, a file, a socket) passed
+// as a doorbell by a hostile connector could block our reads or make
+// poll() spin.
+bool IsEventFd(int fd) {
+  char link[64];
+  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  const ssize_t n = ::readlink(path.c_str(), link, sizeof(link) - 1);
+  if (n < 0) return errno == ENOENT && ::access("/proc/self/fd", F_OK) != 0;
+  return std::string_view(link, static_cast<size_t>(n)) == "anon_inode:[eventfd]";
+}
+
+// Checks what a connector sent before any of it is used: the hello, the
+// segment's seals and size, and the doorbells. Returns the validated
+// capacity, the one copy of the geometry the channel will use.
+Result<uint64_t> ValidateHandshake(const ReceivedWithFds& hello,
+                                   const std::string& url) {
+  auto bad = [&](const std::string& why) {
+    return Status(ErrorCode::kProtocolError, url + ": bad handshake from peer (" + why + ")");
+  };
+  Hello h{};
+  if (hello.payload.size() != sizeof(Hello) || hello.fds.size() != 5) {
+    return bad("expected a hello and 5 descriptors");
+  }
+  std::memcpy(&h, hello.payload.data(), sizeof(h));
+  if (h.version != kShmChannelVersion) {
+    return bad("shm channel version " + std::to_string(h.version) +
+               ", this end speaks " + std::to_string(kShmChannelVersion));
+  }
+  if (h.capacity < kMinCapacity || h.capacity > kMaxCapacity ||
+      (h.capacity & (h.capacity - 1)) != 0) {
+    return bad("capacity " + std::to_string(h.capacity));
+  }
+  const int seals = ::fcntl(hello.fds[0].get(), F_GET_SEALS);
+  if (seals < 0 || (static_cast<unsigned>(seals) & kRequiredSeals) != kRequiredSeals) {
+    return bad("the segment is not a memfd sealed against resizing");
+  }
+  struct stat st;
+  if (::fstat(hello.fds[0].get(), &st) < 0 ||
+      static_cast<uint64_t>(st.st_size) != ComputeShmLayout(h.capacity).total_size) {
+    return bad("the segment's size does not match its capacity");
+  }
+  for (size_t i = 1; i < hello.fds.size(); ++i) {
+    if (!IsEventFd(hello.fds[i].get())) return bad("a doorbell is not an eventfd");
+  }
+  return h.capacity;
+}
+
+// A new sealed memfd holding a zeroed channel segment of this capacity.
+Result<ShmSegment> CreateChannelSegment(const Url& url, uint64_t capacity) {
+  const ShmChannelLayout layout = ComputeShmLayout(capacity);
+  const std::string name = "libipc.shm." + url.path;
+  UniqueFd fd(::memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (fd.get() < 0) return ErrnoStatus(url.text + ": memfd_create", errno);
+  // Reserve the pages now, so a memory limit is a clear error here rather
+  // than a SIGBUS on first touch.
+  if (const int err = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(layout.total_size))) {
+    return ErrnoStatus(url.text + ": reserving " + std::to_string(layout.total_size) +
+                           " bytes of shared memory",
+                       err);
+  }
+  const int raw_fd = fd.get();
+  IPC_ASSIGN_OR_RETURN(ShmSegment segment, ShmSegment::FromFd(std::move(fd), url.text));
+  void* base = segment.data();
+  auto* header = new (base) ShmChannelHeader{};
+  header->version = kShmChannelVersion;
+  header->capacity = capacity;
+  for (int ring = 0; ring < 2; ++ring) {
+    auto* control =
+        new (static_cast<char*>(base) + layout.control_offset[ring]) RingControl{};
+    // Armed from the start: the first message rings the doorbell, so a
+    // receiver polling fd() early is woken.
+    control->consumer_sleeping.store(1, std::memory_order_relaxed);
+  }
+  StampObject(&header->stamp, ObjectKind::kShmChannel);
+  if (::fcntl(raw_fd, F_ADD_SEALS, kRequiredSeals | F_SEAL_SEAL) < 0) {
+    return ErrnoStatus(url.text + ": sealing the segment", errno);
+  }
+  return segment;
 }
 
 class ShmListener final : public ListenerImpl {
@@ -121,7 +199,7 @@ class ShmListener final : public ListenerImpl {
         continue;
       }
       UniqueFd connection(fd);
-      if (!Admitted(fd, options_.mode)) {
+      if (!CheckPeerAdmitted(fd, options_.mode, url()).ok()) {
         // Take in the peer's hello first (closing with unread data
         // would turn our goodbye into a connection reset), then tell the
         // peer why we hang up; it reports kPermissionDenied.
@@ -144,39 +222,31 @@ class ShmListener final : public ListenerImpl {
   }
 
  private:
-  // Maps the segment and doorbells the connector sent.
+  // Maps the segment and doorbells the connector sent, once validated.
   Result<std::unique_ptr<ChannelImpl>> Complete(UniqueFd connection) {
     IPC_ASSIGN_OR_RETURN(
         ReceivedWithFds hello,
         ReceiveWithFds(connection.get(), sizeof(Hello), 5,
                        Deadline::After(kHandshakeTimeout), url()));
-    Hello h{};
-    if (hello.payload.size() != sizeof(Hello) || hello.fds.size() != 5) {
-      return Status(ErrorCode::kProtocolError, url() + ": bad handshake from peer");
-    }
-    std::memcpy(&h, hello.payload.data(), sizeof(h));
-    if (h.version != kShmChannelVersion) {
-      return Status(ErrorCode::kProtocolError,
-                    url() + ": peer speaks shm channel version " +
-                        std::to_string(h.version));
-    }
+    IPC_ASSIGN_OR_RETURN(const uint64_t capacity, ValidateHandshake(hello, url()));
     IPC_ASSIGN_OR_RETURN(ShmSegment segment,
                          ShmSegment::FromFd(std::move(hello.fds[0]), url()));
     const auto* header = static_cast<const ShmChannelHeader*>(segment.data());
-    if (segment.size() < sizeof(ShmChannelHeader) ||
-        std::memcmp(header->stamp.magic, kObjectMagic, sizeof(kObjectMagic)) != 0 ||
-        header->capacity != h.capacity || h.capacity < kMinCapacity ||
-        h.capacity > kMaxCapacity || (h.capacity & (h.capacity - 1)) != 0 ||
-        ComputeShmLayout(h.capacity).total_size != segment.size()) {
+    if (std::memcmp(header->stamp.magic, kObjectMagic, sizeof(kObjectMagic)) != 0) {
       return Status(ErrorCode::kProtocolError,
-                    url() + ": shared segment does not match the handshake");
+                    url() + ": shared segment does not carry libipc's stamp");
     }
-    ShmDoorbells ring0{std::move(hello.fds[1]), std::move(hello.fds[2])};
-    ShmDoorbells ring1{std::move(hello.fds[3]), std::move(hello.fds[4])};
-    return std::unique_ptr<ChannelImpl>(new ShmChannel(
-        url(), max_message_, kShmTransport.caps, /*side=*/0, std::move(segment),
-        std::move(ring0), std::move(ring1), std::move(connection),
-        options_.spin));
+    return MakeShmChannel(
+        ShmChannelParts{.url = url(),
+                        .max_message = max_message_,
+                        .side = 0,
+                        .capacity = capacity,
+                        .segment = std::move(segment),
+                        .send_bells = {std::move(hello.fds[1]), std::move(hello.fds[2])},
+                        .receive_bells = {std::move(hello.fds[3]), std::move(hello.fds[4])},
+                        .heartbeat = std::move(connection),
+                        .spin = options_.spin},
+        kShmTransport.caps);
   }
 
   size_t max_message_;
@@ -187,36 +257,17 @@ class ShmListener final : public ListenerImpl {
 // The connector builds the channel: segment, rings and doorbells, then hands
 // them over. Connect thus completes without waiting for Accept (messages
 // queue in the ring meanwhile), as a socket's connect completes into the
-// listen backlog.
+// listen backlog. The segment is a memfd: it never has a name in /dev/shm,
+// so a crash at any point leaves nothing behind.
 Result<std::unique_ptr<ChannelImpl>> BuildChannel(const Url& url,
                                                   const CommonOptions& common,
                                                   const ShmOptions& options,
                                                   UniqueFd connection) {
-  static std::atomic<uint64_t> next_id{0};
-  const ShmChannelLayout layout = ComputeShmLayout(options.capacity);
-  const std::string segment_name = std::string(kObjectPrefix) + "shm." +
-                                   url.path + "." + std::to_string(::getpid()) +
-                                   "." + std::to_string(next_id++);
-  IPC_ASSIGN_OR_RETURN(
-      ShmSegment segment,
-      ShmSegment::CreateInitialized(
-          segment_name, layout.total_size, 0600, url.text, [&](void* base) {
-            auto* header = new (base) ShmChannelHeader{};
-            header->version = kShmChannelVersion;
-            header->capacity = options.capacity;
-            for (int ring = 0; ring < 2; ++ring) {
-              auto* control = new (static_cast<char*>(base) +
-                                   layout.control_offset[ring]) RingControl{};
-              // Armed from the start: the first message rings the doorbell,
-              // so a receiver polling fd() early is woken.
-              control->consumer_sleeping.store(1, std::memory_order_relaxed);
-            }
-            StampObject(&header->stamp, ObjectKind::kShmChannel);
-          }));
-  // Both sides reach the segment through its descriptor, so the name can go
-  // now: a crash from here on leaves nothing behind in /dev/shm.
-  (void)ShmSegment::Unlink(segment_name, url.text);
-
+  // Abstract socket names have no permissions: whoever bound the name first
+  // is listening. Check who that is before anything is sent.
+  IPC_RETURN_IF_ERROR(CheckPeerAdmitted(connection.get(), options.mode,
+                                        url.text + ": listener"));
+  IPC_ASSIGN_OR_RETURN(ShmSegment segment, CreateChannelSegment(url, options.capacity));
   ShmDoorbells rings[2];
   for (ShmDoorbells& bells : rings) {
     IPC_ASSIGN_OR_RETURN(bells.data, NewEventFd(url.text));
@@ -238,10 +289,16 @@ Result<std::unique_ptr<ChannelImpl>> BuildChannel(const Url& url,
     }
     return sent;
   }
-  return std::unique_ptr<ChannelImpl>(new ShmChannel(
-      url.text, common.max_message, kShmTransport.caps, /*side=*/1,
-      std::move(segment), std::move(rings[1]), std::move(rings[0]),
-      std::move(connection), options.spin));
+  return MakeShmChannel(ShmChannelParts{.url = url.text,
+                                        .max_message = common.max_message,
+                                        .side = 1,
+                                        .capacity = options.capacity,
+                                        .segment = std::move(segment),
+                                        .send_bells = std::move(rings[1]),
+                                        .receive_bells = std::move(rings[0]),
+                                        .heartbeat = std::move(connection),
+                                        .spin = options.spin},
+                        kShmTransport.caps);
 }
 
 Result<std::unique_ptr<ListenerImpl>> ShmListen(const Url& url,

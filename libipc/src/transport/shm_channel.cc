@@ -1,12 +1,14 @@
 #include "transport/shm_channel.h"
 
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 
+#include "posix/close_on_fork.h"
 #include "posix/fork_generation.h"
 #include "transport/pending_tail.h"
 
@@ -28,40 +30,61 @@ void Ring(int bell) {
   }
 }
 
-void Drain(int bell) {
+// True when the doorbell had been rung.
+bool Drain(int bell) {
   uint64_t value;
-  while (::read(bell, &value, sizeof(value)) < 0 && errno == EINTR) {
+  ssize_t n;
+  while ((n = ::read(bell, &value, sizeof(value))) < 0 && errno == EINTR) {
   }
+  return n == sizeof(value);
 }
 
 }  // namespace
 
-ShmChannel::ShmChannel(std::string url, size_t max_message,
-                       const Capabilities& caps, int side, ShmSegment segment,
-                       ShmDoorbells send_bells, ShmDoorbells receive_bells,
-                       UniqueFd heartbeat, std::chrono::nanoseconds spin)
-    : ChannelImpl(std::move(url), max_message, caps),
-      side_(side),
-      segment_(std::move(segment)),
+Result<std::unique_ptr<ChannelImpl>> MakeShmChannel(ShmChannelParts parts,
+                                                    const Capabilities& caps) {
+  UniqueFd ready(::epoll_create1(EPOLL_CLOEXEC));
+  if (ready.get() < 0) return ErrnoStatus(parts.url + ": epoll_create1", errno);
+  for (int fd : {parts.receive_bells.data.get(), parts.heartbeat.get()}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.fd = fd;
+    if (::epoll_ctl(ready.get(), EPOLL_CTL_ADD, fd, &ev) < 0) {
+      return ErrnoStatus(parts.url + ": epoll_ctl", errno);
+    }
+  }
+  return std::unique_ptr<ChannelImpl>(
+      new ShmChannel(std::move(parts), caps, std::move(ready)));
+}
+
+ShmChannel::ShmChannel(ShmChannelParts parts, const Capabilities& caps,
+                       UniqueFd ready_fd)
+    : ChannelImpl(std::move(parts.url), parts.max_message, caps),
+      side_(parts.side),
+      segment_(std::move(parts.segment)),
       header_(static_cast<ShmChannelHeader*>(segment_.data())),
-      send_bells_(std::move(send_bells)),
-      receive_bells_(std::move(receive_bells)),
-      heartbeat_(std::move(heartbeat)),
-      spin_(spin),
+      send_bells_(std::move(parts.send_bells)),
+      receive_bells_(std::move(parts.receive_bells)),
+      heartbeat_(std::move(parts.heartbeat)),
+      ready_fd_(std::move(ready_fd)),
+      spin_(parts.spin),
       fork_generation_(ForkGeneration()) {
-  const ShmChannelLayout layout = ComputeShmLayout(header_->capacity);
+  RegisterCloseOnFork(heartbeat_.get());
+  // The geometry is the validated local copy, never the segment's field.
+  const ShmChannelLayout layout = ComputeShmLayout(parts.capacity);
   char* base = static_cast<char*>(segment_.data());
   const int send_ring = side_;
   const int receive_ring = 1 - side_;
   writer_ = RingWriter(
       reinterpret_cast<RingControl*>(base + layout.control_offset[send_ring]),
-      base + layout.data_offset[send_ring], header_->capacity);
+      base + layout.data_offset[send_ring], parts.capacity);
   reader_ = RingReader(
       reinterpret_cast<RingControl*>(base + layout.control_offset[receive_ring]),
-      base + layout.data_offset[receive_ring], header_->capacity);
+      base + layout.data_offset[receive_ring], parts.capacity);
 }
 
 ShmChannel::~ShmChannel() {
+  UnregisterCloseOnFork(heartbeat_.get());
   // A copy inherited by a forked child must not touch the parent's channel.
   if (ForkGeneration() != fork_generation_) return;
   if (!pending_.empty() && !peer_gone_) {
@@ -98,6 +121,16 @@ bool ShmChannel::PeerGone() {
   return peer_gone_;
 }
 
+void ShmChannel::CheckHeartbeat() {
+  // The heartbeat carries no data, except the listener's refusal byte for a
+  // peer its mode does not admit; end of file or an error means the peer's
+  // process is gone.
+  char byte;
+  const ssize_t r = ::recv(heartbeat_.get(), &byte, 1, MSG_DONTWAIT);
+  if (r == 1 && byte == 'R') refused_ = true;
+  if (r >= 0 || (errno != EAGAIN && errno != EINTR)) peer_gone_ = true;
+}
+
 template <typename Ready>
 ShmChannel::Wait ShmChannel::WaitFor(Ready ready,
                                      std::atomic<uint32_t>& sleeping, int bell,
@@ -114,34 +147,34 @@ ShmChannel::Wait ShmChannel::WaitFor(Ready ready,
     } while (std::chrono::steady_clock::now() < until);
   }
   for (;;) {
-    // Announce the sleep, then look again: either we see the other side's
-    // update, or it sees our flag and rings (the fences pair with those in
-    // AfterPublish/AfterConsume).
+    // Drain, then announce, then look (see "doorbell invariant" in the
+    // header): a ring that arrives after the drain stays readable, and the
+    // fences pair with those in AfterPublish/AfterConsume, so either we see
+    // the other side's update or it sees our flag and rings.
+    const bool drained = Drain(bell);
     sleeping.store(1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (ready()) {
-      if (!keep_armed) sleeping.store(0, std::memory_order_relaxed);
+      if (!keep_armed) {
+        sleeping.store(0, std::memory_order_relaxed);
+      } else if (drained) {
+        // The drained ring may have announced data still waiting behind
+        // the record we are about to take; ring again so a poller of fd()
+        // is not left asleep with messages pending.
+        Ring(bell);
+      }
       return Wait::kReady;
     }
-    Drain(bell);
-    if (ready()) {
-      // We may have drained the ring that announced this very data; ring
-      // again so a poller of fd() still sees it.
-      if (keep_armed) Ring(bell);
-      else sleeping.store(0, std::memory_order_relaxed);
-      return Wait::kReady;
-    }
+    if (deadline.is_non_blocking()) CheckHeartbeat();
     if (PeerGone()) return Wait::kPeerGone;
     if (deadline.is_non_blocking() || deadline.Expired()) return Wait::kExpired;
     pollfd fds[2] = {{bell, POLLIN, 0}, {heartbeat_.get(), POLLIN, 0}};
     const int n = ::poll(fds, 2, deadline.PollTimeoutMs());
-    if (n > 0 && fds[1].revents != 0) {
-      // The heartbeat carries no data, except the listener's refusal byte
-      // for a peer its mode does not admit.
-      char byte;
-      const ssize_t r = ::recv(heartbeat_.get(), &byte, 1, MSG_DONTWAIT);
-      if (r == 1 && byte == 'R') refused_ = true;
-      if (r >= 0 || (errno != EAGAIN && errno != EINTR)) peer_gone_ = true;
+    if (n > 0 && fds[1].revents != 0) CheckHeartbeat();
+    if (ready()) {
+      // Woken with work: the bell stays readable (the next wait drains it).
+      if (!keep_armed) sleeping.store(0, std::memory_order_relaxed);
+      return Wait::kReady;
     }
   }
 }
@@ -176,12 +209,21 @@ Status ShmChannel::WriteFragments(std::string_view data, bool first,
     if (*sent + n == data.size()) flags |= kRecordLast;
     const std::string_view piece = data.substr(*sent, n);
     if (PeerGone()) return PeerClosedStatus();
+    RingWriter::WriteResult result = RingWriter::WriteResult::kFull;
     const Wait wait = WaitFor(
-        [&] { return writer_.TryWrite(piece, flags); },
+        [&] {
+          result = writer_.TryWrite(piece, flags);
+          return result != RingWriter::WriteResult::kFull;
+        },
         writer_.control()->producer_sleeping, send_bells_.space.get(),
         deadline, /*keep_armed=*/false);
     if (wait == Wait::kExpired) return deadline.ExpiredStatus(url() + ": send");
     if (wait == Wait::kPeerGone) return PeerClosedStatus();
+    if (result == RingWriter::WriteResult::kCorrupt) {
+      return CorruptRingStatus("the reader's tail is misaligned or ahead of "
+                               "what was written")
+          .WithContext(url());
+    }
     AfterPublish();
     *sent += n;
   } while (*sent < data.size());

@@ -5,19 +5,35 @@
 // Waiting: an end that finds its ring empty (or full) spins for spin_ns,
 // then announces that it will sleep (a flag in the ring's control block),
 // checks once more, and sleeps in poll() on its doorbell and on the socket.
-// The other end rings the doorbell only when it sees the flag, so streaming
-// and spinning ends make no system calls at all.
+// The other end rings the doorbell only when it sees the flag (and clears
+// it), so streaming and spinning ends make no system calls at all.
 //
-// Readiness: fd() is the receive ring's data doorbell. It is drained only
-// right after the receiver re-armed the flag and found the ring empty, so
-// whenever a message is waiting the doorbell is readable (or about to be
-// rung); a poller may see one spurious wake-up, after which TryReceive gives
-// kWouldBlock and re-arms.
+// The doorbell invariant, which every wait relies on: while an end sleeps,
+// either its flag is set (so the next publish rings) or its doorbell is
+// readable. WaitFor keeps it by draining the doorbell *before* announcing,
+// never after: a ring that was meant for an earlier announcement (a peer
+// that published long ago and only now sees the flag) can then only wake
+// the sleeper spuriously, after which it drains and announces again. (The
+// reverse order lost wake-ups: the drain ate the one ring while the flag
+// was already cleared, and every later publish saw no flag.)
 //
-// Peer death: a peer that exits or is killed closes its socket; an end that
-// sleeps wakes on it, delivers what the ring still holds, then reports
-// kClosed, dropping an unfinished multi-fragment message. An end that closes
-// on purpose also sets a flag so its peer's Send fails without waiting.
+// Readiness: fd() is an epoll descriptor over the receive ring's data
+// doorbell and the heartbeat socket, so it becomes readable both when a
+// message arrives and when the peer dies (even by SIGKILL). A poller may see
+// a spurious wake-up, after which TryReceive gives kWouldBlock and re-arms.
+//
+// Peer death: a peer that exits or is killed closes its socket (a forked
+// child's copy is replaced at fork, see posix/close_on_fork.h, so it cannot
+// keep the peer looking alive); an end that waits, or calls TryReceive /
+// TrySend, notices, delivers what the ring still holds, then reports
+// kClosed, dropping an unfinished multi-fragment message. An end that
+// closes on purpose also sets a flag so its peer's Send fails at once.
+//
+// Trust: the segment is shared with a process that may be hostile. The
+// geometry (capacity, offsets) comes from the caller's validated copy and is
+// never re-read from the segment; the rings check every shared index and
+// header (see shm/ring.h); the closed flags are the only other shared
+// fields read, and any value there only means "closed".
 //
 // After fork() the child must not use an inherited end (the parent still
 // does): every call there returns kUnsupported.
@@ -27,6 +43,7 @@
 #define IPC_SRC_TRANSPORT_SHM_CHANNEL_H_
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "posix/shm_segment.h"
@@ -43,18 +60,33 @@ struct ShmDoorbells {
   UniqueFd space;  // Rung by the consumer when the producer sleeps.
 };
 
+// What an end needs to become a channel. capacity is a validated local
+// copy; the segment's size was checked against ComputeShmLayout(capacity).
+struct ShmChannelParts {
+  std::string url;
+  size_t max_message;
+  int side;  // 0 = listener end (sends on ring 0), 1 = connector end.
+  uint64_t capacity;
+  ShmSegment segment;
+  ShmDoorbells send_bells;
+  ShmDoorbells receive_bells;
+  UniqueFd heartbeat;
+  std::chrono::nanoseconds spin;
+};
+
+// Builds a channel end from its parts (creates its readiness descriptor).
+Result<std::unique_ptr<ChannelImpl>> MakeShmChannel(ShmChannelParts parts,
+                                                    const Capabilities& caps);
+
 class ShmChannel final : public ChannelImpl {
  public:
-  // side 0 = listener end (sends on ring 0), 1 = connector end.
-  ShmChannel(std::string url, size_t max_message, const Capabilities& caps,
-             int side, ShmSegment segment, ShmDoorbells send_bells,
-             ShmDoorbells receive_bells, UniqueFd heartbeat,
-             std::chrono::nanoseconds spin);
+  // Use MakeShmChannel. ready_fd is the epoll descriptor fd() returns.
+  ShmChannel(ShmChannelParts parts, const Capabilities& caps, UniqueFd ready_fd);
   ~ShmChannel() override;
 
   Status Send(std::string_view message, Deadline deadline) override;
   Status Receive(std::string* message, Deadline deadline) override;
-  int fd() const override { return receive_bells_.data.get(); }
+  int fd() const override { return ready_fd_.get(); }
 
  private:
   enum class Wait { kReady, kExpired, kPeerGone };
@@ -80,6 +112,8 @@ class ShmChannel final : public ChannelImpl {
   Wait WaitFor(Ready ready, std::atomic<uint32_t>& sleeping, int bell,
                Deadline deadline, bool keep_armed);
   bool PeerGone();
+  // Reads the heartbeat without waiting: notes a hang-up or a refusal.
+  void CheckHeartbeat();
   Status PeerClosedStatus() const;
 
   int side_;
@@ -90,6 +124,7 @@ class ShmChannel final : public ChannelImpl {
   ShmDoorbells send_bells_;
   ShmDoorbells receive_bells_;
   UniqueFd heartbeat_;
+  UniqueFd ready_fd_;  // epoll over receive_bells_.data and heartbeat_.
   std::chrono::nanoseconds spin_;
   uint64_t fork_generation_;
   bool peer_gone_ = false;

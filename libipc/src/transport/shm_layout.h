@@ -4,7 +4,8 @@
 //
 // Ring 0 carries listener -> connector, ring 1 connector -> listener. The
 // header opens with the stamp every libipc segment carries (magic, kind,
-// creator pid and start time), which is what `ipcctl clean` reads.
+// creator pid and start time). The segment is a sealed memfd passed over
+// the rendezvous socket, so it has no name in /dev/shm.
 #ifndef IPC_SRC_TRANSPORT_SHM_LAYOUT_H_
 #define IPC_SRC_TRANSPORT_SHM_LAYOUT_H_
 
@@ -20,12 +21,16 @@ struct ShmChannelHeader {
   ObjectStamp stamp;
   uint32_t version;
   uint32_t reserved;
-  uint64_t capacity;  // Bytes per data ring; a power of two.
+  // Bytes per data ring; a power of two. Written by the connector for the
+  // record: the channel ends never read it back (each uses the capacity it
+  // validated at the handshake), since a peer may change it at any time.
+  uint64_t capacity;
   // Set by an end that closes on purpose, so its peer's Send fails fast.
   std::atomic<uint32_t> closed[2];
 };
 
-inline constexpr uint32_t kShmChannelVersion = 1;
+// 2: the segment is a sealed memfd, and nothing is trusted from it.
+inline constexpr uint32_t kShmChannelVersion = 2;
 inline constexpr uint64_t kShmPage = 4096;
 
 struct ShmChannelLayout {
