@@ -3,6 +3,8 @@
 #include <pthread.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <new>
 
@@ -191,6 +193,39 @@ bool Mutex::try_lock() {
   Status s = Acquire(Deadline::Now());
   if (s.code() == ErrorCode::kOwnerDead) s = MarkConsistent();
   return s.ok();
+}
+
+MutexLock::MutexLock(Mutex* mutex, bool previous_owner_died)
+    : mutex_(mutex),
+      previous_owner_died_(previous_owner_died),
+      locker_(std::this_thread::get_id()) {}
+
+MutexLock::~MutexLock() { ReleaseOrAbort(); }
+
+Status MutexLock::Unlock() {
+  if (mutex_ == nullptr) return Status::Ok();
+  if (std::this_thread::get_id() != locker_) {
+    return Status(ErrorCode::kInvalidArgument,
+                  What(mutex_->name()) +
+                      ": unlocked from a thread that did not lock it; the lock "
+                      "stays held (a lock guard cannot move to another thread)");
+  }
+  return std::exchange(mutex_, nullptr)->Release();
+}
+
+void MutexLock::ReleaseOrAbort() {
+  if (mutex_ != nullptr && std::this_thread::get_id() != locker_) {
+    // Unlocking is impossible here and dropping the guard would leave the
+    // lock held until the locking thread exits, with every other locker
+    // stuck or told that the owner died: stop loudly instead.
+    std::fprintf(stderr,
+                 "libipc: a lock guard of %s was destroyed on a thread that did "
+                 "not lock it; a MutexLock cannot move to another thread. "
+                 "Aborting.\n",
+                 What(mutex_->name()).c_str());
+    std::abort();
+  }
+  (void)Unlock();
 }
 
 }  // namespace ipc

@@ -48,12 +48,23 @@ int CreatingPid(std::string_view name) {
   return pid;
 }
 
-ObjectInfo Describe(const std::string& name) {
+// The NAME part of "libipc.<tag>.<name>[.creating.<pid>.<n>]" (tags have
+// no dots; names may).
+std::string UserName(std::string_view file) {
+  file.remove_prefix(std::strlen(internal::kObjectPrefix));
+  const size_t dot = file.find('.');
+  if (dot == std::string_view::npos) return std::string(file);
+  file.remove_prefix(dot + 1);
+  return std::string(file.substr(0, file.find(".creating.")));
+}
+
+ObjectInfo Describe(const std::string& file) {
   ObjectInfo info;
-  info.name = name;
+  info.name = UserName(file);
   info.kind = "unknown";
-  const std::string path = std::string(kShmDir) + "/" + name;
-  internal::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  info.path = std::string(kShmDir) + "/" + file;
+  const std::string& name = file;
+  internal::UniqueFd fd(::open(info.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   struct stat st;
   if (fd.valid() && ::fstat(fd.get(), &st) == 0) info.size = st.st_size;
   if (const int pid = CreatingPid(name)) {
@@ -75,9 +86,9 @@ ObjectInfo Describe(const std::string& name) {
 }
 
 Status Remove(const ObjectInfo& info) {
-  const std::string path = std::string(kShmDir) + "/" + info.name;
-  if (::unlink(path.c_str()) < 0 && errno != ENOENT) {
-    return ErrnoStatus("removing /dev/shm/" + info.name, errno);
+  if (::unlink(info.path.c_str()) < 0 && errno != ENOENT) {
+    return ErrnoStatus("removing " + info.kind + " '" + info.name + "' (" + info.path + ")",
+                       errno);
   }
   return Status::Ok();
 }
@@ -108,27 +119,34 @@ Result<std::vector<ObjectInfo>> CleanStaleObjects(bool dry_run) {
   return stale;
 }
 
-Status RemoveStaleObject(std::string_view name) {
+Status RemoveStaleObject(std::string_view name, std::string_view kind) {
   const std::string n(name);
-  if (n.rfind(internal::kObjectPrefix, 0) != 0 || n.find('/') != std::string::npos) {
-    return Status(ErrorCode::kNotFound,
-                  "'" + n + "' is not a libipc object name (libipc.<type>.<name>)");
-  }
-  const std::string path = std::string(kShmDir) + "/" + n;
-  if (::access(path.c_str(), F_OK) < 0) {
-    return ErrnoStatus("/dev/shm/" + n, errno);
-  }
-  const ObjectInfo info = Describe(n);
-  if (info.creator_pid == 0) {
+  if (n.rfind(internal::kObjectPrefix, 0) == 0) {
     return Status(ErrorCode::kInvalidArgument,
-                  "/dev/shm/" + n + ": no readable creator stamp; not removing it");
+                  "'" + n + "' is a file name; name the object as it was created (" +
+                      UserName(n) + ")");
   }
-  if (info.creator_alive) {
-    return Status(ErrorCode::kAddressInUse,
-                  "/dev/shm/" + n + ": its creator (pid " +
-                      std::to_string(info.creator_pid) + ") is still running");
+  IPC_ASSIGN_OR_RETURN(std::vector<ObjectInfo> all, ListObjects());
+  std::vector<ObjectInfo> matches;
+  for (ObjectInfo& info : all) {
+    if (info.name == n && (kind.empty() || info.kind == kind)) matches.push_back(std::move(info));
   }
-  return Remove(info);
+  const std::string what = (kind.empty() ? std::string("object") : std::string(kind)) + " '" + n + "'";
+  if (matches.empty()) return Status(ErrorCode::kNotFound, "no libipc " + what + " in /dev/shm");
+  for (const ObjectInfo& info : matches) {
+    if (info.creator_pid == 0) {
+      return Status(ErrorCode::kInvalidArgument,
+                    info.kind + " '" + n + "' (" + info.path +
+                        "): no readable creator stamp; not removing it");
+    }
+    if (info.creator_alive) {
+      return Status(ErrorCode::kAddressInUse,
+                    info.kind + " '" + n + "': its creator (pid " +
+                        std::to_string(info.creator_pid) + ") is still running");
+    }
+  }
+  for (const ObjectInfo& info : matches) IPC_RETURN_IF_ERROR(Remove(info));
+  return Status::Ok();
 }
 
 }  // namespace ipc

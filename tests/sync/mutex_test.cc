@@ -202,4 +202,35 @@ TEST_F(MutexTest, PlainMutexRefusesRelockAndForeignUnlockAndBadNames) {
   EXPECT_TRUE(Mutex::OpenOrCreate(name_).ok());
 }
 
+// A guard handed to another thread cannot unlock there: Unlock() says so
+// and the lock stays held for the thread that took it.
+TEST_F(MutexTest, GuardUnlockFromAnotherThreadFailsAndKeepsTheLock) {
+  auto m = Mutex::Create(name_);
+  ASSERT_TRUE(m.ok());
+  auto guard = m->Lock();
+  ASSERT_TRUE(guard.ok());
+  ipc::Status from_other;
+  std::thread([&] { from_other = guard->Unlock(); }).join();
+  EXPECT_EQ(from_other.code(), ErrorCode::kInvalidArgument) << from_other;
+  EXPECT_NE(from_other.message().find("did not lock it"), std::string::npos);
+  EXPECT_TRUE(guard->owns_lock());
+  EXPECT_TRUE(guard->Unlock().ok());
+  EXPECT_TRUE(m->TryLock().ok()) << "unlocked by its own thread";
+}
+
+// Destroyed on another thread while holding, a guard would leave the lock
+// stuck: it aborts, loudly, instead.
+TEST_F(MutexTest, GuardDestroyedOnAnotherThreadAbortsNamingTheMutex) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto m = Mutex::Create(name_ + "d");
+        auto guard = m->Lock();
+        std::thread([g = std::move(*guard)]() mutable { (void)g.owns_lock(); }).join();
+      },
+      "destroyed on a thread that did not lock it");
+  (void)Mutex::Unlink(name_ + "d");
+}
+
 }  // namespace
+

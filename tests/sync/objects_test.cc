@@ -34,11 +34,12 @@ TEST(ObjectsTest, ListsLiveAndDeadCreatorsAndCleansOnlyTheDead) {
 
   auto all = ipc::ListObjects();
   ASSERT_TRUE(all.ok()) << all.status();
-  const ObjectInfo* live_info = Find(*all, "libipc.sem." + live);
-  const ObjectInfo* dead_info = Find(*all, "libipc.sem." + dead);
+  const ObjectInfo* live_info = Find(*all, live);
+  const ObjectInfo* dead_info = Find(*all, dead);
   ASSERT_NE(live_info, nullptr);
   ASSERT_NE(dead_info, nullptr);
   EXPECT_EQ(live_info->kind, "semaphore");
+  EXPECT_EQ(live_info->path, "/dev/shm/libipc.sem." + live);
   EXPECT_EQ(live_info->creator_pid, ::getpid());
   EXPECT_TRUE(live_info->creator_alive);
   EXPECT_EQ(dead_info->creator_pid, child);
@@ -46,13 +47,17 @@ TEST(ObjectsTest, ListsLiveAndDeadCreatorsAndCleansOnlyTheDead) {
 
   auto would = ipc::CleanStaleObjects(/*dry_run=*/true);
   ASSERT_TRUE(would.ok());
-  EXPECT_NE(Find(*would, "libipc.sem." + dead), nullptr);
-  EXPECT_EQ(Find(*would, "libipc.sem." + live), nullptr);
+  EXPECT_NE(Find(*would, dead), nullptr);
+  EXPECT_EQ(Find(*would, live), nullptr);
   EXPECT_TRUE(Semaphore::Open(dead).ok()) << "dry run removed nothing";
 
-  EXPECT_EQ(ipc::RemoveStaleObject("libipc.sem." + live).code(),
-            ErrorCode::kAddressInUse);
-  ASSERT_TRUE(ipc::RemoveStaleObject("libipc.sem." + dead).ok());
+  // One naming scheme: the name given to Create, optionally with its kind.
+  EXPECT_EQ(ipc::RemoveStaleObject(live).code(), ErrorCode::kAddressInUse);
+  EXPECT_EQ(ipc::RemoveStaleObject(dead, "mutex").code(), ErrorCode::kNotFound);
+  const ipc::Status file_name = ipc::RemoveStaleObject("libipc.sem." + dead);
+  EXPECT_EQ(file_name.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(file_name.message().find(dead), std::string::npos) << file_name;
+  ASSERT_TRUE(ipc::RemoveStaleObject(dead, "semaphore").ok());
   EXPECT_EQ(Semaphore::Open(dead).status().code(), ErrorCode::kNotFound);
   EXPECT_TRUE(Semaphore::Open(live).ok());
   EXPECT_EQ(ipc::RemoveStaleObject("not-ours").code(), ErrorCode::kNotFound);
@@ -79,19 +84,22 @@ TEST(ObjectsTest, IpcctlCleanRemovesOnlyTheDeads) {
   ASSERT_EQ(WaitChild(child), 0);
 
   const std::string listing = RunIpcctl("objects --json");
-  EXPECT_NE(listing.find("\"libipc.sem." + live + "\""), std::string::npos) << listing;
-  EXPECT_NE(listing.find("\"libipc.sem." + dead + "\""), std::string::npos) << listing;
+  EXPECT_NE(listing.find("\"" + live + "\""), std::string::npos) << listing;
+  EXPECT_NE(listing.find("\"" + dead + "\""), std::string::npos) << listing;
+  const std::string table = RunIpcctl("objects");
+  EXPECT_NE(table.find("semaphore       " + live), std::string::npos) << table;
 
   const std::string dry = RunIpcctl("clean --dry-run");
-  EXPECT_NE(dry.find("libipc.sem." + dead), std::string::npos) << dry;
-  EXPECT_EQ(dry.find("libipc.sem." + live), std::string::npos) << dry;
+  EXPECT_NE(dry.find(dead), std::string::npos) << dry;
+  EXPECT_EQ(dry.find(live), std::string::npos) << dry;
   EXPECT_TRUE(Semaphore::Open(dead).ok()) << "a dry run removes nothing";
 
-  const std::string refused = RunIpcctl("clean libipc.sem." + live);
+  const std::string refused = RunIpcctl("clean " + live);
   EXPECT_NE(refused.find("still running"), std::string::npos) << refused;
   // By name: a bare `clean` would also take other tests' dead objects.
-  const std::string cleaned = RunIpcctl("clean libipc.sem." + dead);
+  const std::string cleaned = RunIpcctl("clean " + dead);
   EXPECT_NE(cleaned.find("removed"), std::string::npos) << cleaned;
+  EXPECT_NE(cleaned.find("semaphore"), std::string::npos) << cleaned;
   EXPECT_EQ(Semaphore::Open(dead).status().code(), ErrorCode::kNotFound);
   EXPECT_TRUE(Semaphore::Open(live).ok());
   (void)Semaphore::Unlink(live);

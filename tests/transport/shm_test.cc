@@ -266,19 +266,19 @@ TEST(ShmTest, SecondListenerOnTheSameNameIsRefused) {
   EXPECT_TRUE(ipc::Listen(url).ok()) << "a closed listener frees its name";
 }
 
-TEST(ShmTest, OtherUsersAreRefusedByDefault) {
+TEST(ShmTest, OtherUsersAreRefusedByDefaultAtConnect) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
   const std::string url = ShmUrl();
   auto listener = ipc::Listen(url);
   ASSERT_TRUE(listener.ok());
   const pid_t other = ForkChild([&] {
     if (::setgid(65534) != 0 || ::setuid(65534) != 0) return 3;
-    // Connect completes into the backlog, so the refusal comes either from
-    // Connect (if the listener was quicker) or with the first wait.
-    auto ch = ipc::Connect(url, 5s);
-    if (!ch.ok()) return ch.status().code() == ErrorCode::kPermissionDenied ? 0 : 1;
-    auto m = ch->Receive(5s);
-    return m.status().code() == ErrorCode::kPermissionDenied ? 0 : 2;
+    // A connector of another user waits for the listener's verdict, so the
+    // refusal comes from Connect itself, with the reason.
+    auto ch = ipc::Connect(url, 10s);
+    if (ch.ok()) return 1;
+    if (ch.status().code() != ErrorCode::kPermissionDenied) return 2;
+    return ch.status().message().find("does not admit") != std::string::npos ? 0 : 4;
   });
   // Keep accepting until the child is done: the refused peer must never
   // surface from Accept.
@@ -288,6 +288,24 @@ TEST(ShmTest, OtherUsersAreRefusedByDefault) {
     ASSERT_EQ(accepted.status().code(), ErrorCode::kDeadlineExceeded);
   }
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+TEST(ShmTest, OtherUsersAdmittedByTheModeConnectOnceAccepted) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
+  const std::string url = ShmUrl("?mode=0666");
+  auto listener = ipc::Listen(url);
+  ASSERT_TRUE(listener.ok());
+  const pid_t other = ForkChild([&] {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) return 3;
+    auto ch = ipc::Connect(url, 10s);
+    if (!ch.ok() || !ch->Send("from nobody").ok()) return 1;
+    return ch->Receive(10s).value_or("") == "welcome" ? 0 : 2;
+  });
+  auto ch = listener->Accept(10s);
+  ASSERT_TRUE(ch.ok()) << ch.status();
+  EXPECT_EQ(ch->Receive(10s).value_or(""), "from nobody");
+  ASSERT_TRUE(ch->Send("welcome").ok());
+  EXPECT_EQ(WaitChild(other), 0);
 }
 
 TEST(ShmTest, BadNamesAndOptionsAreNamed) {

@@ -20,6 +20,7 @@ void Print(const std::vector<ipc::ObjectInfo>& objects, bool json,
       return JsonObject()
           .Add("name", o.name)
           .Add("kind", o.kind)
+          .Add("path", o.path)
           .Add("creator_pid", o.creator_pid)
           .Add("creator_alive", o.creator_alive)
           .Add("size", static_cast<int64_t>(o.size));
@@ -27,8 +28,8 @@ void Print(const std::vector<ipc::ObjectInfo>& objects, bool json,
     return;
   }
   for (const auto& o : objects) {
-    std::printf("%-10s %-48s %-12s pid %-8d %s %llu bytes\n",
-                std::string(verb).c_str(), o.name.c_str(), o.kind.c_str(),
+    std::printf("%-10s %-15s %-40s pid %-8d %s %llu bytes\n",
+                std::string(verb).c_str(), o.kind.c_str(), o.name.c_str(),
                 o.creator_pid,
                 o.creator_pid == 0 ? "(unknown)"
                 : o.creator_alive  ? "(alive)"
@@ -55,17 +56,31 @@ int RunClean(const CommandLine& cl) {
     Print(*removed, cl.json, cl.dry_run ? "would-rm" : "removed");
     return kExitOk;
   }
+  // Names as given to Create; every stale object of that name, whatever its
+  // kind, goes (none does while one of their creators runs).
+  auto all = ipc::ListObjects();
+  if (!all.ok()) return Fail(all.status());
   int rc = kExitOk;
   for (const std::string& name : cl.args) {
-    if (cl.dry_run) {
-      std::cout << "would-rm " << name << "\n";
-      continue;
+    std::vector<ipc::ObjectInfo> named;
+    for (const ipc::ObjectInfo& o : *all) {
+      if (o.name == name) named.push_back(o);
     }
-    ipc::Status status = ipc::RemoveStaleObject(name);
-    if (!status.ok())
-      rc = Fail(status);
-    else
-      std::cout << "removed " << name << "\n";
+    if (named.empty() || !cl.dry_run) {
+      // With nothing of that name this only says why (not found, or a file
+      // name given instead of an object's name).
+      const ipc::Status status = ipc::RemoveStaleObject(name);
+      if (!status.ok()) {
+        rc = Fail(status);
+        continue;
+      }
+    }
+    if (cl.dry_run) {
+      std::erase_if(named, [](const ipc::ObjectInfo& o) {
+        return o.creator_pid == 0 || o.creator_alive;
+      });
+    }
+    Print(named, cl.json, cl.dry_run ? "would-rm" : "removed");
   }
   return rc;
 }

@@ -25,7 +25,8 @@
 //
 // Thread safety: any thread of any process that opened the mutex may lock
 // it; the lock belongs to the locking thread (unlocking from another thread
-// is an error, as for pthread mutexes).
+// is an error, as for pthread mutexes, and a MutexLock guard must stay on
+// the thread that took it: see MutexLock).
 #ifndef IPC_MUTEX_H_
 #define IPC_MUTEX_H_
 
@@ -33,6 +34,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include "ipc/deadline.h"
@@ -114,20 +116,30 @@ class RecursiveMutex : public Mutex {
 };
 
 // Holds a Mutex until destroyed or Unlock()ed. Move-only.
+//
+// The lock belongs to the thread that took it (a pthread mutex cannot be
+// unlocked by another thread). A guard may be moved around within that
+// thread, but not handed to another: Unlock() from another thread fails
+// with kInvalidArgument and the lock stays held (unlock it from the locking
+// thread), and a guard destroyed on another thread while still holding the
+// lock aborts the process with a message naming the mutex — the alternative
+// would be a lock silently stuck until the locking thread exits.
 class MutexLock {
  public:
   MutexLock() = default;
-  MutexLock(Mutex* mutex, bool previous_owner_died)
-      : mutex_(mutex), previous_owner_died_(previous_owner_died) {}
-  ~MutexLock() { (void)Unlock(); }
+  // Adopts a lock the calling thread holds.
+  MutexLock(Mutex* mutex, bool previous_owner_died);
+  ~MutexLock();
   MutexLock(MutexLock&& o) noexcept
       : mutex_(std::exchange(o.mutex_, nullptr)),
-        previous_owner_died_(o.previous_owner_died_) {}
+        previous_owner_died_(o.previous_owner_died_),
+        locker_(o.locker_) {}
   MutexLock& operator=(MutexLock&& o) noexcept {
     if (this != &o) {
-      (void)Unlock();
+      ReleaseOrAbort();
       mutex_ = std::exchange(o.mutex_, nullptr);
       previous_owner_died_ = o.previous_owner_died_;
+      locker_ = o.locker_;
     }
     return *this;
   }
@@ -140,17 +152,19 @@ class MutexLock {
     previous_owner_died_ = false;
     return mutex_->MarkConsistent();
   }
-  Status Unlock() {
-    Mutex* m = std::exchange(mutex_, nullptr);
-    return m ? m->Release() : Status::Ok();
-  }
+  // Unlocks. kInvalidArgument (and the lock stays held) from a thread other
+  // than the one that locked.
+  Status Unlock();
   // The mutex held, or nullptr.
   Mutex* mutex() const { return mutex_; }
 
  private:
   friend class Condition;  // Releases and retakes the lock while waiting.
+  void ReleaseOrAbort();
+
   Mutex* mutex_ = nullptr;
   bool previous_owner_died_ = false;
+  std::thread::id locker_;
 };
 
 }  // namespace ipc

@@ -1,10 +1,13 @@
 // Listing and cleaning up the named objects libipc leaves in /dev/shm.
 //
-// Every shared-memory object libipc creates is named "libipc.<type>.<name>"
-// and starts with a stamp naming the process that created it (pid and start
-// time, so a recycled pid is not mistaken for it). An object whose creator
-// has exited is stale: the same rule Python's resource tracker applies.
-// `ipcctl clean` is the command-line face of these functions.
+// Objects are named here as everywhere else in libipc: by the NAME given
+// to Create/Open/Unlink ("jobs"), with their kind beside it ("semaphore").
+// The file behind them, /dev/shm/libipc.<tag>.<name>, is shown as `path`
+// for reference only. Each starts with a stamp naming the process that
+// created it (pid and start time, so a recycled pid is not mistaken for
+// it). An object whose creator has exited is stale: the same rule Python's
+// resource tracker applies. `ipcctl objects` and `ipcctl clean` are the
+// command-line face of these functions.
 //
 // Thread safety: free functions with no shared state.
 #ifndef IPC_OBJECTS_H_
@@ -20,8 +23,10 @@
 namespace ipc {
 
 struct ObjectInfo {
-  std::string name;       // Under /dev/shm, e.g. "libipc.sem.jobs".
-  std::string kind;       // "semaphore", "shm-channel", ... or "unknown".
+  std::string name;       // As given to Create, e.g. "jobs".
+  std::string kind;       // "semaphore", "mutex", "queue", ... "incomplete"
+                          // (a creator died while building it) or "unknown".
+  std::string path;       // The file, e.g. "/dev/shm/libipc.sem.jobs".
   int creator_pid = 0;    // 0 when the object carries no readable stamp.
   bool creator_alive = false;
   uint64_t size = 0;      // Bytes.
@@ -35,10 +40,10 @@ Result<std::vector<ObjectInfo>> ListObjects();
 // processes, and objects whose creator cannot be determined, are kept.
 Result<std::vector<ObjectInfo>> CleanStaleObjects(bool dry_run = false);
 
-// Removes one object by its /dev/shm name, only if its creator is gone.
-// kAddressInUse if the creator is alive; kNotFound if there is no such
-// libipc object.
-Status RemoveStaleObject(std::string_view name);
+// Removes the objects called NAME (of every kind, or only of `kind` when it
+// is not empty), only if their creator is gone. kAddressInUse if a creator
+// is alive (nothing is removed then); kNotFound if there is no such object.
+Status RemoveStaleObject(std::string_view name, std::string_view kind = "");
 
 }  // namespace ipc
 

@@ -31,8 +31,26 @@ constexpr int kDefaultSpinUs = 20;
 // The handshake is local and quick; bound it even when Accept or Connect
 // was called without a deadline, so a stuck peer cannot hang us.
 constexpr std::chrono::seconds kHandshakeTimeout{5};
-// Sent by a listener to a peer its mode does not admit, before hanging up.
+// The listener's verdict on a connector of another user (see
+// NeedsVerdict): kRefused before it hangs up, kAdmitted once it accepted.
+// A connector of the listener's own user (or root) is always admitted and
+// gets no verdict, so its Connect never waits for Accept.
 constexpr char kRefused = 'R';
+constexpr char kAdmitted = 'A';
+
+uid_t PeerUid(int socket) {
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  if (::getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return -1;
+  return cred.uid;
+}
+
+// Whether a connector of connector_uid must learn the verdict of a listener
+// whose effective uid is listener_uid: only when the listener's mode decides
+// (the same rule as peer_credentials.h: its own user and root always pass).
+bool NeedsVerdict(uid_t connector_uid, uid_t listener_uid) {
+  return connector_uid != listener_uid && connector_uid != 0;
+}
 
 // What the connector sends with the descriptors.
 struct Hello {
@@ -209,7 +227,11 @@ class ShmListener final : public ListenerImpl {
                           Deadline::Now(), url());
         continue;
       }
+      const bool tell = NeedsVerdict(PeerUid(fd), ::geteuid());
       auto channel = Complete(std::move(connection));
+      if (channel.ok() && tell) {
+        (void)SendWithFds(fd, std::string_view(&kAdmitted, 1), {}, Deadline::Now(), url());
+      }
       // A peer that vanished or misbehaved is not our caller's problem: the
       // next one may be fine.
       if (!channel.ok() && (channel.status().code() == ErrorCode::kClosed ||
@@ -254,15 +276,34 @@ class ShmListener final : public ListenerImpl {
   UniqueFd socket_;
 };
 
+// Waits for a listener's verdict on this connector (see kAdmitted).
+Status AwaitVerdict(int connection, Deadline deadline, const std::string& url) {
+  IPC_RETURN_IF_ERROR(WaitFd(connection, POLLIN, deadline,
+                             url + ": waiting for the listener (another user) to accept"));
+  char byte = 0;
+  const ssize_t n = ::recv(connection, &byte, 1, MSG_DONTWAIT);
+  if (n == 1 && byte == kAdmitted) return Status::Ok();
+  if (n == 1 && byte == kRefused) {
+    return Status(ErrorCode::kPermissionDenied,
+                  url + ": the listener (uid " + std::to_string(PeerUid(connection)) +
+                      ") does not admit this user (its ?mode=)");
+  }
+  return Status(ErrorCode::kClosed, url + ": the listener hung up during the handshake");
+}
+
 // The connector builds the channel: segment, rings and doorbells, then hands
 // them over. Connect thus completes without waiting for Accept (messages
 // queue in the ring meanwhile), as a socket's connect completes into the
-// listen backlog. The segment is a memfd: it never has a name in /dev/shm,
-// so a crash at any point leaves nothing behind.
+// listen backlog — except for a connector of another user than the
+// listener's, whose admission depends on the listener's mode: its Connect
+// waits for the listener's verdict, so a refusal is reported by Connect.
+// The segment is a memfd: it never has a name in /dev/shm, so a crash at
+// any point leaves nothing behind.
 Result<std::unique_ptr<ChannelImpl>> BuildChannel(const Url& url,
                                                   const CommonOptions& common,
                                                   const ShmOptions& options,
-                                                  UniqueFd connection) {
+                                                  UniqueFd connection,
+                                                  Deadline deadline) {
   // Abstract socket names have no permissions: whoever bound the name first
   // is listening. Check who that is before anything is sent.
   IPC_RETURN_IF_ERROR(CheckPeerAdmitted(connection.get(), options.mode,
@@ -288,6 +329,9 @@ Result<std::unique_ptr<ChannelImpl>> BuildChannel(const Url& url,
                     url.text + ": the listener's mode does not admit this user");
     }
     return sent;
+  }
+  if (NeedsVerdict(::geteuid(), PeerUid(connection.get()))) {
+    IPC_RETURN_IF_ERROR(AwaitVerdict(connection.get(), deadline, url.text));
   }
   return MakeShmChannel(ShmChannelParts{.url = url.text,
                                         .max_message = common.max_message,
@@ -338,7 +382,7 @@ Result<std::unique_ptr<ChannelImpl>> ShmConnect(const Url& url,
         return Status::Ok();
       },
       deadline, url.text));
-  return BuildChannel(url, common, options, std::move(connection));
+  return BuildChannel(url, common, options, std::move(connection), deadline);
 }
 
 }  // namespace

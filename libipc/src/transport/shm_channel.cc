@@ -122,11 +122,12 @@ bool ShmChannel::PeerGone() {
 }
 
 void ShmChannel::CheckHeartbeat() {
-  // The heartbeat carries no data, except the listener's refusal byte for a
-  // peer its mode does not admit; end of file or an error means the peer's
-  // process is gone.
+  // The heartbeat carries no data after the handshake, except a late
+  // verdict of the listener (shm.cc): 'A' admitted (ignored), 'R' refused.
+  // End of file or an error means the peer's process is gone.
   char byte;
   const ssize_t r = ::recv(heartbeat_.get(), &byte, 1, MSG_DONTWAIT);
+  if (r == 1 && byte == 'A') return;
   if (r == 1 && byte == 'R') refused_ = true;
   if (r >= 0 || (errno != EAGAIN && errno != EINTR)) peer_gone_ = true;
 }
