@@ -8,6 +8,12 @@ install(TARGETS ipc EXPORT libipcTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY libipc/include/ipc DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The docs, laid out as in the source tree (README.md beside docs/), so that
+# the README's links and the doc paths the headers cite ("docs/channels.md")
+# hold in share/doc/libipc/ too. tests/install checks every cited path.
+install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs
+        FILES_MATCHING PATTERN "*.md" PATTERN "*.png")
 install(EXPORT libipcTargets NAMESPACE libipc:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/libipc)
 
 configure_package_config_file(cmake/libipcConfig.cmake.in
@@ -40,13 +46,11 @@ if(TARGET ipcd)
   endforeach()
   install(CODE "
     set(CMAKE_INSTALL_FULL_BINDIR \"${ipcd_unit_BINDIR}\")
-    set(CMAKE_INSTALL_FULL_DOCDIR \"${ipcd_unit_DOCDIR}\")
+    set(CMAKE_INSTALL_FULL_DOCDIR \"${ipcd_unit_DOCDIR}/docs\")  # Documentation=: docs/ipcd.md
     configure_file(\"${PROJECT_SOURCE_DIR}/systemd/ipcd.service.in\"
                    \"${CMAKE_CURRENT_BINARY_DIR}/systemd/ipcd.service\" @ONLY)")
   install(FILES ${CMAKE_CURRENT_BINARY_DIR}/systemd/ipcd.service systemd/ipcd.socket
           DESTINATION lib/systemd/system)
   install(FILES systemd/ipcd.sysusers DESTINATION lib/sysusers.d RENAME ipcd.conf)
   install(FILES systemd/ipcd.tmpfiles DESTINATION lib/tmpfiles.d RENAME ipcd.conf)
-  # ipcd.service's Documentation= names this copy.
-  install(FILES docs/ipcd.md docs/protocol.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 endif()

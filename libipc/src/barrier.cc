@@ -8,13 +8,18 @@
 #include <new>
 
 #include "named_object.h"
-#include "posix/futex.h"
+#include "posix/shared_wait.h"
 
 namespace ipc {
 namespace {
 
 constexpr size_t kSegmentSize = 4096;
+// How many past rounds' outcomes are remembered (a power of two, so that it
+// divides 2^32 and the bits stay right when the round number wraps).
+constexpr uint32_t kHistory = 1024;
 
+// Fields are only ever appended (the segment is zero-filled, so a new field
+// starts at 0 in a barrier made before it existed).
 struct BarrierState {
   internal::ObjectStamp stamp;
   pthread_mutex_t lock;  // Robust; guards every field below but generation's
@@ -22,38 +27,66 @@ struct BarrierState {
   uint32_t parties;
   uint32_t count;        // Arrivals in the current round.
   uint32_t broken;       // Non-zero while broken.
-  uint32_t broken_round;  // 1 + the last round that broke (0: none); its
-                          // waiters fail even after a Reset.
+  uint32_t unused;       // Was the last broken round; kept for the layout.
   std::atomic<uint32_t> generation;  // Round number; bumped on release/break.
   std::atomic<uint32_t> waiters;
+  // Bit (r % kHistory): round r ended broken, not released. One bit per
+  // round, so a waiter of round r learns its own round's fate even when
+  // more rounds ended (Abort, Reset, Abort) before it woke up.
+  uint64_t broken_rounds[kHistory / 64];
 };
 static_assert(sizeof(BarrierState) <= kSegmentSize);
 
 std::string What(std::string_view name) { return "barrier '" + std::string(name) + "'"; }
 
-// Takes the state lock; a holder that died mid-update breaks the barrier
-// (its fields may be torn), which is safe and visible.
-void LockState(BarrierState& s) {
-  if (pthread_mutex_lock(&s.lock) == EOWNERDEAD) {
-    s.broken = 1;
-    s.broken_round = s.generation.load(std::memory_order_relaxed) + 1;
-    s.count = 0;
-    s.generation.fetch_add(1, std::memory_order_seq_cst);
-    pthread_mutex_consistent(&s.lock);
-  }
+void SetRoundBroken(BarrierState& s, uint32_t round, bool broken) {
+  const uint64_t bit = uint64_t{1} << (round % 64);
+  uint64_t& word = s.broken_rounds[(round % kHistory) / 64];
+  word = broken ? (word | bit) : (word & ~bit);
 }
 
-void WakeAll(BarrierState& s) {
-  if (s.waiters.load(std::memory_order_seq_cst) > 0) internal::FutexWake(&s.generation, INT_MAX);
+// REQUIRES: lock held. Whether round (now over) ended broken. A waiter that
+// slept through kHistory rounds cannot know; it is told the barrier broke,
+// the safe answer (it never passes a round that did not release it).
+bool RoundBroke(const BarrierState& s, uint32_t round) {
+  if (s.generation.load(std::memory_order_relaxed) - round >= kHistory) return true;
+  return (s.broken_rounds[(round % kHistory) / 64] >> (round % 64)) & 1;
 }
 
-// REQUIRES: lock held. Breaks the current round.
-void BreakRound(BarrierState& s) {
-  s.broken = 1;
-  s.broken_round = s.generation.load(std::memory_order_relaxed) + 1;
+// REQUIRES: lock held. Ends the current round, released or broken.
+void EndRound(BarrierState& s, bool broken) {
+  const uint32_t round = s.generation.load(std::memory_order_relaxed);
+  SetRoundBroken(s, round, broken);
+  SetRoundBroken(s, round + 1, false);  // Forget the outcome kHistory ago.
+  if (broken) s.broken = 1;
   s.count = 0;
-  s.generation.fetch_add(1, std::memory_order_seq_cst);
+  s.generation.fetch_add(1, std::memory_order_seq_cst);  // The commit.
 }
+
+// REQUIRES: the lock was just taken with EOWNERDEAD. The holder died
+// mid-update (its fields may be torn): break the round, which is safe and
+// visible.
+void Repair(BarrierState& s) {
+  EndRound(s, /*broken=*/true);
+  pthread_mutex_consistent(&s.lock);
+}
+
+void LockState(BarrierState& s) {
+  if (pthread_mutex_lock(&s.lock) == EOWNERDEAD) Repair(s);
+}
+
+// A waiter's periodic check that the lock's holder is alive: a holder that
+// died never unlocks, so its repair (which breaks the round and moves the
+// generation) must be run by someone, and the waiters are who is left.
+void ProbeLock(BarrierState& s) {
+  const int rc = pthread_mutex_trylock(&s.lock);
+  if (rc == EBUSY) return;  // Held by a live process (or one the kernel has
+                            // not yet marked dead): it will finish.
+  if (rc == EOWNERDEAD) Repair(s);
+  pthread_mutex_unlock(&s.lock);
+}
+
+void WakeAll(BarrierState& s) { internal::WakeWord(s.waiters, s.generation, INT_MAX); }
 
 }  // namespace
 
@@ -135,8 +168,7 @@ Result<uint32_t> Barrier::Wait(Deadline deadline) {
   const uint32_t round = s.generation.load(std::memory_order_relaxed);
   const uint32_t index = s.count++;
   if (s.count == s.parties) {  // Last to arrive: release the round.
-    s.count = 0;
-    s.generation.fetch_add(1, std::memory_order_seq_cst);
+    EndRound(s, /*broken=*/false);
     pthread_mutex_unlock(&s.lock);
     WakeAll(s);
     return index;
@@ -145,7 +177,7 @@ Result<uint32_t> Barrier::Wait(Deadline deadline) {
   for (;;) {
     if (s.generation.load(std::memory_order_acquire) != round) {
       LockState(s);
-      const bool broke = s.broken_round == round + 1;
+      const bool broke = RoundBroke(s, round);
       pthread_mutex_unlock(&s.lock);
       if (broke) return BrokenStatus();
       return index;
@@ -153,7 +185,7 @@ Result<uint32_t> Barrier::Wait(Deadline deadline) {
     if (deadline.is_non_blocking() || deadline.Expired()) {
       LockState(s);
       if (s.generation.load(std::memory_order_relaxed) == round) {
-        BreakRound(s);  // We give up, and so does everyone in this round.
+        EndRound(s, /*broken=*/true);  // We give up, and so does everyone in this round.
         pthread_mutex_unlock(&s.lock);
         WakeAll(s);
         return deadline.ExpiredStatus(What(name_) + ": wait");
@@ -161,9 +193,10 @@ Result<uint32_t> Barrier::Wait(Deadline deadline) {
       pthread_mutex_unlock(&s.lock);
       continue;  // Released (or broken) just now: report that instead.
     }
-    s.waiters.fetch_add(1, std::memory_order_seq_cst);
-    internal::FutexWait(&s.generation, round, deadline);
-    s.waiters.fetch_sub(1, std::memory_order_relaxed);
+    // Bounded (posix/shared_wait.h): the last party may die between its
+    // commit and its wake-up call, or holding the lock mid-update.
+    internal::WaitOnWord(s.waiters, s.generation, round, deadline);
+    if (s.generation.load(std::memory_order_acquire) == round) ProbeLock(s);
   }
 }
 
@@ -171,7 +204,7 @@ Status Barrier::Abort() {
   if (!mapping_) return Status(ErrorCode::kClosed, "barrier is not open");
   BarrierState& s = *mapping_->state;
   LockState(s);
-  BreakRound(s);
+  EndRound(s, /*broken=*/true);
   pthread_mutex_unlock(&s.lock);
   WakeAll(s);
   return Status::Ok();
@@ -181,7 +214,7 @@ Status Barrier::Reset() {
   if (!mapping_) return Status(ErrorCode::kClosed, "barrier is not open");
   BarrierState& s = *mapping_->state;
   LockState(s);
-  if (s.count > 0) BreakRound(s);  // Those waiting now are told it broke.
+  if (s.count > 0) EndRound(s, /*broken=*/true);  // Those waiting now are told it broke.
   s.broken = 0;
   s.count = 0;
   pthread_mutex_unlock(&s.lock);

@@ -5,7 +5,7 @@
 #include <new>
 
 #include "named_object.h"
-#include "posix/futex.h"
+#include "posix/shared_wait.h"
 
 namespace ipc {
 namespace {
@@ -67,6 +67,10 @@ Status Condition::Unlink(std::string_view name) {
 }
 
 Status Condition::Wait(MutexLock& lock, Deadline deadline) {
+  return Sleep(lock, deadline, /*one_slice=*/false);
+}
+
+Status Condition::Sleep(MutexLock& lock, Deadline deadline, bool one_slice) {
   if (!mapping_) return Status(ErrorCode::kClosed, "condition is not open");
   Mutex* mutex = lock.mutex_;
   if (mutex == nullptr) {
@@ -76,10 +80,13 @@ Status Condition::Wait(MutexLock& lock, Deadline deadline) {
   // Read the sequence before letting go of the lock: a notify issued after
   // our release changes it, so the futex will not sleep through it.
   const uint32_t seen = s.sequence.load(std::memory_order_seq_cst);
-  s.waiters.fetch_add(1, std::memory_order_seq_cst);
   IPC_RETURN_IF_ERROR(mutex->Release());
-  const internal::FutexResult woke = internal::FutexWait(&s.sequence, seen, deadline);
-  s.waiters.fetch_sub(1, std::memory_order_relaxed);
+  // Bounded sleeps (posix/shared_wait.h): a notifier killed after its bump
+  // but before its wake-up call costs a slice, not the whole deadline.
+  do {
+    internal::WaitOnWord(s.waiters, s.sequence, seen, deadline);
+  } while (!one_slice && s.sequence.load(std::memory_order_acquire) == seen &&
+           !deadline.Expired());
   // Take the lock back in every case, as the caller expects to hold it.
   Status relock = mutex->Acquire(Deadline::Infinite());
   if (relock.code() == ErrorCode::kOwnerDead) {
@@ -88,8 +95,8 @@ Status Condition::Wait(MutexLock& lock, Deadline deadline) {
     lock.mutex_ = nullptr;  // Not held: the guard must not unlock it.
     return relock;
   }
-  if (woke == internal::FutexResult::kTimedOut &&
-      s.sequence.load(std::memory_order_acquire) == seen) {
+  if (s.sequence.load(std::memory_order_acquire) == seen &&
+      (deadline.is_non_blocking() || deadline.Expired())) {
     return deadline.ExpiredStatus(What(name_) + ": wait");
   }
   return Status::Ok();
@@ -99,7 +106,7 @@ Status Condition::NotifyOne() {
   if (!mapping_) return Status(ErrorCode::kClosed, "condition is not open");
   ConditionState& s = *mapping_->state;
   s.sequence.fetch_add(1, std::memory_order_seq_cst);
-  if (s.waiters.load(std::memory_order_seq_cst) > 0) internal::FutexWake(&s.sequence, 1);
+  internal::WakeWord(s.waiters, s.sequence, 1);
   return Status::Ok();
 }
 
@@ -107,7 +114,7 @@ Status Condition::NotifyAll() {
   if (!mapping_) return Status(ErrorCode::kClosed, "condition is not open");
   ConditionState& s = *mapping_->state;
   s.sequence.fetch_add(1, std::memory_order_seq_cst);
-  if (s.waiters.load(std::memory_order_seq_cst) > 0) internal::FutexWake(&s.sequence, INT_MAX);
+  internal::WakeWord(s.waiters, s.sequence, INT_MAX);
   return Status::Ok();
 }
 

@@ -5,17 +5,23 @@
 #include <new>
 
 #include "named_object.h"
-#include "posix/futex.h"
+#include "posix/shared_wait.h"
 
 namespace ipc {
 namespace {
 
 constexpr size_t kSegmentSize = 4096;
 
+// Fields are only ever appended (the segment is zero-filled, so a new field
+// starts at 0 in an event made before it existed).
 struct EventState {
   internal::ObjectStamp stamp;
-  std::atomic<uint32_t> flag;     // 0 unset, 1 set: the futex word.
+  std::atomic<uint32_t> flag;     // 0 unset, 1 set.
   std::atomic<uint32_t> waiters;  // Set() skips the wake-up call when 0.
+  // Bumped by every Set(): the futex word. A waiter that sees it move was
+  // asleep during a Set(), and returns OK even if a Clear() followed (a
+  // pulse), as Python's Event.wait() returns True then.
+  std::atomic<uint32_t> generation;
 };
 static_assert(sizeof(EventState) <= kSegmentSize);
 
@@ -70,7 +76,8 @@ Status Event::Set() {
   if (!mapping_) return Status(ErrorCode::kClosed, "event is not open");
   EventState& s = *mapping_->state;
   s.flag.store(1, std::memory_order_seq_cst);
-  if (s.waiters.load(std::memory_order_seq_cst) > 0) internal::FutexWake(&s.flag, INT_MAX);
+  s.generation.fetch_add(1, std::memory_order_seq_cst);
+  internal::WakeWord(s.waiters, s.generation, INT_MAX);
   return Status::Ok();
 }
 
@@ -87,16 +94,18 @@ bool Event::IsSet() const {
 Status Event::Wait(Deadline deadline) {
   if (!mapping_) return Status(ErrorCode::kClosed, "event is not open");
   EventState& s = *mapping_->state;
+  // The generation is read before the flag: a Set() after this read either
+  // shows in the flag or moves the generation, so none is missed.
+  const uint32_t start = s.generation.load(std::memory_order_seq_cst);
   for (;;) {
-    if (s.flag.load(std::memory_order_acquire) != 0) return Status::Ok();
+    if (s.flag.load(std::memory_order_seq_cst) != 0 ||
+        s.generation.load(std::memory_order_acquire) != start) {
+      return Status::Ok();
+    }
     if (deadline.is_non_blocking() || deadline.Expired()) {
       return deadline.ExpiredStatus(What(name_) + ": wait");
     }
-    // Announced before sleeping; the kernel re-checks flag == 0, so a Set()
-    // in between is never missed.
-    s.waiters.fetch_add(1, std::memory_order_seq_cst);
-    internal::FutexWait(&s.flag, 0, deadline);
-    s.waiters.fetch_sub(1, std::memory_order_relaxed);
+    internal::WaitOnWord(s.waiters, s.generation, start, deadline);
   }
 }
 

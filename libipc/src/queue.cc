@@ -9,7 +9,7 @@
 #include <new>
 
 #include "named_object.h"
-#include "posix/futex.h"
+#include "posix/shared_wait.h"
 
 namespace ipc {
 namespace {
@@ -24,6 +24,8 @@ struct SlotHeader {
   uint64_t reserved;
 };
 
+// Fields are only ever appended, within the 128 bytes before the slots (the
+// segment is zero-filled, so a new field starts at 0).
 struct QueueState {
   internal::ObjectStamp stamp;
   pthread_mutex_t lock;  // Robust; serializes changes (not the futex words).
@@ -31,17 +33,23 @@ struct QueueState {
   uint32_t max_item;
   uint32_t order;
   uint32_t closed;
-  uint64_t next_seq;   // Sequence number of the next Put.
+  uint64_t next_seq;   // Sequence number of the next Put = Puts committed.
   uint64_t taken_seq;  // FIFO: sequence number of the next Get.
-  int64_t unfinished;  // JoinableQueue tasks not yet done.
+  int64_t unused;      // Was a count of unfinished tasks; kept for the layout.
   std::atomic<uint32_t> put_seq;   // Bumped after a Put: getters sleep on it.
   std::atomic<uint32_t> get_seq;   // Bumped after a Get: putters sleep on it.
   std::atomic<uint32_t> done_seq;  // Bumped when the last task is done.
   std::atomic<uint32_t> waiters;   // Wake-up calls are skipped when 0.
+  // TaskDone calls so far. The unfinished tasks are next_seq - tasks_done:
+  // derived from the count of committed Puts, never kept beside it, so a
+  // Put killed after its commit (whose next_seq the next locker repairs)
+  // cannot leave its task uncounted. TaskDone changes only this word.
+  uint64_t tasks_done;
 };
 
 constexpr size_t Align(size_t n) { return (n + kAlign - 1) & ~(kAlign - 1); }
 constexpr size_t kSlotsOffset = Align(sizeof(QueueState));
+static_assert(kSlotsOffset == 128, "the slots' offset is part of the shared layout");
 size_t SlotStride(uint32_t max_item) { return Align(sizeof(SlotHeader) + max_item); }
 
 std::string What(std::string_view name) { return "queue '" + std::string(name) + "'"; }
@@ -50,14 +58,15 @@ void Unlock(QueueState& s) { pthread_mutex_unlock(&s.lock); }
 
 void Bump(QueueState& s, std::atomic<uint32_t>& word) {
   word.fetch_add(1, std::memory_order_seq_cst);
-  if (s.waiters.load(std::memory_order_seq_cst) > 0) internal::FutexWake(&word, INT_MAX);
+  internal::WakeWord(s.waiters, word, INT_MAX);
 }
 
-// Sleeps until word moves past observed or the deadline.
+// Sleeps until word moves past observed, the deadline, or a slice: the
+// bumper may die before bumping (posix/shared_wait.h), so every caller
+// loops back and re-reads the slots under the lock, whose repair runs if
+// the bumper died holding it.
 void Sleep(QueueState& s, std::atomic<uint32_t>& word, uint32_t observed, Deadline deadline) {
-  s.waiters.fetch_add(1, std::memory_order_seq_cst);
-  internal::FutexWait(&word, observed, deadline);
-  s.waiters.fetch_sub(1, std::memory_order_relaxed);
+  internal::WaitOnWord(s.waiters, word, observed, deadline);
 }
 
 }  // namespace
@@ -76,22 +85,36 @@ struct Queue::Mapping {
   bool Fifo() const { return state->order == static_cast<uint32_t>(QueueOrder::kFifo); }
 
   // Takes the state lock. A change becomes visible with one store (the
-  // slot's occupied word); a FIFO queue then also moves a counter. A holder
-  // that died between the two is repaired here from the slots themselves.
+  // slot's occupied word); a Put then moves next_seq (and a FIFO Get
+  // taken_seq). A holder that died between the two is repaired here from
+  // the slots themselves. TaskDone's one store needs no repair.
   void Lock() const {
     if (pthread_mutex_lock(&state->lock) != EOWNERDEAD) return;
+    if (PutCommitted()) ++state->next_seq;
     if (Fifo()) {
-      const SlotHeader* put = Slot(SlotOf(state->next_seq));
-      if (put->occupied.load() && put->seq == state->next_seq &&
-          state->next_seq - state->taken_seq < state->maxsize) {
-        ++state->next_seq;  // The Put had committed.
-      }
       if (state->taken_seq < state->next_seq &&
           !Slot(SlotOf(state->taken_seq))->occupied.load()) {
         ++state->taken_seq;  // The Get had committed.
       }
     }
     pthread_mutex_consistent(&state->lock);
+  }
+
+  // REQUIRES: lock held. Whether a Put committed an item without moving
+  // next_seq past it: an occupied slot holds sequence number next_seq
+  // (every committed Put moves it, so no older item can).
+  bool PutCommitted() const {
+    auto is_it = [this](uint32_t i) {
+      return Slot(i)->occupied.load() && Slot(i)->seq == state->next_seq;
+    };
+    if (Fifo()) {
+      return state->next_seq - state->taken_seq < state->maxsize &&
+             is_it(SlotOf(state->next_seq));
+    }
+    for (uint32_t i = 0; i < state->maxsize; ++i) {
+      if (is_it(i)) return true;
+    }
+    return false;
   }
 };
 
@@ -186,8 +209,7 @@ Status Queue::Put(std::string_view item, Deadline deadline, int64_t priority) {
       slot->priority = priority;
       slot->seq = s.next_seq;
       slot->occupied.store(1, std::memory_order_release);  // The commit.
-      ++s.next_seq;
-      ++s.unfinished;
+      ++s.next_seq;  // Also adds the unfinished task (see tasks_done).
       Unlock(s);
       Bump(s, s.put_seq);
       return Status::Ok();
@@ -275,12 +297,12 @@ Status Queue::TaskDone() {
   if (!mapping_) return Status(ErrorCode::kClosed, "queue is not open");
   QueueState& s = *mapping_->state;
   mapping_->Lock();
-  if (s.unfinished <= 0) {
+  if (s.tasks_done >= s.next_seq) {
     Unlock(s);
     return Status(ErrorCode::kInvalidArgument,
                   What(name_) + ": TaskDone called more times than items were put");
   }
-  const bool last = --s.unfinished == 0;
+  const bool last = ++s.tasks_done == s.next_seq;
   Unlock(s);
   if (last) Bump(s, s.done_seq);
   return Status::Ok();
@@ -291,7 +313,7 @@ Status Queue::Join(Deadline deadline) {
   QueueState& s = *mapping_->state;
   for (;;) {
     mapping_->Lock();
-    const bool done = s.unfinished <= 0;
+    const bool done = s.tasks_done >= s.next_seq;
     const uint32_t observed = s.done_seq.load(std::memory_order_seq_cst);
     Unlock(s);
     if (done) return Status::Ok();

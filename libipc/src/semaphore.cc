@@ -5,7 +5,7 @@
 #include <new>
 
 #include "named_object.h"
-#include "posix/futex.h"
+#include "posix/shared_wait.h"
 
 namespace ipc {
 namespace internal {
@@ -16,7 +16,7 @@ struct SemaphoreState {
   std::atomic<uint32_t> value;
   // Processes sleeping in Acquire; Release skips the wake-up call when 0.
   // A waiter killed while asleep leaves it too high, which only costs a
-  // needless wake-up later.
+  // needless wake-up later (see posix/shared_wait.h).
   std::atomic<uint32_t> waiters;
   uint32_t bound;  // 0: unbounded. Set at creation, never changed.
 };
@@ -114,11 +114,9 @@ Status Semaphore::Acquire(Deadline deadline) {
     if (deadline.is_non_blocking() || deadline.Expired()) {
       return deadline.ExpiredStatus(What(name_) + ": acquire");
     }
-    // Announce ourselves before sleeping; the futex re-checks value == 0 in
-    // the kernel, so a Release between here and there is never missed.
-    s.waiters.fetch_add(1, std::memory_order_seq_cst);
-    internal::FutexWait(&s.value, 0, deadline);
-    s.waiters.fetch_sub(1, std::memory_order_relaxed);
+    // A bounded sleep: a releaser killed before its wake-up call, or a
+    // woken waiter killed before taking its unit, costs at most a slice.
+    internal::WaitOnWord(s.waiters, s.value, 0, deadline);
   }
 }
 
@@ -139,9 +137,7 @@ Status Semaphore::Release(uint32_t n) {
   } while (!s.value.compare_exchange_weak(value, value + n,
                                           std::memory_order_seq_cst,
                                           std::memory_order_relaxed));
-  if (s.waiters.load(std::memory_order_seq_cst) > 0) {
-    internal::FutexWake(&s.value, n > INT_MAX ? INT_MAX : static_cast<int>(n));
-  }
+  internal::WakeWord(s.waiters, s.value, n > INT_MAX ? INT_MAX : static_cast<int>(n));
   return Status::Ok();
 }
 

@@ -198,4 +198,49 @@ std::string_view KindName(Value::Kind kind) {
   return "unknown";
 }
 
+namespace {
+
+// "value is an int", "value is bytes", "value is null".
+std::string_view KindArticle(Value::Kind kind) {
+  switch (kind) {
+    case Value::Kind::kNull:
+    case Value::Kind::kBytes:
+      return "";
+    case Value::Kind::kInt:
+      return "an ";
+    default:
+      return "a ";
+  }
+}
+
+Status WrongKind(Value::Kind held, std::string_view wanted) {
+  return Status(ErrorCode::kInvalidArgument,
+                "value is " + std::string(KindArticle(held)) +
+                    std::string(KindName(held)) + ", not " +
+                    std::string(wanted));
+}
+
+}  // namespace
+
+Result<int64_t> Value::AsInt() const {
+  if (const int64_t* n = if_int()) return *n;
+  return WrongKind(kind(), "an int");
+}
+
+Result<double> Value::AsDouble() const {
+  if (const double* d = if_double()) return *d;
+  if (const int64_t* n = if_int()) return static_cast<double>(*n);
+  return WrongKind(kind(), "a double");
+}
+
+Result<bool> Value::AsBool() const {
+  if (const bool* b = if_bool()) return *b;
+  return WrongKind(kind(), "a bool");
+}
+
+Result<std::string> Value::AsString() const {
+  if (const std::string* s = if_string()) return *s;
+  return WrongKind(kind(), "a string");
+}
+
 }  // namespace ipc

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <thread>
 
+#include "ipc/channel.h"
 #include "manager/manager_fixture.h"
 #include "spawn.h"  // tests/ipcd: SpawnedIpcd
 
@@ -67,6 +68,33 @@ TEST(ManagerConnectTest, BadUrlIsInvalidArgument) {
   EXPECT_CODE(manager, ErrorCode::kInvalidArgument);
 }
 
+TEST(ManagerConnectTest, RelativePathOrGarbageIsInvalidArgumentNamingIt) {
+  for (const std::string bad :
+       {"ipcd.sock", "run/ipcd.sock", "./ipcd.sock", "unix://run/ipcd.sock",
+        "shm://jobs", "not a url"}) {
+    auto manager = Manager::Connect(bad);
+    EXPECT_CODE(manager, ErrorCode::kInvalidArgument);
+    EXPECT_NE(manager.status().message().find(bad), std::string::npos)
+        << manager.status();
+  }
+  // Naming what would work.
+  auto manager = Manager::Connect("ipcd.sock");
+  EXPECT_NE(manager.status().message().find("absolute socket path"),
+            std::string::npos)
+      << manager.status();
+}
+
+TEST(ManagerConnectTest, MissingDaemonAtABarePathNamesTheUnixUrl) {
+  TempDir dir;
+  const std::string path = dir.File("ipcd.sock");
+  auto manager = Manager::Connect(path);
+  EXPECT_CODE(manager, ErrorCode::kNotFound);
+  EXPECT_NE(manager.status().message().find("ipcd at unix://" + path +
+                                            ": not running"),
+            std::string::npos)
+      << manager.status();
+}
+
 TEST(ManagerConnectTest, DefaultUrlFollowsIpcdSocket) {
   const char* saved = std::getenv("IPCD_SOCKET");
   const std::string old = saved ? saved : "";
@@ -89,6 +117,13 @@ TEST_F(ManagerTest, ConnectToTheDefaultUrl) {
     ::unsetenv("IPCD_SOCKET");
   ASSERT_OK(manager);
   EXPECT_EQ(manager->url(), daemon_.url());
+  ASSERT_OK(manager->Counter(Name("c")).Add(1));
+}
+
+TEST_F(ManagerTest, ConnectToABareSocketPath) {
+  auto manager = Manager::Connect(daemon_.socket_path());
+  ASSERT_OK(manager);
+  EXPECT_EQ(manager->url(), daemon_.url());  // Reported as unix://PATH.
   ASSERT_OK(manager->Counter(Name("c")).Add(1));
 }
 
@@ -141,10 +176,12 @@ TEST_F(ManagerTest, ChildProcessGetsItsOwnSession) {
 TEST(ManagerReconnectTest, DaemonRestartOnTheSameSocket) {
   auto daemon = DaemonProcess::Start();
   ASSERT_GT(daemon.pid(), 0);
+  // A caller that expects restarts asks to wait for the daemon.
   auto manager =
-      Manager::Connect(daemon.url(), {.connect_timeout = seconds(20)});
+      Manager::Connect(daemon.url(), {.wait_for_daemon = seconds(20)});
   ASSERT_OK(manager);
-  auto observer = Manager::Connect(daemon.url());
+  auto observer =
+      Manager::Connect(daemon.url(), {.wait_for_daemon = seconds(20)});
   ASSERT_OK(observer);
   const std::string queue = UniqueName("q"), counter = UniqueName("c");
   ASSERT_OK(manager->Counter(counter).Add(1));
@@ -182,6 +219,83 @@ TEST(ManagerReconnectTest, DaemonGoneForGoodGivesAClearError) {
   auto result = manager->Counter(UniqueName("c")).Add(1);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("ipcd at " + daemon.url()),
+            std::string::npos)
+      << result.status();
+}
+
+// Once the daemon is gone, a call that must reconnect fails as fast as the
+// first Connect did (kNotFound, "not running"), instead of waiting out
+// connect_timeout; once a daemon listens again, the next call works. Both
+// a removed socket (SIGTERM: ENOENT) and a stale one (SIGKILL:
+// ECONNREFUSED) count as gone.
+void ExpectFastNotRunning(Manager& manager, const std::string& url,
+                          const std::string& counter) {
+  for (int i = 0; i < 3; ++i) {  // Every call, not just the first.
+    const auto start = std::chrono::steady_clock::now();
+    auto result = manager.Counter(counter).Add(1);
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_CODE(result, ErrorCode::kNotFound);
+    EXPECT_NE(result.status().message().find("ipcd at " + url + ": not running"),
+              std::string::npos)
+        << result.status();
+    // Generous: the bug was a wait of connect_timeout (10 s by default).
+    EXPECT_LT(took, seconds(5));
+  }
+}
+
+void RestartAndExpectReconnect(Manager& manager, const std::string& socket,
+                               const std::string& counter) {
+  TempDir logs;
+  SpawnedIpcd restarted(
+      {.args = {"--socket", socket}, .stderr_file = logs.File("stderr")});
+  // Wait for the listener here, so that the Manager call below need not.
+  auto probe = ipc::Connect("unix://" + socket, seconds(10));
+  ASSERT_OK(probe);
+  probe->Close();
+  auto value = manager.Counter(counter).Add(1);
+  ASSERT_OK(value);
+  EXPECT_EQ(*value, 1);  // A new daemon starts empty.
+  EXPECT_EQ(restarted.Stop(), 0);
+}
+
+TEST(ManagerReconnectTest, StoppedDaemonFailsFastThenReconnects) {
+  auto daemon = DaemonProcess::Start();
+  ASSERT_GT(daemon.pid(), 0);
+  auto manager = Manager::Connect(daemon.url());  // Default options.
+  ASSERT_OK(manager);
+  const std::string counter = UniqueName("c");
+  ASSERT_OK(manager->Counter(counter).Add(1));
+  EXPECT_EQ(daemon.Stop(), 0) << daemon.Stderr();
+  ExpectFastNotRunning(*manager, daemon.url(), counter);
+  RestartAndExpectReconnect(*manager, daemon.socket_path(), counter);
+}
+
+TEST(ManagerReconnectTest, KilledDaemonsStaleSocketFailsFastThenReconnects) {
+  auto daemon = DaemonProcess::Start();
+  ASSERT_GT(daemon.pid(), 0);
+  auto manager = Manager::Connect(daemon.url());
+  ASSERT_OK(manager);
+  const std::string counter = UniqueName("c");
+  ASSERT_OK(manager->Counter(counter).Add(1));
+  daemon.Kill();  // Leaves the socket file: connect gives ECONNREFUSED.
+  struct stat st;
+  ASSERT_EQ(::stat(daemon.socket_path().c_str(), &st), 0);
+  ExpectFastNotRunning(*manager, daemon.url(), counter);
+  RestartAndExpectReconnect(*manager, daemon.socket_path(), counter);
+}
+
+TEST(ManagerReconnectTest, WaitForDaemonAlsoBoundsTheReconnect) {
+  auto daemon = DaemonProcess::Start();
+  ASSERT_GT(daemon.pid(), 0);
+  auto manager =
+      Manager::Connect(daemon.url(), {.wait_for_daemon = milliseconds(300)});
+  ASSERT_OK(manager);
+  EXPECT_EQ(daemon.Stop(), 0) << daemon.Stderr();
+  auto result = manager->Counter(UniqueName("c")).Add(1);
+  EXPECT_CODE(result, ErrorCode::kDeadlineExceeded);
+  EXPECT_NE(result.status().message().find("ipcd at " + daemon.url() +
+                                           ": not running (none answered "
+                                           "within 0.3 s"),
             std::string::npos)
       << result.status();
 }

@@ -149,5 +149,24 @@ TEST(ValueTest, KindNames) {
   EXPECT_EQ(KindName(Value::Kind::kMap), "map");
 }
 
+TEST(ValueTest, AsGivesTheHeldValueOrNamesTheKind) {
+  EXPECT_EQ(Value(42).AsInt().value_or(0), 42);
+  EXPECT_EQ(Value(true).AsBool().value_or(false), true);
+  EXPECT_EQ(Value("x").AsString().value_or(""), "x");
+  EXPECT_EQ(Value(2.5).AsDouble().value_or(0), 2.5);
+  EXPECT_EQ(Value(3).AsDouble().value_or(0), 3.0);  // An int is a number.
+
+  const Result<int64_t> not_int = Value("7").AsInt();
+  ASSERT_FALSE(not_int.ok());
+  EXPECT_EQ(not_int.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(not_int.status().message(), "value is a string, not an int");
+  EXPECT_EQ(Value().AsBool().status().message(), "value is null, not a bool");
+  EXPECT_EQ(Value::FromBytes("b").AsString().status().message(),
+            "value is bytes, not a string");
+  EXPECT_EQ(Value(1.5).AsInt().status().message(),
+            "value is a double, not an int");  // No silent truncation.
+  EXPECT_EQ(Value(1).AsBool().status().code(), ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace ipc

@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <string>
+#include <optional>
 #include <vector>
 
 #include "ipc/channel.h"
 #include "support/test_util.h"
+#include "wake_sweep.h"
 
 namespace {
 
@@ -89,6 +91,70 @@ TEST_F(BarrierTest, AbortWakesWaitersAndCountsAreChecked) {
   ASSERT_TRUE(single.ok());
   EXPECT_EQ(single->Wait(ipc::Deadline::Now()).value_or(99), 0u);
   (void)Barrier::Unlink(name_ + "1");
+}
+
+
+// Defect 6: a lone party of an aborted round is told so (kClosed), however
+// many Aborts and Resets follow before it wakes up.
+TEST_F(BarrierTest, AWaiterOfAnAbortedRoundNeverPassesAfterLaterAbortsOrResets) {
+  auto b = Barrier::Create(name_, 2);
+  ASSERT_TRUE(b.ok());
+  const std::vector<std::vector<int>> sequences = {{0, 0}, {0, 1, 0}, {0, 1}, {0, 0, 1}};
+  for (const auto& ops : sequences) {  // 0: Abort, 1: Reset.
+    ASSERT_TRUE(b->Reset().ok());
+    const pid_t waiter = ForkChild([&] {
+      auto mine = Barrier::Open(name_);
+      return mine.ok() && mine->Wait(10s).status().code() == ErrorCode::kClosed ? 0 : 1;
+    });
+    while (b->waiting() == 0) ::poll(nullptr, 0, 1);
+    ipc::testing::AwaitAsleep(waiter);
+    for (int op : ops) ASSERT_TRUE((op == 0 ? b->Abort() : b->Reset()).ok());
+    EXPECT_EQ(WaitChild(waiter), 0) << "after " << ops.size() << " operations";
+  }
+}
+
+// Defect 8: the last party killed after releasing the round but before its
+// wake-up call must not leave the others asleep: they are released, or told
+// the barrier broke if it died holding the lock.
+TEST_F(BarrierTest, ALastArriverKilledAfterItsCommitStillReleasesTheOthers) {
+  std::optional<Barrier> b;
+  const int points = ipc::testing::KillAfterCommitSweep({
+      .setup = [&] { b = Barrier::Create(name_, 2).value(); },
+      .waiter = [&] {
+        auto mine = Barrier::Open(name_);
+        return ipc::testing::TimedWaiter([&] {
+          if (!mine.ok()) return false;
+          auto r = mine->Wait(ipc::testing::kWaiterDeadline);
+          return r.ok() || r.status().code() == ErrorCode::kClosed;
+        });
+      },
+      .waker = [&] { (void)b->Wait(ipc::testing::kWaiterDeadline); },
+      .commit = [&] { return b->waiting() == 0; },
+      .check = [&] {
+        ASSERT_TRUE(b->Reset().ok());
+        EXPECT_EQ(b->Wait(ipc::Deadline::Now()).status().code(), ErrorCode::kWouldBlock);
+      },
+      .teardown = [&] { b.reset(); (void)Barrier::Unlink(name_); },
+  });
+  EXPECT_GT(points, 1);
+}
+
+// Many rounds of three processes, each wait with a deadline.
+TEST_F(BarrierTest, ManyRoundsAcrossProcessesLoseNoWakeUp) {
+  constexpr int kRounds = 1000, kParties = 3;
+  ASSERT_TRUE(Barrier::Create(name_, kParties).ok());
+  std::vector<pid_t> pids;
+  for (int p = 0; p < kParties; ++p) {
+    pids.push_back(ForkChild([&] {
+      auto b = Barrier::Open(name_);
+      if (!b.ok()) return 1;
+      for (int round = 0; round < kRounds; ++round) {
+        if (!b->Wait(10s).ok()) return 2;
+      }
+      return 0;
+    }));
+  }
+  for (pid_t pid : pids) EXPECT_EQ(WaitChild(pid), 0);
 }
 
 }  // namespace

@@ -6,9 +6,11 @@
 #include <sys/wait.h>
 
 #include <string>
+#include <optional>
 
 #include "ipc/shared_value.h"
 #include "support/test_util.h"
+#include "wake_sweep.h"
 
 namespace {
 
@@ -128,6 +130,80 @@ TEST_F(ConditionTest, AWaiterKilledLeavesItWorkingForTheOthers) {
     ::poll(nullptr, 0, 5);
   }
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+
+// Defect 8: a notifier killed after changing the predicate's state but
+// before its wake-up call must not leave a predicate waiter asleep.
+TEST_F(ConditionTest, ANotifierKilledAfterItsCommitStillWakesAPredicateWaiter) {
+  std::optional<Mutex> m;
+  std::optional<Condition> c;
+  std::optional<SharedValue<long>> v;
+  const int points = ipc::testing::KillAfterCommitSweep({
+      .setup =
+          [&] {
+            m = Mutex::Create(name_).value();
+            c = Condition::Create(name_).value();
+            v = SharedValue<long>::Create(name_ + "v", 0, {.with_lock = false}).value();
+          },
+      .waiter = [&] {
+        auto mm = Mutex::Open(name_);
+        auto mine = Condition::Open(name_);
+        auto value = SharedValue<long>::Open(name_ + "v");
+        if (!mm.ok() || !mine.ok() || !value.ok()) return 1;
+        return ipc::testing::TimedWaiter([&] {
+          auto lock = mm->Lock(ipc::testing::kWaiterDeadline);
+          return lock.ok() && mine->Wait(*lock, ipc::testing::kWaiterDeadline, [&] {
+                                    return value->Load() == 1;
+                                  }).ok();
+        });
+      },
+      .waker = [&] {
+        {
+          auto lock = m->Lock();
+          v->Store(1);
+        }
+        (void)c->NotifyAll();
+      },
+      .commit = [&] { return v->Load() == 1; },
+      .check = nullptr,
+      .teardown = [&] {
+        m.reset();
+        c.reset();
+        v.reset();
+        (void)Condition::Unlink(name_);
+        (void)Mutex::Unlink(name_);
+        (void)SharedValue<long>::Unlink(name_ + "v");
+      },
+  });
+  EXPECT_GT(points, 1);
+}
+
+// Many notify/wait hand-offs between two processes under the mutex.
+TEST_F(ConditionTest, PingPongAcrossProcessesLosesNoWakeUp) {
+  constexpr long kRounds = 2000;
+  ASSERT_TRUE(Mutex::Create(name_).ok());
+  ASSERT_TRUE(Condition::Create(name_).ok());
+  ASSERT_TRUE(SharedValue<long>::Create(name_ + "v", 0, {.with_lock = false}).ok());
+  // Each side waits for the counter to reach its turn, bumps it, notifies.
+  auto side = [&](long parity) {
+    auto m = Mutex::Open(name_);
+    auto c = Condition::Open(name_);
+    auto turn = SharedValue<long>::Open(name_ + "v");
+    if (!m.ok() || !c.ok() || !turn.ok()) return 1;
+    for (long i = parity; i < 2 * kRounds; i += 2) {
+      auto lock = m->Lock(10s);
+      if (!lock.ok()) return 2;
+      if (!c->Wait(*lock, 10s, [&] { return turn->Load() == i; }).ok()) return 3;
+      turn->Store(i + 1);
+      if (!c->NotifyAll().ok()) return 4;
+    }
+    return 0;
+  };
+  const pid_t child = ForkChild([&] { return side(1); });
+  EXPECT_EQ(side(0), 0);
+  EXPECT_EQ(WaitChild(child), 0);
+  (void)SharedValue<long>::Unlink(name_ + "v");
 }
 
 }  // namespace

@@ -6,11 +6,13 @@
 
 #include <random>
 #include <string>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "ipc/shared_value.h"
 #include "support/test_util.h"
+#include "wake_sweep.h"
 #include "test_message.pb.h"
 
 namespace {
@@ -225,6 +227,75 @@ TEST_F(QueueTest, SizesProtobufAndBadOptions) {
             ErrorCode::kInvalidArgument);
   EXPECT_EQ(Queue::Create(name_).status().code(), ErrorCode::kAddressInUse);
   EXPECT_EQ(Queue::Open(name_ + "-none").status().code(), ErrorCode::kNotFound);
+}
+
+
+// Defect 7: a producer killed just after its item is committed leaves the
+// item's task unfinished, so TaskDone for it succeeds and Join waits for it.
+TEST_F(QueueTest, APutKilledAfterItsCommitStillCountsItsTask) {
+  std::optional<Queue> q;
+  const int points = ipc::testing::KillAfterCommitSweep({
+      .setup = [&] { q = Queue::Create(name_, {.maxsize = 4}).value(); },
+      .waiter = [] { return 0; },
+      .waker = [&] { (void)q->Put("x"); },
+      .commit = [&] { return q->Size() > 0; },
+      .check =
+          [&] {
+            EXPECT_EQ(q->Get(1s).value_or("?"), "x");
+            EXPECT_FALSE(q->Join(ipc::Deadline::Now()).ok()) << "Join before TaskDone";
+            EXPECT_TRUE(q->TaskDone().ok()) << "TaskDone for a delivered item";
+            EXPECT_TRUE(q->Join(ipc::Deadline::Now()).ok());
+            EXPECT_TRUE(q->Put("y").ok()) << "the queue works on";
+            EXPECT_EQ(q->Get(1s).value_or("?"), "y");
+          },
+      .teardown = [&] { q.reset(); (void)Queue::Unlink(name_); },
+  });
+  EXPECT_GT(points, 1);
+}
+
+// Defect 8: a producer killed after its commit but before its wake-up call
+// must not leave a consumer asleep in Get while the item sits in the queue.
+TEST_F(QueueTest, APutKilledAfterItsCommitStillWakesABlockedGet) {
+  std::optional<Queue> q;
+  const int points = ipc::testing::KillAfterCommitSweep({
+      .setup = [&] { q = Queue::Create(name_, {.maxsize = 4}).value(); },
+      .waiter = [&] {
+        auto mine = Queue::Open(name_);
+        return ipc::testing::TimedWaiter([&] {
+          return mine.ok() && mine->Get(ipc::testing::kWaiterDeadline).value_or("") == "x";
+        });
+      },
+      .waker = [&] { (void)q->Put("x"); },
+      .commit = [&] { return q->Size() > 0; },
+      .check = [&] { EXPECT_EQ(q->TryGet().status().code(), ErrorCode::kEmpty); },
+      .teardown = [&] { q.reset(); (void)Queue::Unlink(name_); },
+  });
+  EXPECT_GT(points, 1);
+}
+
+// Many hand-offs through a one-slot queue (both Put and Get sleep) and
+// Join/TaskDone, between processes, each with a deadline.
+TEST_F(QueueTest, PingPongAcrossProcessesLosesNoWakeUp) {
+  constexpr int kItems = 3000;
+  auto q = Queue::Create(name_, {.maxsize = 1});
+  ASSERT_TRUE(q.ok());
+  const pid_t consumer = ForkChild([&] {
+    auto mine = Queue::Open(name_);
+    if (!mine.ok()) return 1;
+    for (int i = 0; i < kItems; ++i) {
+      if (mine->Get(10s).value_or("") != std::to_string(i)) return 2;
+      if (!mine->TaskDone().ok()) return 3;
+    }
+    return 0;
+  });
+  for (int i = 0; i < kItems; ++i) {
+    ASSERT_TRUE(q->Put(std::to_string(i), 10s).ok()) << "item " << i;
+    if (i % 100 == 0) {
+      ASSERT_TRUE(q->Join(10s).ok()) << "item " << i;
+    }
+  }
+  EXPECT_TRUE(q->Join(10s).ok());
+  EXPECT_EQ(WaitChild(consumer), 0);
 }
 
 }  // namespace

@@ -7,9 +7,11 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+#include <optional>
 
 #include "ipc/channel.h"
 #include "support/test_util.h"
+#include "wake_sweep.h"
 
 namespace {
 
@@ -140,6 +142,50 @@ TEST_F(SemaphoreTest, BoundedSemaphoreRefusesReleasesPastItsBound) {
   EXPECT_EQ(other->Release().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(ipc::BoundedSemaphore::Create(name_ + "x", 0).status().code(),
             ErrorCode::kInvalidArgument);
+}
+
+
+// Defect 8: a releaser killed after its count is in but before its wake-up
+// call must not leave an Acquire asleep while a unit is there.
+TEST_F(SemaphoreTest, AReleaserKilledAfterItsCommitStillWakesTheWaiter) {
+  std::optional<Semaphore> sem;
+  const int points = ipc::testing::KillAfterCommitSweep({
+      .setup = [&] { sem = Semaphore::Create(name_, 0).value(); },
+      .waiter = [&] {
+        auto s = Semaphore::Open(name_);
+        return ipc::testing::TimedWaiter(
+            [&] { return s.ok() && s->Acquire(ipc::testing::kWaiterDeadline).ok(); });
+      },
+      .waker = [&] { (void)sem->Release(); },
+      .commit = [&] { return sem->Value() > 0; },
+      .check = nullptr,
+      .teardown = [&] { sem.reset(); (void)Semaphore::Unlink(name_); },
+  });
+  EXPECT_GT(points, 1);
+}
+
+// Many acquire/release hand-offs between two processes, each with a
+// deadline: a lost wake-up fails a deadline (the watchdog catches a hang).
+TEST_F(SemaphoreTest, PingPongAcrossProcessesLosesNoWakeUp) {
+  constexpr int kRounds = 3000;
+  auto ping = Semaphore::Create(name_, 0);
+  auto pong = Semaphore::Create(name_ + "b", 0);
+  ASSERT_TRUE(ping.ok() && pong.ok());
+  const pid_t child = ForkChild([&] {
+    auto in = Semaphore::Open(name_);
+    auto out = Semaphore::Open(name_ + "b");
+    if (!in.ok() || !out.ok()) return 1;
+    for (int i = 0; i < kRounds; ++i) {
+      if (!in->Acquire(10s).ok() || !out->Release().ok()) return 2;
+    }
+    return 0;
+  });
+  for (int i = 0; i < kRounds; ++i) {
+    ASSERT_TRUE(ping->Release().ok());
+    ASSERT_TRUE(pong->Acquire(10s).ok()) << "round " << i;
+  }
+  EXPECT_EQ(WaitChild(child), 0);
+  (void)Semaphore::Unlink(name_ + "b");
 }
 
 }  // namespace

@@ -9,7 +9,10 @@
 // Reset(), as Python's BrokenBarrierError. So a party that dies before
 // arriving costs the others their deadline, never a hang. The state lives
 // in /dev/shm/libipc.barrier.NAME behind a robust lock; a process killed in
-// the middle of an update breaks the barrier rather than corrupting it.
+// the middle of an update breaks the barrier rather than corrupting it, and
+// the parties waiting learn it within milliseconds, as they do a release
+// whose last party died before waking them. A party that was waiting in a
+// round that broke gets kClosed, whatever happened to the barrier since.
 //
 // Thread safety: any thread of any process that opened it.
 #ifndef IPC_BARRIER_H_

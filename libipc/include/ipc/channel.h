@@ -6,7 +6,8 @@
 //   auto ch = l->Accept();                     ch->Send("ping");
 //   std::string msg = ch->Receive().value();
 //
-// Semantics, identical on every transport (see docs/channels.md):
+// Semantics, identical on every transport (see docs/channels.md, installed
+// as share/doc/libipc/docs/channels.md):
 //  - A message is a byte string of 0 to max_message bytes (default 64 MiB,
 //    set with ?max_message=). Boundaries and order are preserved.
 //  - Send and Receive block; each takes a Deadline (a timeout, an absolute

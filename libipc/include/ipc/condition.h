@@ -10,7 +10,9 @@
 // A futex sequence word in /dev/shm/libipc.cond.NAME: Wait releases the
 // lock, sleeps until a notification (or its deadline), and takes the lock
 // back before returning in every case. Nothing is held while waiting, so a
-// waiter or notifier killed at any point leaves the condition usable; if the
+// waiter or notifier killed at any point leaves the condition usable (a
+// notification whose notifier died before its wake-up call, or whose woken
+// waiter died, still reaches the other waiters within milliseconds); if the
 // lock's holder dies meanwhile, the retaken lock says so
 // (MutexLock::previous_owner_died()).
 //
@@ -48,10 +50,13 @@ class Condition {
   Status Wait(MutexLock& lock, Deadline deadline = Deadline::Infinite());
 
   // Waits until pred() holds (checked under the lock), or the deadline.
+  // pred() is also re-checked every few milliseconds without a
+  // notification, so a notifier killed after changing the state but before
+  // notifying does not strand the waiter.
   template <typename Predicate>
   Status Wait(MutexLock& lock, Deadline deadline, Predicate pred) {
     while (!pred()) {
-      Status s = Wait(lock, deadline);
+      Status s = Sleep(lock, deadline, /*one_slice=*/true);
       if (s.code() == ErrorCode::kDeadlineExceeded || s.code() == ErrorCode::kWouldBlock) {
         return pred() ? Status::Ok() : s;
       }
@@ -68,6 +73,9 @@ class Condition {
  private:
   struct Mapping;
   static Result<Condition> Make(std::string_view name, uint32_t mode, bool create);
+  // Wait(); with one_slice, returns OK after one bounded sleep even
+  // without a notification (for the predicate form, which re-checks).
+  Status Sleep(MutexLock& lock, Deadline deadline, bool one_slice);
   Condition(std::string name, std::unique_ptr<Mapping> mapping);
 
   std::string name_;

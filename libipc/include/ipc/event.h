@@ -6,7 +6,8 @@
 //
 // A futex word in /dev/shm/libipc.event.NAME (owner-only unless a mode is
 // given, stamped for `ipcctl clean`). Nothing is held while waiting, so a
-// process killed in Wait or Set leaves the event usable by everyone else.
+// process killed in Wait or Set leaves the event usable by everyone else; a
+// setter killed before its wake-up call delays the waiters by milliseconds.
 //
 // Thread safety: any thread of any process that opened the event may call
 // any method.
@@ -38,7 +39,8 @@ class Event {
   Event(Event&&) noexcept;
   Event& operator=(Event&&) noexcept;
 
-  // Sets the flag and wakes every waiter.
+  // Sets the flag and wakes every waiter: even a Clear() right after it
+  // does not keep a waiter that was in Wait() from returning OK.
   Status Set();
   Status Clear();
   bool IsSet() const;

@@ -16,18 +16,21 @@
 // Get and Put, event Wait) takes a Deadline and waits in the daemon, not by
 // polling.
 //
-// Connection. Connect("") uses DefaultUrl(). When no daemon listens there,
+// Connection. Connect("") uses DefaultUrl(); Connect("/run/ipcd.sock"), an
+// absolute path, means unix:///run/ipcd.sock. When no daemon listens there,
 // Connect fails at once with kNotFound ("ipcd at unix:///...: not running
 // (connect: No such file or directory)") unless options.wait_for_daemon
-// asks it to wait. If the daemon restarts, the next call reconnects
-// (waiting up to options.connect_timeout) and proxies keep working. A
-// request the daemon may have applied before the connection broke is never
-// re-sent: that call gives kClosed and the next one reconnects. Locks are
-// leases of the connection: they are released when the connection closes —
-// by Close(), by this process dying, by the daemon restarting, or by a call
-// whose answer did not come in time (a blocking call's deadline plus a grace
-// period, or reply_timeout; the connection is then dropped, since its
-// replies can no longer be matched to calls).
+// asks it to wait. If the connection is lost (the daemon stopped or
+// restarted), the next call reconnects and proxies keep working; while no
+// daemon listens, each call fails as fast as Connect did, with kNotFound,
+// unless options.wait_for_daemon asks it to wait. A request the daemon may
+// have applied before the connection broke is never re-sent: that call
+// gives kClosed and the next one reconnects. Locks are leases of the
+// connection: they are released when the connection closes — by Close(),
+// by this process dying, by the daemon restarting, or by a call whose answer
+// did not come in time (a blocking call's deadline plus a grace period, or
+// reply_timeout; the connection is then dropped, since its replies can no
+// longer be matched to calls).
 //
 // fork(): a child may keep using a Manager made before the fork; its first
 // call opens the child's own connection (and session: it holds none of the
@@ -49,6 +52,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,11 +76,15 @@ struct ManagerOptions {
   std::string authkey;
   // A name for this client in the daemon's log; "" = the program's name.
   std::string client_name;
-  // How long Connect waits for a daemon that is not listening yet (one being
-  // started at the same time). 0: fail at once with kNotFound.
+  // How long Connect, and a call that must reconnect, waits for a daemon
+  // that is not listening (no socket file, or a refused one): set it to
+  // ride out a daemon being started, or restarted, at the same time. 0:
+  // fail at once with kNotFound, since usually no daemon is coming and a
+  // wait would only stall the caller.
   std::chrono::milliseconds wait_for_daemon{0};
-  // How long the handshake may take, and how long a reconnect waits for a
-  // restarting daemon to listen again and answer.
+  // How long the hello (and authentication) may take once a daemon has
+  // accepted the connection: one that is stopped or wedged can accept
+  // without answering.
   std::chrono::milliseconds connect_timeout{10000};
   // Before sleeping until a reply comes, poll for it this long (0 = never).
   // When client and daemon run on different cores, where waking a sleeping
@@ -164,6 +172,44 @@ class DictProxy : public ObjectProxy {
   // absent). True when it did.
   Result<bool> CompareAndSet(std::string_view key,
                              std::optional<Value> expected, Value desired);
+
+  // Typed reads, one Get each: key's value when it holds that kind, fallback
+  // when key is absent, and kInvalidArgument naming the dict, the key and
+  // the kind it holds otherwise (a wrong kind is a bug to report, not a
+  // value to paper over with the fallback). GetDouble also takes an int.
+  Result<int64_t> GetInt(std::string_view key, int64_t fallback) const;
+  Result<double> GetDouble(std::string_view key, double fallback) const;
+  Result<bool> GetBool(std::string_view key, bool fallback) const;
+  Result<std::string> GetString(std::string_view key,
+                                std::string_view fallback) const;
+
+  // What Modify calls: the key's current value (nullopt when absent) to the
+  // value to store, or an error Status to stop without storing.
+  using Modifier =
+      std::function<Result<Value>(const std::optional<Value>& current)>;
+  // An atomic read-modify-write of one key without a lock, e.g. an
+  // increment:
+  //   dict.Modify("n", [](const std::optional<Value>& v) -> Result<Value> {
+  //     if (!v) return 1;                           // absent: the first
+  //     IPC_ASSIGN_OR_RETURN(int64_t n, v->AsInt());  // not an int: stop
+  //     return n + 1;
+  //   });
+  // Reads the value, calls fn, and stores fn's result with CompareAndSet;
+  // if another client changed the key in between, calls fn again on the
+  // value that won (which the failed CompareAndSet returns, so a retry is
+  // one round trip). Returns the value stored, or fn's error. fn may run
+  // several times, so it should only compute from its argument; it runs on
+  // the calling thread with no lock held, so it may itself use the Manager.
+  //
+  // Contention: each round some client's store wins, so all make progress,
+  // but one caller may lose round after round; the deadline bounds that:
+  // kDeadlineExceeded (nothing stored by this call) when it passes before a
+  // store won. One try is always made, even with Deadline::Now(). A value
+  // holding a NaN double never equals itself, so no CompareAndSet can
+  // match it: kInvalidArgument at once. A lost connection gives kClosed
+  // and is not retried: the store may have been applied.
+  Result<Value> Modify(std::string_view key, const Modifier& fn,
+                       Deadline deadline = Deadline::Infinite());
 };
 
 // An int64 changed atomically by the daemon; no lock needed.
@@ -291,11 +337,16 @@ class ManagerBatch {
 
 class Manager {
  public:
-  // Connects to ipcd at url ("" = DefaultUrl(); unix:///path or
-  // tcp://host:port) and says hello; kNotFound naming the URL when no daemon
-  // listens there (kDeadlineExceeded if options.wait_for_daemon passed),
-  // kPermissionDenied when the key is wrong or missing, kUnsupported when
-  // the daemon speaks another protocol version.
+  // Connects to ipcd at url and says hello. url is "" (DefaultUrl()),
+  // unix:///path/to/ipcd.sock, an absolute socket path such as
+  // "/run/ipcd/ipcd.sock" (taken as unix://PATH; url() then reports that
+  // form), unix://@abstract-name, or tcp://host:port. A relative path or
+  // another scheme is kInvalidArgument naming the input: relative paths
+  // would depend on each process's working directory. kNotFound naming the
+  // URL when no daemon listens there (kDeadlineExceeded if
+  // options.wait_for_daemon passed), kPermissionDenied when the key is wrong
+  // or missing, kUnsupported when the daemon speaks another protocol
+  // version.
   static Result<Manager> Connect(std::string_view url = "",
                                  ManagerOptions options = {});
 

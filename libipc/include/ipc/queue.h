@@ -15,13 +15,15 @@
 //
 // Storage: maxsize fixed-size slots in /dev/shm/libipc.queue.NAME, each
 // with its order key; a robust lock guards them. Every change becomes
-// visible through one final store (a slot's "occupied" word; a FIFO queue
-// then moves a counter, which the next locker repairs from the slots if the
-// process died in between), so a process killed at any point leaves the
-// queue consistent: a consumer killed inside Get either took its item (the
-// store was made) or left it in the queue for the next consumer — an item
-// whose Put returned OK is never lost unless a consumer had already taken
-// it. FIFO operations are O(1); LIFO and priority ones scan the slots,
+// visible through one final store (a slot's "occupied" word; a Put then
+// moves a counter, which also counts its JoinableQueue task, and the next
+// locker repairs it from the slots if the process died in between), so a
+// process killed at any point leaves the queue consistent: a consumer
+// killed inside Get either took its item (the store was made) or left it in
+// the queue for the next consumer — an item whose Put returned OK is never
+// lost unless a consumer had already taken it. Blocked callers re-check
+// every few milliseconds, so one whose waker died before waking it still
+// sees the item (or the room) at once. FIFO operations are O(1); LIFO and priority ones scan the slots,
 // O(maxsize): meant for hundreds to thousands of items.
 //
 // Size(), Empty() and Full() are snapshots that may be stale at once.

@@ -8,7 +8,9 @@
 // stamped with its creator's pid so `ipcctl clean` can remove it once the
 // creator is gone. Waiting is a futex: Acquire costs one atomic operation
 // when the count is positive and no system call; Release makes a system call
-// only when someone sleeps.
+// only when someone sleeps. A releaser killed before its wake-up call, or a
+// woken waiter killed before taking its unit, delays the other waiters by
+// milliseconds, never more (they re-check the count as they sleep).
 //
 // Like POSIX and Python semaphores, a count has no owner: a process that dies
 // after Acquire does not give its unit back. (ipc::BoundedSemaphore and the

@@ -5,6 +5,7 @@
 //   ipc::Value v = 42;                       // int
 //   ipc::Value cfg = ipc::Value::Map{{"port", 8080}, {"host", "db"}};
 //   if (const int64_t* n = v.if_int()) ...;
+//   ipc::Result<int64_t> n = v.AsInt();      // kInvalidArgument if not an int
 //   std::cout << cfg.ToJson();               // {"host":"db","port":8080}
 //
 // Strings and bytes are distinct kinds (Python's str and bytes): a C++
@@ -21,6 +22,8 @@
 #include <type_traits>
 #include <variant>
 #include <vector>
+
+#include "ipc/result.h"
 
 namespace ipc {
 
@@ -65,6 +68,16 @@ class Value {
   }
   const List* if_list() const { return std::get_if<List>(&v_); }
   const Map* if_map() const { return std::get_if<Map>(&v_); }
+
+  // The held value, copied out, for code that wants an error rather than a
+  // null pointer: kInvalidArgument naming the kind held otherwise ("value
+  // is a string, not an int"). AsDouble also takes an int (exact up to
+  // 2^53), since an integral number written as 1 rather than 1.0 is still a
+  // number to the reader; no other kind is converted.
+  Result<int64_t> AsInt() const;
+  Result<double> AsDouble() const;
+  Result<bool> AsBool() const;
+  Result<std::string> AsString() const;
 
   // JSON text: null, true, 42, 1.5, "text", lists as arrays, maps as
   // objects. Bytes become {"bytes":"<base64>"}; non-finite doubles become

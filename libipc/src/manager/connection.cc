@@ -64,11 +64,8 @@ Result<std::shared_ptr<ManagerConnection>> ManagerConnection::Open(
     std::string_view url, const ManagerOptions& options) {
   std::shared_ptr<ManagerConnection> connection(
       new ManagerConnection(std::string(url), options));
-  const Deadline wait = options.wait_for_daemon.count() > 0
-                            ? Deadline::After(options.wait_for_daemon)
-                            : Deadline::Now();
   std::lock_guard<std::mutex> lock(connection->mu_);
-  IPC_RETURN_IF_ERROR(connection->Connect(wait, /*first=*/true));
+  IPC_RETURN_IF_ERROR(connection->Connect(/*first=*/true));
   return connection;
 }
 
@@ -79,22 +76,32 @@ Deadline ManagerConnection::ReplyDeadline(Deadline deadline) {
   return Deadline::At(start + kReplyGrace);
 }
 
-Status ManagerConnection::Connect(Deadline connect_deadline, bool first) {
+Status ManagerConnection::Connect(bool first) {
+  // The first connect and a reconnect wait alike: not at all unless the
+  // caller set wait_for_daemon. No socket file (ENOENT) or a refused one
+  // (ECONNREFUSED: a daemon that died and left its socket) both come back
+  // as kNotFound at once, and waiting out connect_timeout on every call
+  // would only stall a client whose daemon is gone.
+  const Deadline connect_deadline =
+      options_.wait_for_daemon.count() > 0
+          ? Deadline::After(options_.wait_for_daemon)
+          : Deadline::Now();
+  // After a lost connection, say that a later call tries again.
+  const std::string again = first ? "" : "; the next call tries to reconnect";
   Result<Channel> channel = ipc::Connect(url_, connect_deadline);
   if (!channel.ok()) {
     const Status& why = channel.status();
     if (why.code() == ErrorCode::kNotFound) {
-      return Status(
-          ErrorCode::kNotFound,
-          "ipcd at " + url_ + ": not running (" + ConnectReason(why) + ")",
-          why.sys_errno());
+      return Status(ErrorCode::kNotFound,
+                    "ipcd at " + url_ + ": not running (" +
+                        ConnectReason(why) + ")" + again,
+                    why.sys_errno());
     }
     if (why.code() == ErrorCode::kDeadlineExceeded) {
-      const std::chrono::milliseconds waited =
-          first ? options_.wait_for_daemon : options_.connect_timeout;
       return Status(ErrorCode::kDeadlineExceeded,
                     "ipcd at " + url_ + ": not running (none answered within " +
-                        Seconds(waited) + "; " + ConnectReason(why) + ")",
+                        Seconds(options_.wait_for_daemon) + "; " +
+                        ConnectReason(why) + ")" + again,
                     why.sys_errno());
     }
     return why.WithContext("ipcd");
@@ -211,7 +218,7 @@ Status ManagerConnection::EnsureConnected() {
     }
   }
   if (channel_.is_open()) return Status::Ok();
-  return Connect(Deadline::After(options_.connect_timeout), /*first=*/false);
+  return Connect(/*first=*/false);
 }
 
 Status ManagerConnection::SendRequest() {
@@ -227,8 +234,7 @@ Status ManagerConnection::SendRequest() {
   // Only a connection already closed before this request proves the
   // request never arrived; then one fresh connection may carry it.
   if (sent.code() != ErrorCode::kClosed || fresh) return Lost(sent);
-  IPC_RETURN_IF_ERROR(
-      Connect(Deadline::After(options_.connect_timeout), false));
+  IPC_RETURN_IF_ERROR(Connect(/*first=*/false));
   sent = channel_.Send(out_);
   if (!sent.ok()) {
     Drop();

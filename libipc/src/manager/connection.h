@@ -1,6 +1,9 @@
 // ManagerConnection: the one connection an ipc::Manager (and every proxy and
 // copy made from it) shares with ipcd. It owns the channel, says hello and
 // authenticates, numbers the requests, and reconnects after a failure.
+// A reconnect waits for a missing daemon exactly as the first connect does
+// (ManagerOptions::wait_for_daemon, by default not at all), so a client
+// whose daemon is gone gets kNotFound at once from every call.
 //
 // Delivery rule. A request is re-sent on a fresh connection only when it
 // provably never reached the daemon: its Send failed because the old
@@ -108,9 +111,11 @@ class ManagerConnection {
   ManagerConnection(std::string url, ManagerOptions options);
 
   // REQUIRES: mu_ held, for every method below.
-  // Connects (waiting for the listener until connect_deadline) and says
-  // hello; on success the channel is open and generation_ bumped.
-  Status Connect(Deadline connect_deadline, bool first);
+  // Connects (waiting for the listener up to options_.wait_for_daemon, 0 =
+  // not at all) and says hello within options_.connect_timeout; on success
+  // the channel is open and generation_ bumped. first: the call is
+  // Manager::Connect's, not a reconnect (only the error text differs).
+  Status Connect(bool first);
   Status Handshake(Channel& channel);
   // Makes sure the channel is open and usable by this process.
   Status EnsureConnected();

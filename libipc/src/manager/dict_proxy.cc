@@ -1,4 +1,7 @@
-// DictProxy: each method is one Call on a DICT (see Op in proto/ipcd.proto).
+// DictProxy: each method is one Call on a DICT (see Op in proto/ipcd.proto),
+// except Modify, a loop of them.
+#include <cmath>
+
 #include "ipc/manager.h"
 #include "manager/proxy_call.h"
 
@@ -34,6 +37,39 @@ Result<Value> KeyCall(internal::ManagerConnection& connection,
       },
       [&](const ipcd::v1::Result& r) { return ReadValue(r, &out); }));
   return out;
+}
+
+// "dict 'cfg' key 'port'", as the daemon names a dict, for errors found
+// on this side.
+std::string Where(const std::string& name, std::string_view key) {
+  return "dict '" + name + "' key '" + std::string(key) + "'";
+}
+
+// Reads key with fallback, then takes the kind wanted out of it.
+template <typename T>
+Result<T> TypedGet(const DictProxy& dict, std::string_view key, Value fallback,
+                   Result<T> (Value::*as)() const) {
+  IPC_ASSIGN_OR_RETURN(const Value value, dict.Get(key, std::move(fallback)));
+  Result<T> typed = (value.*as)();
+  if (!typed.ok()) return typed.status().WithContext(Where(dict.name(), key));
+  return typed;
+}
+
+// True when v holds a NaN anywhere: the daemon's equality, like IEEE's,
+// never matches it, so a compare-and-set expecting v can never succeed.
+bool HoldsNaN(const Value& v) {
+  if (const double* d = v.if_double()) return std::isnan(*d);
+  if (const Value::List* list = v.if_list()) {
+    for (const Value& item : *list) {
+      if (HoldsNaN(item)) return true;
+    }
+  }
+  if (const Value::Map* map = v.if_map()) {
+    for (const auto& [k, item] : *map) {
+      if (HoldsNaN(item)) return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -168,6 +204,71 @@ Result<bool> DictProxy::CompareAndSet(std::string_view key,
         return Status::Ok();
       }));
   return out;
+}
+
+Result<int64_t> DictProxy::GetInt(std::string_view key,
+                                  int64_t fallback) const {
+  return TypedGet<int64_t>(*this, key, fallback, &Value::AsInt);
+}
+
+Result<double> DictProxy::GetDouble(std::string_view key,
+                                    double fallback) const {
+  return TypedGet<double>(*this, key, fallback, &Value::AsDouble);
+}
+
+Result<bool> DictProxy::GetBool(std::string_view key, bool fallback) const {
+  return TypedGet<bool>(*this, key, fallback, &Value::AsBool);
+}
+
+Result<std::string> DictProxy::GetString(std::string_view key,
+                                         std::string_view fallback) const {
+  return TypedGet<std::string>(*this, key, fallback, &Value::AsString);
+}
+
+Result<Value> DictProxy::Modify(std::string_view key, const Modifier& fn,
+                                Deadline deadline) {
+  std::optional<Value> current;
+  Result<Value> read = Get(key);
+  if (read.ok()) {
+    current = std::move(*read);
+  } else if (read.status().code() != ErrorCode::kNotFound) {
+    return read.status();
+  }
+  for (int64_t lost = 0;; ++lost) {
+    if (current && HoldsNaN(*current)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    Where(name_, key) +
+                        " holds a NaN, which never equals itself, so no "
+                        "compare-and-set can replace it");
+    }
+    Result<Value> next = fn(current);
+    if (!next.ok()) return next.status();
+    // The daemon's answer to a compare-and-set carries the key's value
+    // after it: on a loss, the value that won, to try again from.
+    bool stored = false;
+    std::optional<Value> after;
+    IPC_RETURN_IF_ERROR(RunCall(
+        *connection_, name_, kDict, ipcd::v1::COMPARE_AND_SET,
+        [&](Call& call) {
+          call.set_key(key.data(), key.size());
+          if (current) ValueToProto(*current, call.mutable_expected());
+          ValueToProto(*next, call.mutable_value());
+        },
+        [&](const ipcd::v1::Result& r) {
+          stored = r.flag();
+          if (r.has_value()) after = ValueFromProto(r.value());
+          return Status::Ok();
+        }));
+    if (stored) return std::move(*next);
+    if (deadline.is_non_blocking() || deadline.Expired()) {
+      return Status(ErrorCode::kDeadlineExceeded,
+                    Where(name_, key) + ": Modify lost the compare-and-set " +
+                        std::to_string(lost + 1) +
+                        " time(s) to other writers before the deadline; "
+                        "nothing was stored");
+    }
+    current = std::move(after);
+  }
 }
 
 }  // namespace ipc

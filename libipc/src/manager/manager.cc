@@ -2,15 +2,50 @@
 // daemon as a whole (ListObjects, GetStats, Destroy).
 #include "ipc/manager.h"
 
+#include "ipc/url.h"
 #include "manager/auth.h"
 #include "manager/connection.h"
 #include "manager/default_socket.h"
 #include "manager/proxy_call.h"
 
 namespace ipc {
+namespace {
+
+// The URL Connect uses for what the caller wrote: "" is the default socket,
+// an absolute path is a unix socket (as ipcd's --socket takes one, so the
+// same text works for both), and anything else must be a unix:// or tcp://
+// URL, the only listeners ipcd has. A relative path is refused rather than
+// resolved against the working directory, which differs between the
+// processes that share a daemon.
+Result<std::string> ManagerUrl(std::string_view url) {
+  if (url.empty()) return Manager::DefaultUrl();
+  if (url.front() == '/') return "unix://" + std::string(url);
+  const std::string kForms =
+      "expected unix:///path/to/ipcd.sock, an absolute socket path, or "
+      "tcp://host:port";
+  Result<Url> parsed = ParseUrl(url);
+  if (!parsed.ok()) {
+    // ParseUrl names the URL and what is wrong with it; a word without a
+    // scheme, though, is most likely a relative path, so say what works.
+    if (url.find(':') != std::string_view::npos) {
+      return parsed.status().WithContext("ipcd");
+    }
+    return Status(ErrorCode::kInvalidArgument,
+                  "ipcd URL \"" + std::string(url) +
+                      "\": not a URL or an absolute path; " + kForms);
+  }
+  if (parsed->scheme != "unix" && parsed->scheme != "tcp") {
+    return Status(ErrorCode::kInvalidArgument,
+                  "ipcd URL \"" + std::string(url) + "\": ipcd does not listen on " +
+                      parsed->scheme + ":; " + kForms);
+  }
+  return std::string(url);
+}
+
+}  // namespace
 
 Result<Manager> Manager::Connect(std::string_view url, ManagerOptions options) {
-  const std::string target = url.empty() ? DefaultUrl() : std::string(url);
+  IPC_ASSIGN_OR_RETURN(const std::string target, ManagerUrl(url));
   IPC_ASSIGN_OR_RETURN(auto connection,
                        internal::ManagerConnection::Open(target, options));
   return Manager(std::move(connection));

@@ -1,0 +1,163 @@
+// KillAfterCommitSweep: a deterministic test that a waiter never depends on
+// a wake-up its waker may die before sending.
+//
+// The waker's call runs in a child that is single-stepped under ptrace. The
+// sweep runs the call once per kill point: it steps until the call's commit
+// is visible (commit(), checked by the parent after every instruction),
+// then j more instructions (j = 0, 1, 2, ... until the call returns first),
+// and SIGKILLs it there. Meanwhile a waiter child, asleep before the call
+// began, must finish with exit code 0 (it should check that it returned in
+// well under its own deadline). Header-only, for tests/sync only.
+#ifndef IPC_TESTS_SYNC_WAKE_SWEEP_H_
+#define IPC_TESTS_SYNC_WAKE_SWEEP_H_
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "support/test_util.h"
+
+namespace ipc::testing {
+
+// A child that runs body() between two raise(SIGSTOP)s, traced by us and
+// advanced one instruction at a time.
+class SteppedChild {
+ public:
+  explicit SteppedChild(const std::function<void()>& body) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
+      ::raise(SIGSTOP);
+      body();
+      ::raise(SIGSTOP);  // The end marker.
+      _exit(0);
+    }
+    int status = 0;
+    ::waitpid(pid_, &status, 0);  // The first SIGSTOP.
+    running_ = WIFSTOPPED(status);
+  }
+  ~SteppedChild() { Kill(); }
+  SteppedChild(const SteppedChild&) = delete;
+  SteppedChild& operator=(const SteppedChild&) = delete;
+
+  // Executes one instruction of body; false once body has returned.
+  bool Step() {
+    if (!running_) return false;
+    int status = 0;
+    if (::ptrace(PTRACE_SINGLESTEP, pid_, nullptr, nullptr) != 0 ||
+        ::waitpid(pid_, &status, 0) != pid_ || !WIFSTOPPED(status) ||
+        WSTOPSIG(status) != SIGTRAP) {
+      running_ = false;
+    }
+    return running_;
+  }
+
+  void Kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    running_ = false;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool running_ = false;
+};
+
+// 'S' while pid sleeps (in the kernel: for our waiters, a futex), 'Z' once
+// it has exited; '?' if it is gone.
+inline char ProcessState(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const size_t paren = line.rfind(')');
+  return paren == std::string::npos || paren + 2 >= line.size() ? '?' : line[paren + 2];
+}
+
+// Waits (up to 10 s) until pid has gone to sleep or exited.
+inline void AwaitAsleep(pid_t pid) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < give_up) {
+    const char state = ProcessState(pid);
+    if (state == 'S' || state == 'Z' || state == '?') return;
+    std::this_thread::yield();
+  }
+}
+
+// A waiter's exit code: 0 if wait() succeeded well before the 3 s deadline
+// the waiters use, 1 if it failed, 2 if it only returned near its deadline
+// (the wake-up was lost and nothing made up for it).
+inline constexpr std::chrono::seconds kWaiterDeadline{3};
+inline int TimedWaiter(const std::function<bool()>& wait) {
+  const auto start = std::chrono::steady_clock::now();
+  if (!wait()) return 1;
+  return std::chrono::steady_clock::now() - start < std::chrono::seconds(1) ? 0 : 2;
+}
+
+struct WakeSweep {
+  std::function<void()> setup;     // Makes a fresh object (parent).
+  std::function<int()> waiter;     // Child: 0 when it saw the change in time.
+  std::function<void()> waker;     // The call that is killed (stepped child).
+  std::function<bool()> commit;    // Parent: has the waker's change landed?
+  std::function<void()> check;     // Parent, after each kill point (optional).
+  std::function<void()> teardown;  // Removes the object (parent).
+};
+
+// Returns the number of kill points tried; stops at the first failure. A
+// run in which the waiter took the change before the parent saw it (so the
+// commit went unseen) still checks the waiter, and the sweep goes on.
+inline int KillAfterCommitSweep(const WakeSweep& w) {
+  // One whole run first, in this process, so that the forked wakers inherit
+  // resolved lazy bindings and step through our code, not the dynamic
+  // linker's.
+  w.setup();
+  const pid_t warm = ForkChild(w.waiter);
+  AwaitAsleep(warm);
+  w.waker();
+  EXPECT_EQ(WaitChild(warm, 20000), 0) << "the waker ran to the end";
+  if (w.check) w.check();
+  w.teardown();
+  for (int j = 0; j < 100000; ++j) {
+    w.setup();
+    const pid_t waiter = ForkChild(w.waiter);
+    AwaitAsleep(waiter);
+    bool returned = false;
+    bool committed = false;
+    {
+      SteppedChild waker(w.waker);
+      while (!(committed = w.commit())) {
+        if (!waker.Step()) {
+          returned = true;
+          break;
+        }
+      }
+      for (int i = 0; i < j && !returned; ++i) returned = !waker.Step();
+    }  // SIGKILLed here.
+    const int code = WaitChild(waiter, 20000);
+    EXPECT_EQ(code, 0) << "the waker was killed " << j
+                       << " instructions after its commit (code " << code << ")";
+    if (w.check) w.check();
+    w.teardown();
+    if (code != 0 || ::testing::Test::HasFailure()) return j + 1;
+    if (returned && committed) {
+      std::cerr << "swept " << j + 1 << " kill points after the commit\n";
+      return j + 1;
+    }
+  }
+  ADD_FAILURE() << "the sweep never saw the waker's commit";
+  return 0;
+}
+
+}  // namespace ipc::testing
+
+#endif  // IPC_TESTS_SYNC_WAKE_SWEEP_H_
