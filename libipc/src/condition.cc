@@ -88,13 +88,12 @@ Status Condition::Sleep(MutexLock& lock, Deadline deadline, bool one_slice) {
   } while (!one_slice && s.sequence.load(std::memory_order_acquire) == seen &&
            !deadline.Expired());
   // Take the lock back in every case, as the caller expects to hold it.
-  Status relock = mutex->Acquire(Deadline::Infinite());
-  if (relock.code() == ErrorCode::kOwnerDead) {
-    lock.previous_owner_died_ = true;
-  } else if (!relock.ok()) {
+  Result<Acquired> relock = mutex->Acquire(Deadline::Infinite());
+  if (!relock.ok()) {
     lock.mutex_ = nullptr;  // Not held: the guard must not unlock it.
-    return relock;
+    return relock.status();
   }
+  if (relock->previous_owner_died) lock.previous_owner_died_ = true;
   if (s.sequence.load(std::memory_order_acquire) == seen &&
       (deadline.is_non_blocking() || deadline.Expired())) {
     return deadline.ExpiredStatus(What(name_) + ": wait");

@@ -114,7 +114,7 @@ Status RecursiveMutex::Unlink(std::string_view name) {
   return internal::ShmSegment::Unlink(internal::ShmObjectName(Type(true), name), What(name));
 }
 
-Status Mutex::Acquire(Deadline deadline) {
+Status Mutex::AcquireRaw(Deadline deadline) {
   if (!shared_) return Status(ErrorCode::kClosed, "mutex is not open");
   pthread_mutex_t* m = &shared_->state->mutex;
   int rc;
@@ -172,8 +172,15 @@ Status Mutex::MarkConsistent() {
   return rc == 0 ? Status::Ok() : ErrnoStatus(What(name_) + ": consistent", rc);
 }
 
+Result<Acquired> Mutex::Acquire(Deadline deadline) {
+  Status s = AcquireRaw(deadline);
+  if (s.ok()) return Acquired{};
+  if (s.code() == ErrorCode::kOwnerDead) return Acquired{.previous_owner_died = true};
+  return s;
+}
+
 Result<MutexLock> Mutex::Lock(Deadline deadline) {
-  Status s = Acquire(deadline);
+  Status s = AcquireRaw(deadline);
   if (s.ok()) return MutexLock(this, false);
   if (s.code() == ErrorCode::kOwnerDead) return MutexLock(this, true);
   return s;
@@ -182,7 +189,7 @@ Result<MutexLock> Mutex::Lock(Deadline deadline) {
 Result<MutexLock> Mutex::TryLock() { return Lock(Deadline::Now()); }
 
 void Mutex::lock() {
-  Status s = Acquire();
+  Status s = AcquireRaw(Deadline::Infinite());
   if (s.code() == ErrorCode::kOwnerDead) s = MarkConsistent();
   if (!s.ok()) throw Error(s);
 }
@@ -190,7 +197,7 @@ void Mutex::lock() {
 void Mutex::unlock() { (void)Release(); }
 
 bool Mutex::try_lock() {
-  Status s = Acquire(Deadline::Now());
+  Status s = AcquireRaw(Deadline::Now());
   if (s.code() == ErrorCode::kOwnerDead) s = MarkConsistent();
   return s.ok();
 }

@@ -335,6 +335,23 @@ Status Queue::Close() {
   return Status::Ok();
 }
 
+Status Queue::Reopen() {
+  if (!mapping_) return Status(ErrorCode::kClosed, "queue is not open");
+  QueueState& s = *mapping_->state;
+  mapping_->Lock();
+  s.closed = 0;
+  Unlock(s);
+  return Status::Ok();
+}
+
+bool Queue::closed() const {
+  if (!mapping_) return true;
+  mapping_->Lock();
+  const bool closed = mapping_->state->closed != 0;
+  Unlock(*mapping_->state);
+  return closed;
+}
+
 uint32_t Queue::Size() const {
   if (!mapping_) return 0;
   uint32_t n = 0;

@@ -331,8 +331,8 @@ class MutexLockCase : public SweepCase {
 
   int Child(SweepPage& page) override {
     SweepBegin();
-    Status s = mutex_.Acquire(5s);
-    page.op.Report(s.code());
+    auto s = mutex_.Acquire(5s);
+    page.op.Report(s.ok() ? ErrorCode::kOk : s.status().code());
     return 0;  // Exits holding it.
   }
 

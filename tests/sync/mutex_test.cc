@@ -105,6 +105,29 @@ TEST_F(MutexTest, AHolderKilledHandsTheLockOnWithTheNews) {
   EXPECT_FALSE(again->previous_owner_died());
 }
 
+// The guard-less form reports the owner's death as an OK result with the
+// news, so the usual `if (!r.ok()) return` path never leaves holding it.
+TEST_F(MutexTest, AcquireAfterAHoldersDeathIsOkAndSaysSo) {
+  auto m = Mutex::Create(name_);
+  ASSERT_TRUE(m.ok());
+  const pid_t holder = ForkChild([&] {
+    auto mine = Mutex::Open(name_);
+    if (!mine.ok() || !mine->Acquire().ok()) return 1;
+    ::kill(::getpid(), SIGKILL);  // Dies holding it.
+    return 2;
+  });
+  EXPECT_EQ(WaitChild(holder), 128 + SIGKILL);
+  auto acquired = m->Acquire(5s);
+  ASSERT_TRUE(acquired.ok()) << acquired.status();
+  EXPECT_TRUE(acquired->previous_owner_died);
+  ASSERT_TRUE(m->MarkConsistent().ok());
+  ASSERT_TRUE(m->Release().ok());
+  auto again = m->Acquire(5s);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(again->previous_owner_died);
+  ASSERT_TRUE(m->Release().ok());
+}
+
 TEST_F(MutexTest, UnrepairedStateMakesTheMutexNotRecoverableNotAHang) {
   auto m = Mutex::Create(name_);
   ASSERT_TRUE(m.ok());
@@ -193,7 +216,7 @@ TEST_F(MutexTest, PlainMutexRefusesRelockAndForeignUnlockAndBadNames) {
   EXPECT_EQ(m->Release().code(), ErrorCode::kInvalidArgument) << "not held";
   auto lock = m->Lock(1s);
   ASSERT_TRUE(lock.ok());
-  EXPECT_EQ(m->Acquire(10ms).code(), ErrorCode::kInvalidArgument) << "no self-deadlock";
+  EXPECT_EQ(m->Acquire(10ms).status().code(), ErrorCode::kInvalidArgument) << "no self-deadlock";
   EXPECT_EQ(Mutex::Create(name_).status().code(), ErrorCode::kAddressInUse);
   EXPECT_EQ(Mutex::Open("no such/name").status().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(Mutex::Open(name_ + "-missing").status().code(), ErrorCode::kNotFound);

@@ -191,6 +191,24 @@ TEST_F(QueueTest, CloseWakesBlockedGettersAndRefusesPuts) {
   EXPECT_EQ(q->Get(10ms).status().code(), ErrorCode::kClosed);
 }
 
+// The closed mark belongs to the name: a later OpenOrCreate sees it, and
+// Reopen clears it without losing what is queued.
+TEST_F(QueueTest, CloseStaysWithTheNameUntilReopen) {
+  auto q = Queue::Create(name_);
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(q->Put("kept").ok());
+  ASSERT_TRUE(q->Close().ok());
+  auto again = Queue::OpenOrCreate(name_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->closed());
+  EXPECT_EQ(again->Put("refused").code(), ErrorCode::kClosed);
+  ASSERT_TRUE(again->Reopen().ok());
+  EXPECT_FALSE(q->closed());
+  ASSERT_TRUE(again->Put("after").ok());
+  EXPECT_EQ(q->Get(1s).value_or(""), "kept");
+  EXPECT_EQ(q->Get(1s).value_or(""), "after");
+}
+
 TEST_F(QueueTest, JoinWaitsForEveryTaskDone) {
   auto q = Queue::Create(name_);
   ASSERT_TRUE(q.ok());

@@ -44,6 +44,14 @@ namespace ipc {
 
 class MutexLock;
 
+// What a successful Mutex::Acquire() found.
+struct Acquired {
+  // The holder before us died holding the lock: the state it protects may
+  // be torn. Repair it and call MarkConsistent() before Release(), or every
+  // later Acquire() gets kNotRecoverable.
+  bool previous_owner_died = false;
+};
+
 class Mutex {
  public:
   // Creates the mutex; kAddressInUse if NAME exists. NAME: letters, digits,
@@ -70,10 +78,13 @@ class Mutex {
   Result<MutexLock> Lock(Deadline deadline = Deadline::Infinite());
   Result<MutexLock> TryLock();
 
-  // The same without a guard: kOwnerDead means acquired (see above).
-  Status Acquire(Deadline deadline = Deadline::Infinite());
+  // The same without a guard. OK means acquired — also when the previous
+  // holder died, which the result says (previous_owner_died) instead of an
+  // error, so `if (!r.ok()) return r.status();` never leaves with the lock.
+  Result<Acquired> Acquire(Deadline deadline = Deadline::Infinite());
   Status Release();
-  // After kOwnerDead, while holding: declares the protected state repaired.
+  // While holding after a previous owner died: declares the protected state
+  // repaired.
   Status MarkConsistent();
 
   // BasicLockable, for std::lock_guard and std::unique_lock: lock() blocks,
@@ -96,6 +107,9 @@ class Mutex {
   Mutex(std::string name, std::unique_ptr<Shared> shared);
 
  private:
+  // Acquire with the owner's death as kOwnerDead (lock held then).
+  Status AcquireRaw(Deadline deadline);
+
   std::string name_;
   std::unique_ptr<Shared> shared_;
 };

@@ -94,8 +94,18 @@ class Queue {
   Status TaskDone();
   Status Join(Deadline deadline = Deadline::Infinite());
 
-  // Wakes every blocked caller with kClosed; see above.
+  // Closes the queue for every process that uses it — unlike Python's
+  // Queue.close(), which only says that this process will put no more:
+  // here Close() is how a producer announces the end of a stream to all
+  // consumers. Every blocked caller wakes with kClosed; later Puts fail with
+  // kClosed and Gets drain what is left, then kClosed. The mark stays with
+  // the name: OpenOrCreate of a closed queue returns it closed (closed()
+  // says so) until Reopen() or Unlink().
   Status Close();
+  // Clears the closed mark, so Puts succeed again; items left in the queue
+  // are kept.
+  Status Reopen();
+  bool closed() const;
 
   uint32_t Size() const;
   bool Empty() const { return Size() == 0; }

@@ -37,9 +37,10 @@ namespace ipc {
 //   kResourceExhausted a system or configured limit is reached.
 //   kFull, kEmpty      a queue had no room / nothing to give before the
 //                      deadline (Python's queue.Full / queue.Empty).
-//   kOwnerDead         a lock's previous owner died holding it: the caller
-//                      now holds it and should repair the protected state,
-//                      then call MarkConsistent().
+//   kOwnerDead         a lock's previous owner died holding it. No public
+//                      call returns it today (Mutex::Acquire and Lock report
+//                      the death beside an OK result); kept so that codes
+//                      keep their values.
 //   kNotRecoverable    a lock whose owner died was released without being
 //                      marked consistent; it can no longer be used.
 //   kInternal          anything else: an unexpected system error.
