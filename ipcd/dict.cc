@@ -94,7 +94,8 @@ OpStatus Dict::Execute(const v1::Call& call, OpContext& ctx,
     return OpStatus::Error(v1::INVALID_ARGUMENT,
                            Describe() + ": " + OpName(op) + " needs a key");
   }
-  if ((op == v1::SET || op == v1::COMPARE_AND_SET) && !call.has_value()) {
+  if ((op == v1::SET || op == v1::SETDEFAULT || op == v1::COMPARE_AND_SET) &&
+      !call.has_value()) {
     return OpStatus::Error(v1::INVALID_ARGUMENT,
                            Describe() + ": " + OpName(op) + " needs a value");
   }

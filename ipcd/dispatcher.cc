@@ -1,6 +1,7 @@
 #include "dispatcher.h"
 
 #include "queue.h"
+#include "value.h"
 
 namespace ipcd {
 namespace {
@@ -38,6 +39,16 @@ OpStatus CheckObjectName(const std::string& name) {
     i += n;
   }
   return OpStatus::Ok();
+}
+
+OpStatus CheckNesting(const v1::Call& call) {
+  bool deep = TooDeep(call.value()) || TooDeep(call.expected());
+  for (const v1::Entry& entry : call.items()) deep = deep || TooDeep(entry.value());
+  if (!deep) return OpStatus::Ok();
+  return OpStatus::Error(
+      v1::INVALID_ARGUMENT,
+      "'" + call.object() + "': a value nests lists and maps more than " +
+          std::to_string(kMaxValueNesting) + " deep");
 }
 
 bool KindAccepts(v1::Kind kind, v1::Op op) {
@@ -142,6 +153,7 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
     return OpStatus::Error(v1::INVALID_ARGUMENT,
                            "'" + call.object() + "': negative timeout_ms");
   }
+  if (OpStatus depth = CheckNesting(call); !depth.ok()) return depth;
   Object* object = store_->Find(call.object());
   if (object != nullptr && object->kind() != kind) {
     return OpStatus::Error(v1::INVALID_ARGUMENT,

@@ -48,6 +48,8 @@ class Dispatcher {
 OpStatus CheckObjectName(const std::string& name);
 // Whether objects of kind accept op.
 bool KindAccepts(v1::Kind kind, v1::Op op);
+// INVALID_ARGUMENT when a value of call nests deeper than kMaxValueNesting.
+OpStatus CheckNesting(const v1::Call& call);
 
 }  // namespace ipcd
 

@@ -88,6 +88,10 @@ Status Apply(const std::string& key, const std::string& value, Options* o) {
     return set_count(&o->limits.max_objects);
   } else if (key == "handshake_timeout_ms") {
     return set_count(&o->handshake_timeout_ms);
+  } else if (key == "idle_timeout_ms") {
+    return set_count(&o->idle_timeout_ms, /*min=*/0);  // 0: never.
+  } else if (key == "frame_timeout_ms") {
+    return set_count(&o->frame_timeout_ms, /*min=*/0);  // 0: no limit.
   } else if (key == "spin_us") {
     return set_count(&o->spin_us, /*min=*/0);  // 0: always sleep.
   } else if (key == "verbose") {
@@ -229,6 +233,12 @@ std::string UsageText() {
          "  --handshake-timeout-ms N\n"
          "                       time a connection has to finish its Hello\n"
          "                       (and Authenticate) (default 10000)\n"
+         "  --idle-timeout-ms N  close a connection that sent no request for\n"
+         "                       N ms and has none waiting; 0 = never\n"
+         "                       (default 0)\n"
+         "  --frame-timeout-ms N close a connection that sent part of a frame\n"
+         "                       and not the rest within N ms; 0 = no limit\n"
+         "                       (default 30000)\n"
          "  --spin-us N          after a request, poll this long before\n"
          "                       sleeping; 0 = never (default 50)\n"
          "  --verbose, -v        also log debug messages\n"
@@ -236,7 +246,8 @@ std::string UsageText() {
          "\n"
          "Config file keys: socket, listen, authkey_file, max_frame_bytes,\n"
          "max_clients, max_pending_per_client, max_objects, max_bytes,\n"
-         "handshake_timeout_ms, spin_us, verbose.\n"
+         "handshake_timeout_ms, idle_timeout_ms, frame_timeout_ms, spin_us,\n"
+         "verbose.\n"
          "See docs/ipcd.md.\n";
 }
 

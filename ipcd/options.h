@@ -26,6 +26,12 @@ struct Options {
   // before it is closed, so that silent connections cannot hold client
   // slots.
   int64_t handshake_timeout_ms = 10000;
+  // A connection that has sent no request for this long, and has none
+  // parked, is closed (0 = never, the default, like Redis's `timeout 0`).
+  int64_t idle_timeout_ms = 0;
+  // A frame whose first bytes arrived must be complete within this long,
+  // or the connection is closed (0 = no limit).
+  int64_t frame_timeout_ms = 30000;
   // After serving a request, how long the loop keeps polling without
   // sleeping (0 = never). A synchronous client's next request usually comes
   // within microseconds, and catching it awake saves the 20-40 us a wake-up

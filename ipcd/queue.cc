@@ -36,6 +36,11 @@ OpStatus Queue::Put(const v1::Call& call, OpContext& ctx) {
   return OpStatus::Ok();
 }
 
+void Queue::Requeue(v1::Value item, OpContext& ctx) {
+  Charge(ctx, ValueBytes(item));
+  items_.push_front(std::move(item));
+}
+
 OpStatus Queue::Execute(const v1::Call& call, OpContext& ctx,
                         v1::Result* result) {
   switch (call.op()) {

@@ -22,6 +22,10 @@ class Queue final : public Object {
                    v1::Result* result) override;
   int64_t Size() const override { return static_cast<int64_t>(items_.size()); }
   int64_t capacity() const { return capacity_; }
+  // Puts back at the head an item a GET took but could not deliver (its
+  // connection failed while the answer was written), charging its bytes
+  // again even past max_bytes: it was held a moment ago.
+  void Requeue(v1::Value item, OpContext& ctx);
 
  private:
   OpStatus Get(const v1::Call& call, OpContext& ctx, v1::Result* result);

@@ -1,8 +1,6 @@
 // The event loop and connection lifetime of Server (see server.h).
 #include "server.h"
 
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -10,11 +8,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "log.h"
+#include "preauth.h"
 #include "systemd.h"
-#include "transport/inet_address.h"
 
 namespace ipcd {
 namespace {
@@ -27,35 +26,12 @@ using ipc::Status;
 // in one read; the epoll set is level-triggered, so the rest wakes the loop
 // again.
 constexpr size_t kMaxFramesPerWakeup = 64;
-constexpr int kMaxAcceptsPerWakeup = 64;
 // Responses queued for a slow reader before the daemon stops reading its
 // requests (backpressure instead of unbounded memory).
 constexpr size_t kMaxOutbox = 256;
 // How long a connection being closed after an error may take to read its
 // last responses.
 constexpr std::chrono::seconds kCloseLinger{5};
-
-// Who is on the other end, for the log: credentials of a unix peer, the
-// address of a TCP one.
-std::string DescribePeer(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof(addr);
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
-      addr.ss_family == AF_UNIX) {
-    ucred cred{};
-    socklen_t cred_len = sizeof(cred);
-    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0) {
-      return "pid " + std::to_string(cred.pid) + " uid " +
-             std::to_string(cred.uid) + " gid " + std::to_string(cred.gid);
-    }
-    return "unknown unix peer";
-  }
-  len = sizeof(addr);
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    return ipc::internal::FormatHostPort(reinterpret_cast<sockaddr*>(&addr));
-  }
-  return "unknown peer";
-}
 
 }  // namespace
 
@@ -66,6 +42,15 @@ int Server::Run() {
   if (watchdog_interval_.count() > 0) {
     SdNotify("WATCHDOG=1");
     next_watchdog_ = Clock::now() + watchdog_interval_;
+  }
+  int64_t shortest = 0;
+  for (int64_t t : {options_.idle_timeout_ms, options_.frame_timeout_ms}) {
+    if (t > 0 && (shortest == 0 || t < shortest)) shortest = t;
+  }
+  if (shortest > 0) {
+    sweep_interval_ =
+        std::chrono::milliseconds(std::clamp<int64_t>(shortest / 4, 10, 1000));
+    next_sweep_ = Clock::now() + sweep_interval_;
   }
   epoll_event events[64];
   while (!stopping_) {
@@ -102,13 +87,15 @@ int Server::Run() {
       }
       // A connection that closed may have freed a lock: its waiters get it
       // before any other event of this batch can take it (FIFO hand-over).
-      DrainWakeups();
-      RunResumes();
+      Settle();
     }
     ExpireDeadlines();
-    DrainWakeups();
-    RunResumes();
-    FlushQueued();
+    if (sweep_interval_.count() > 0 && Clock::now() >= next_sweep_) {
+      SweepConnections();
+      next_sweep_ = Clock::now() + sweep_interval_;
+    }
+    ResumeAccepting();
+    BeforeSleep();
     if (watchdog_interval_.count() > 0 && Clock::now() >= next_watchdog_) {
       SdNotify("WATCHDOG=1");
       next_watchdog_ = Clock::now() + watchdog_interval_;
@@ -120,9 +107,26 @@ int Server::Run() {
   return 0;
 }
 
+void Server::Settle() {
+  DrainWakeups();
+  RunResumes();
+}
+
+void Server::BeforeSleep() {
+  // A write that fails drops its session, which may free a lock (a new
+  // wake-up), whose answer is a new write: repeat until all is settled.
+  do {
+    DrainWakeups();
+    RunResumes();
+    FlushQueued();
+  } while (!changed_.empty() || !resume_.empty() || !to_flush_.empty());
+}
+
 int Server::EpollTimeoutMs() const {
   Clock::time_point next = Clock::time_point::max();
   if (!deadlines_.empty()) next = deadlines_.begin()->first;
+  if (sweep_interval_.count() > 0) next = std::min(next, next_sweep_);
+  if (accept_paused_) next = std::min(next, accept_resume_);
   if (watchdog_interval_.count() > 0 && next_watchdog_ < next)
     next = next_watchdog_;
   if (next == Clock::time_point::max()) return -1;
@@ -153,71 +157,6 @@ void Server::Shutdown() {
     entry->listener.Close();  // Removes socket files.
   listeners_.clear();
   LogInfo("stopped");
-}
-
-void Server::OnListenerReadable(ListenerEntry* entry) {
-  for (int i = 0; i < kMaxAcceptsPerWakeup; ++i) {
-    auto channel = entry->listener.TryAccept();
-    if (!channel.ok()) {
-      if (channel.status().code() != ErrorCode::kWouldBlock) {
-        LogWarning("accept on " + entry->listener.url() + ": " +
-                   channel.status().ToString());
-      }
-      return;
-    }
-    Accept(entry, std::move(*channel));
-  }
-}
-
-void Server::Accept(ListenerEntry* entry, ipc::Channel channel) {
-  if (live_sessions_ >= limits_.max_clients) PruneHungUp();
-  if (live_sessions_ >= limits_.max_clients) {
-    v1::Response refusal;
-    refusal.mutable_status()->set_code(v1::RESOURCE_EXHAUSTED);
-    refusal.mutable_status()->set_message(
-        "max_clients limit (" + std::to_string(limits_.max_clients) +
-        " connections) reached; connection refused");
-    refusal.SerializeToString(&write_buffer_);
-    (void)channel.Send(write_buffer_, ipc::Deadline::Now());
-    LogWarning("refused a connection on " + entry->listener.url() + " from " +
-               DescribePeer(channel.fd()) + ": max_clients (" +
-               std::to_string(limits_.max_clients) + ") reached");
-    return;  // Closing the channel ends the connection.
-  }
-  const uint64_t id = ++next_session_id_;
-  std::string peer = DescribePeer(channel.fd());
-  auto session = std::make_unique<Session>(id, std::move(channel),
-                                           entry->needs_auth, std::move(peer));
-  Session* s = session.get();
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.ptr = static_cast<Pollable*>(s);
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, s->channel.fd(), &ev) < 0) {
-    LogWarning(std::string("epoll_ctl: ") + std::strerror(errno));
-    return;
-  }
-  s->events = EPOLLIN;
-  s->has_deadline = true;
-  s->deadline_pos = deadlines_.emplace(
-      Clock::now() + std::chrono::milliseconds(options_.handshake_timeout_ms), s);
-  sessions_.emplace(id, std::move(session));
-  ++live_sessions_;
-  LogInfo("session " + std::to_string(id) + " connected on " +
-          entry->listener.url() + " (" + s->peer + ")");
-}
-
-void Server::PruneHungUp() {
-  for (auto& [id, s] : sessions_) {
-    if (s->dead) continue;
-    pollfd p{s->channel.fd(), POLLRDHUP, 0};
-    if (::poll(&p, 1, 0) != 1) continue;
-    bool gone = (p.revents & (POLLHUP | POLLERR)) != 0;
-    if (!gone && (p.revents & POLLRDHUP)) {
-      char c;
-      gone = ::recv(s->channel.fd(), &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
-    }
-    if (gone) Drop(s.get(), "peer hung up");
-  }
 }
 
 void Server::OnSessionEvent(Session* s, uint32_t events) {
@@ -255,18 +194,74 @@ void Server::UpdateInterest(Session* s) {
   s->events = want;
 }
 
+bool Server::PeekFrameHeader(Session* s) {
+  unsigned char header[4];
+  ssize_t n;
+  do {
+    n = ::recv(s->channel.fd(), header, sizeof(header), MSG_PEEK | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return errno != EAGAIN;  // Other errors: the channel reports.
+  if (n == 0) {
+    Drop(s, "peer closed the connection");
+    return false;
+  }
+  if (n < 4) return true;  // The channel takes the partial prefix.
+  uint32_t length = 0;
+  for (int i = 0; i < 4; ++i) length |= uint32_t{header[i]} << (8 * i);
+  const bool ready = s->state == Session::State::kReady;
+  const int64_t limit =
+      ready ? limits_.max_frame_bytes
+            : std::min<int64_t>(limits_.max_frame_bytes, kMaxPreAuthFrame);
+  if (length <= limit) return true;
+  std::string message =
+      "a request frame of " + std::to_string(length) + " bytes is over the " +
+      (ready ? "max_frame_bytes limit (" + std::to_string(limit) + ")"
+             : "limit before the handshake (" + std::to_string(limit) +
+                   " bytes; max_frame_bytes " +
+                   std::to_string(limits_.max_frame_bytes) + ")") +
+      "; refused unread";
+  if (!ready) {
+    RespondError(s, 0, v1::MESSAGE_TOO_LARGE, message + "; closing");
+    BeginClosing(s);
+    return false;
+  }
+  // Answered now; the channel discards the body as it arrives.
+  OnOversizedFrame(s, std::move(message));
+  s->oversize_answered = true;
+  return !s->dead;
+}
+
 void Server::OnReadable(Session* s) {
+  // Between frames, the length prefix is looked at before the channel
+  // takes it, so an oversized frame is refused before its body arrives.
+  if (!s->mid_frame && !PeekFrameHeader(s)) {
+    if (!s->dead) UpdateInterest(s);
+    return;
+  }
   read_batch_.clear();
   const Status status =
       s->channel.ReceiveAvailable(&read_batch_, kMaxFramesPerWakeup);
+  if (!read_batch_.empty()) s->last_frame = Clock::now();
   for (const std::string& frame : read_batch_) {
     // Frames after one that closed the session are not looked at.
     if (s->dead || s->stop_reading || s->state == Session::State::kClosing) break;
     OnFrame(s, frame);
   }
   if (s->dead) return;
+  if (status.code() == ErrorCode::kWouldBlock) {
+    // Something was there (the peek saw it) and the channel holds it now:
+    // part of a frame.
+    if (!s->mid_frame) s->frame_started = Clock::now();
+    s->mid_frame = true;
+  } else {
+    s->mid_frame = false;
+  }
   if (status.code() == ErrorCode::kMessageTooLarge) {
-    OnOversizedFrame(s, status);
+    if (s->oversize_answered) {
+      s->oversize_answered = false;
+    } else {
+      OnOversizedFrame(s, "request frame refused: " + status.message());
+    }
   } else if (!status.ok() && status.code() != ErrorCode::kWouldBlock) {
     Drop(s, status.code() == ErrorCode::kClosed ? "peer closed the connection"
                                                 : status.ToString());
@@ -329,10 +324,12 @@ void Server::FlushSession(Session* s) {
 void Server::FlushQueued() {
   // Dropped sessions are still allocated until the end of the iteration
   // (graveyard_), so the pointers are safe; their output went in Drop.
-  for (Session* s : to_flush_) {
+  // A failed write may queue more (see BeforeSleep): swap first.
+  flushing_.swap(to_flush_);
+  for (Session* s : flushing_) {
     if (s->flush_queued && !s->dead) FlushSession(s);
   }
-  to_flush_.clear();
+  flushing_.clear();
 }
 
 void Server::OnWritable(Session* s) {
@@ -366,6 +363,7 @@ void Server::OnWritable(Session* s) {
 
 void Server::HandshakeDone(Session* s) {
   s->state = Session::State::kReady;
+  s->last_frame = Clock::now();
   if (s->has_deadline) {
     deadlines_.erase(s->deadline_pos);
     s->has_deadline = false;
@@ -451,6 +449,26 @@ void Server::ExpireDeadlines() {
     // Run it once more without waiting: it answers with its timeout code
     // (or succeeds, if it can at this very moment).
     (void)RetryParked(s, /*may_wait=*/false);
+  }
+}
+
+void Server::SweepConnections() {
+  const auto now = Clock::now();
+  const auto idle = std::chrono::milliseconds(options_.idle_timeout_ms);
+  const auto frame = std::chrono::milliseconds(options_.frame_timeout_ms);
+  for (auto& [id, session] : sessions_) {
+    Session* s = session.get();
+    // Before the handshake handshake_timeout_ms applies; a closing session
+    // has its linger.
+    if (s->dead || s->state != Session::State::kReady) continue;
+    if (frame.count() > 0 && s->mid_frame && now - s->frame_started > frame) {
+      Drop(s, "sent part of a frame and not the rest within frame_timeout_ms (" +
+                  std::to_string(options_.frame_timeout_ms) + " ms)");
+    } else if (idle.count() > 0 && s->inbox.empty() && !s->mid_frame &&
+               now - s->last_frame > idle) {
+      Drop(s, "idle for longer than idle_timeout_ms (" +
+                  std::to_string(options_.idle_timeout_ms) + " ms)");
+    }
   }
 }
 

@@ -4,12 +4,20 @@
 //
 // One epoll set (level-triggered) watches the listeners, every session's
 // channel fd() and a signalfd for SIGTERM/SIGINT; the epoll timeout is the
-// earliest parked request's deadline or the next watchdog ping. Every
-// operation runs to completion between two epoll_waits, so each is atomic
-// and linearizable without locks, as in Redis.
+// earliest parked request's deadline, the next idle/frame sweep, the end
+// of an accept pause or the next watchdog ping. Every operation runs to
+// completion between two epoll_waits, so each is atomic and linearizable
+// without locks, as in Redis.
 //
-// Split over three files: server_setup.cc (start-up), server.cc (loop,
-// sockets, connection lifetime) and server_requests.cc (frames, handshake,
+// Changes made by a request (an object that changed, a session whose
+// parked request completed, responses buffered) are settled right after
+// each event, and once more by BeforeSleep(), Redis's "before sleep" step:
+// wake-ups, resumes and writes in that order, repeated until none is left,
+// so nothing a failed write frees can wait for an unrelated event.
+//
+// Split over four files: server_setup.cc (start-up), server_accept.cc (new
+// connections, file-descriptor exhaustion), server.cc (loop, sockets,
+// connection lifetime, timers) and server_requests.cc (frames, handshake,
 // requests, parking).
 //
 // Thread safety: everything runs on the thread that calls Run().
@@ -59,11 +67,35 @@ class Server final : public WaiterHost {
   ipc::Status AddListener(const std::string& url, bool needs_auth,
                           bool inherited);
 
-  // server.cc: the loop and connection lifetime.
+  // server_accept.cc: new connections.
   void OnListenerReadable(ListenerEntry* entry);
   void Accept(ListenerEntry* entry, ipc::Channel channel);
+  // Out of descriptors: accepts one pending connection with the reserve
+  // descriptor and refuses it; false when that was not possible.
+  bool ShedConnection(ListenerEntry* entry);
+  // Stops watching the listeners for kAcceptPause; ResumeAccepting (from
+  // the loop) watches them again once it has passed.
+  void PauseAccepting();
+  void ResumeAccepting();
+  // Takes the reserve descriptor and warns when RLIMIT_NOFILE is below what
+  // max_clients needs.
+  void CheckFileLimit();
+  // The peer of fd has closed its end (nothing more to read, or an error).
+  static bool PeerHungUp(int fd);
+  // Drops sessions whose peers have hung up (used at max_clients).
+  void PruneHungUp();
+
+  // server.cc: the loop and connection lifetime.
+  // Wake-ups, resumes and writes until nothing is left (see above).
+  void BeforeSleep();
+  // Drains wake-ups and resumes after one event.
+  void Settle();
   void OnSessionEvent(Session* s, uint32_t events);
   void OnReadable(Session* s);
+  // Between frames: looks at the next frame's length prefix and refuses an
+  // oversized frame at once. False when s is not to be read now (nothing
+  // to read, closed, or refused before the handshake).
+  bool PeekFrameHeader(Session* s);
   void OnWritable(Session* s);
   bool ReadingAllowed(const Session* s) const;
   void UpdateInterest(Session* s);
@@ -82,16 +114,18 @@ class Server final : public WaiterHost {
   void HandshakeDone(Session* s);
   // Stops reading s and drops it once its responses are written.
   void BeginClosing(Session* s);
-  // Drops sessions whose peers have hung up (used at max_clients).
-  void PruneHungUp();
   void ExpireDeadlines();
+  // Closes connections past idle_timeout_ms or frame_timeout_ms.
+  void SweepConnections();
   int EpollTimeoutMs() const;
   void Shutdown();
   void FillStats(v1::Stats* stats) const;
 
   // server_requests.cc: what arrives on a connection.
   void OnFrame(Session* s, const std::string& bytes);
-  void OnOversizedFrame(Session* s, const ipc::Status& status);
+  void OnOversizedFrame(Session* s, std::string message);
+  // Answers a request of id 0 (reserved) without running it.
+  bool RefuseIdZero(Session* s, const v1::Request& request);
   void OnHandshakeFrame(Session* s, const std::string& bytes);
   // Queues a frame behind a parked request (or refuses it).
   void Enqueue(Session* s, const std::string& bytes);
@@ -104,6 +138,9 @@ class Server final : public WaiterHost {
   void Unpark(Session* s);
   // Re-runs s's parked request; true when it completed (and was answered).
   bool RetryParked(Session* s, bool may_wait);
+  // A woken queue GET: writes the item at once, and puts it back at the
+  // head of the queue if the connection cannot take it.
+  void DeliverItem(Session* s, Object* queue);
   void WakeWaiters(Object* object);
   // Retries the waiters of changed objects, then runs the requests queued
   // behind the ones that completed.
@@ -140,6 +177,16 @@ class Server final : public WaiterHost {
   std::deque<Session*> resume_;
   bool draining_ = false;
 
+  // File-descriptor exhaustion (server_accept.cc).
+  int reserve_fd_ = -1;
+  bool accept_paused_ = false;
+  Clock::time_point accept_resume_{};
+  Clock::time_point next_fd_log_{};
+  int64_t fds_refused_ = 0;
+  // idle_timeout_ms and frame_timeout_ms are checked by a sweep.
+  std::chrono::milliseconds sweep_interval_{0};
+  Clock::time_point next_sweep_{};
+
   std::chrono::microseconds watchdog_interval_{0};
   Clock::time_point next_watchdog_{};
   // When the loop last had something to do (see Options::spin_us).
@@ -150,6 +197,7 @@ class Server final : public WaiterHost {
   std::vector<std::string> read_batch_;
   // Sessions with responses buffered in their channel (flush_queued).
   std::vector<Session*> to_flush_;
+  std::vector<Session*> flushing_;
   std::string write_buffer_;
   v1::Request request_;
   v1::Response response_;

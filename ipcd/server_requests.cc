@@ -3,13 +3,17 @@
 #include "log.h"
 #include "manager/auth.h"
 #include "preauth.h"
+#include "queue.h"
 #include "server.h"
+#include "value.h"
 
 namespace ipcd {
 namespace {
 
 constexpr uint32_t kProtocolVersion = v1::PROTOCOL_VERSION_CURRENT;
-constexpr size_t kMaxClientNonce = 64;
+constexpr char kIdZero[] =
+    "request id 0 is reserved (it marks answers to frames that could not be "
+    "parsed); the request was not run";
 
 void SetStatus(v1::Response& response, OpStatus& status) {
   if (status.code == v1::OK) return;
@@ -60,22 +64,25 @@ void Server::OnFrame(Session* s, const std::string& bytes) {
   }
   // The fast path: nothing is waiting on this connection, so the request
   // runs now and its response goes out before the next frame is read.
-  if (!request_.ParseFromString(bytes)) {
+  if (!ParseRequest(bytes, &request_)) {
     RespondError(s, 0, v1::PROTOCOL_ERROR,
                  "a frame of " + std::to_string(bytes.size()) +
                      " bytes does not parse as an ipcd.v1.Request; closing");
     BeginClosing(s);
     return;
   }
+  if (request_.id() == 0) {
+    RespondError(s, 0, v1::PROTOCOL_ERROR, kIdZero);
+    return;
+  }
   HandleReady(s, request_, /*in_inbox=*/false);
-  DrainWakeups();
-  RunResumes();
+  Settle();
 }
 
-void Server::OnOversizedFrame(Session* s, const ipc::Status& status) {
-  std::string message = "request frame refused: " + status.message() +
-                        " (max_frame_bytes " +
-                        std::to_string(limits_.max_frame_bytes) + ")";
+void Server::OnOversizedFrame(Session* s, std::string message) {
+  if (message.find("max_frame_bytes") == std::string::npos) {
+    message += " (max_frame_bytes " + std::to_string(limits_.max_frame_bytes) + ")";
+  }
   if (s->state != Session::State::kReady) {
     RespondError(s, 0, v1::MESSAGE_TOO_LARGE, message + "; closing");
     BeginClosing(s);
@@ -95,13 +102,25 @@ void Server::OnOversizedFrame(Session* s, const ipc::Status& status) {
 void Server::OnHandshakeFrame(Session* s, const std::string& bytes) {
   const bool want_hello = s->state == Session::State::kHello;
   PreAuthFrame frame;
-  if (bytes.size() > kMaxPreAuthFrame || !ParsePreAuthFrame(bytes, &frame)) {
-    RespondError(
-        s, 0, v1::PROTOCOL_ERROR,
-        std::string(bytes.size() > kMaxPreAuthFrame ? "an oversized"
-                                                    : "an unparsable") +
-            " frame before the handshake finished (expected " +
-            (want_hello ? "Hello" : "Authenticate") + "); closing");
+  // PeekFrameHeader refuses larger frames before they are read.
+  if (bytes.size() > kMaxPreAuthFrame) {
+    RespondError(s, 0, v1::MESSAGE_TOO_LARGE,
+                 "a frame of " + std::to_string(bytes.size()) +
+                     " bytes before the handshake finished (at most " +
+                     std::to_string(kMaxPreAuthFrame) + "); closing");
+    BeginClosing(s);
+    return;
+  }
+  if (!ParsePreAuthFrame(bytes, &frame)) {
+    RespondError(s, 0, v1::PROTOCOL_ERROR,
+                 std::string("an unparsable frame before the handshake "
+                             "finished (expected ") +
+                     (want_hello ? "Hello" : "Authenticate") + "); closing");
+    BeginClosing(s);
+    return;
+  }
+  if (frame.id == 0) {
+    RespondError(s, 0, v1::PROTOCOL_ERROR, std::string(kIdZero) + "; closing");
     BeginClosing(s);
     return;
   }
@@ -124,10 +143,14 @@ void Server::OnHandshakeFrame(Session* s, const std::string& bytes) {
       BeginClosing(s);
       return;
     }
-    if (hello.client_nonce().size() > kMaxClientNonce) {
+    if (!hello.client_nonce().empty() &&
+        hello.client_nonce().size() != ipc::internal::kAuthNonceSize) {
       RespondError(s, frame.id, v1::PROTOCOL_ERROR,
-                   "Hello.client_nonce is longer than " +
-                       std::to_string(kMaxClientNonce) + " bytes; closing");
+                   "Hello.client_nonce must be empty or " +
+                       std::to_string(ipc::internal::kAuthNonceSize) +
+                       " bytes, not " +
+                       std::to_string(hello.client_nonce().size()) +
+                       "; closing");
       BeginClosing(s);
       return;
     }
@@ -196,7 +219,7 @@ void Server::OnHandshakeFrame(Session* s, const std::string& bytes) {
 
 void Server::Enqueue(Session* s, const std::string& bytes) {
   PendingRequest& p = s->inbox.emplace_back();
-  if (!p.request.ParseFromString(bytes)) {
+  if (!ParseRequest(bytes, &p.request)) {
     p.request.Clear();
     p.refusal = v1::PROTOCOL_ERROR;
     p.refusal_message = "a frame of " + std::to_string(bytes.size()) +
@@ -205,6 +228,12 @@ void Server::Enqueue(Session* s, const std::string& bytes) {
     // Nothing after an unparsable frame can be trusted to be framed as
     // meant: read no further.
     s->stop_reading = true;
+    return;
+  }
+  if (p.request.id() == 0) {
+    p.request.clear_body();
+    p.refusal = v1::PROTOCOL_ERROR;
+    p.refusal_message = kIdZero;
     return;
   }
   if (s->queued >= limits_.max_pending_per_client) {
@@ -249,8 +278,8 @@ bool Server::HandleReady(Session* s, v1::Request& request, bool in_inbox) {
       break;
     }
     case v1::Request::kBatch: {
-      // Atomic: the calls run back to back; waking parked requests between
-      // them answers those requests but runs nothing else of theirs.
+      // Atomic: the calls run back to back, and the waiters of the objects
+      // they changed are woken once the batch is over (by the caller).
       v1::BatchReply* batch = response.mutable_batch();
       for (const v1::Call& call : request.batch().calls()) {
         OpContext ctx = ContextFor(s, /*may_wait=*/false);
@@ -263,10 +292,6 @@ bool Server::HandleReady(Session* s, v1::Request& request, bool in_inbox) {
           reply->mutable_status()->set_code(status.code);
           reply->mutable_status()->set_message(std::move(status.message));
         }
-        for (size_t i = 0; i < changed_.size(); ++i) {
-          if (Object* o = store_.Find(changed_[i])) WakeWaiters(o);
-        }
-        changed_.clear();
       }
       break;
     }
@@ -318,7 +343,7 @@ void Server::ProcessInbox(Session* s) {
     --s->queued;
     DrainWakeups();
   }
-  UpdateInterest(s);
+  if (!s->dead) UpdateInterest(s);
 }
 
 void Server::Park(Session* s, Object* object) {
@@ -348,6 +373,7 @@ void Server::Unpark(Session* s) {
 
 bool Server::RetryParked(Session* s, bool may_wait) {
   PendingRequest& p = s->inbox.front();
+  Object* object = s->parked_on;
   v1::Response& response = wake_response_;
   response.Clear();
   response.set_id(p.request.id());
@@ -357,8 +383,11 @@ bool Server::RetryParked(Session* s, bool may_wait) {
                                         response.mutable_result(), &wait_on);
   if (status.wait) return false;
   Unpark(s);
+  const bool item = object->kind() == v1::QUEUE && status.code == v1::OK &&
+                    p.request.call().op() == v1::GET;
   SetStatus(response, status);
   Respond(s, response);
+  if (item && response.has_result()) DeliverItem(s, object);
   if (s->dead) return true;
   s->inbox.pop_front();
   --s->queued;
@@ -366,10 +395,29 @@ bool Server::RetryParked(Session* s, bool may_wait) {
   return true;
 }
 
+void Server::DeliverItem(Session* s, Object* queue) {
+  if (!s->dead && s->flush_queued) FlushSession(s);
+  if (!s->dead) return;
+  // The connection failed while the item was written: it was not
+  // delivered, so it goes back to the head of the queue.
+  OpContext ctx = ContextFor(s, /*may_wait=*/false);
+  static_cast<Queue*>(queue)->Requeue(
+      std::move(*wake_response_.mutable_result()->mutable_value()), ctx);
+  LogInfo("session " + std::to_string(s->id) +
+          " failed while taking an item of queue '" + queue->name() +
+          "'; the item was put back at the head");
+}
+
 void Server::WakeWaiters(Object* object) {
   auto& waiters = object->waiters();
   for (auto it = waiters.begin(); it != waiters.end();) {
     auto next = std::next(it);
+    // An item is never handed to a getter whose peer is known to be gone.
+    if (object->kind() == v1::QUEUE && PeerHungUp((*it)->channel.fd())) {
+      Drop(*it, "peer hung up");  // Unparks it: only *it is erased.
+      it = next;
+      continue;
+    }
     if (!RetryParked(*it, /*may_wait=*/true) && object->strict_fifo()) break;
     it = next;
   }

@@ -87,6 +87,7 @@ Server::Server(const Options& options)
 
 Server::~Server() {
   if (signal_fd_ >= 0) ::close(signal_fd_);
+  if (reserve_fd_ >= 0) ::close(reserve_fd_);
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
@@ -174,6 +175,7 @@ ipc::Result<std::unique_ptr<Server>> Server::Create(const Options& options) {
   }
 
   RaiseFileLimit();
+  server->CheckFileLimit();
   ::signal(SIGPIPE, SIG_IGN);
   server->epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (server->epoll_fd_ < 0) return ipc::ErrnoStatus("epoll_create1", errno);

@@ -96,6 +96,16 @@ class Session final : public Pollable {
 
   // An unparsable frame was queued: read nothing after it.
   bool stop_reading = false;
+  // The channel holds the start of a frame whose rest has not arrived
+  // (since frame_started, for frame_timeout_ms); the daemon peeks at a
+  // frame's length prefix only between frames.
+  bool mid_frame = false;
+  std::chrono::steady_clock::time_point frame_started{};
+  // The frame being discarded was already answered MESSAGE_TOO_LARGE when
+  // its length prefix arrived.
+  bool oversize_answered = false;
+  // When the last frame arrived (for idle_timeout_ms).
+  std::chrono::steady_clock::time_point last_frame{};
   // The epoll interest currently registered.
   uint32_t events = 0;
   // Dropped: waiting to be destroyed at the end of the loop iteration.

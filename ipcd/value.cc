@@ -1,5 +1,7 @@
 #include "value.h"
 
+#include <google/protobuf/io/coded_stream.h>
+
 namespace ipcd {
 namespace {
 
@@ -9,6 +11,30 @@ v1::Value::KindCase KindOf(const v1::Value& v) {
 }
 
 }  // namespace
+
+bool TooDeep(const v1::Value& value, int depth) {
+  if (value.has_list_value()) {
+    if (depth + 1 > kMaxValueNesting) return true;
+    for (const v1::Value& item : value.list_value().items()) {
+      if (TooDeep(item, depth + 1)) return true;
+    }
+  } else if (value.has_map_value()) {
+    if (depth + 1 > kMaxValueNesting) return true;
+    for (const v1::Entry& entry : value.map_value().entries()) {
+      if (TooDeep(entry.value(), depth + 1)) return true;
+    }
+  }
+  return false;
+}
+
+bool ParseRequest(const std::string& bytes, v1::Request* request) {
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(bytes.data()),
+      static_cast<int>(bytes.size()));
+  in.SetRecursionLimit(kParseRecursionLimit);
+  request->Clear();
+  return request->MergeFromCodedStream(&in) && in.ConsumedEntireMessage();
+}
 
 bool ValuesEqual(const v1::Value& a, const v1::Value& b) {
   if (KindOf(a) != KindOf(b)) return false;

@@ -452,7 +452,9 @@ TEST_F(ObjectsTest, EventSetClearWaitAndTimeout) {
       client_.Call(MakeCall("ev", v1::EVENT, v1::IS_SET)).result().flag());
 }
 
-TEST_F(ObjectsTest, EventSetThenClearInOneBatchStillWakesWaiters) {
+// A batch is atomic, parked requests included: its waiters are woken once
+// it has finished, and an event set and cleared within it was never seen set.
+TEST_F(ObjectsTest, EventSetThenClearInOneBatchIsNotSeenByWaiters) {
   RawClient waiter = RawClient::Open(daemon_.url());
   waiter.SendCall(MakeCall("pulse", v1::EVENT, v1::WAIT));
   for (;;) {
@@ -462,6 +464,9 @@ TEST_F(ObjectsTest, EventSetThenClearInOneBatchStillWakesWaiters) {
   *batch.add_calls() = MakeCall("pulse", v1::EVENT, v1::SET);
   *batch.add_calls() = MakeCall("pulse", v1::EVENT, v1::CLEAR);
   EXPECT_EQ(CodeOf(client_.Batch(batch)), v1::OK);
+  EXPECT_FALSE(waiter.Receive(std::chrono::milliseconds(200)).ok());
+  EXPECT_EQ(client_.Stats().stats().parked(), 1);
+  EXPECT_EQ(CodeOf(client_.Call(MakeCall("pulse", v1::EVENT, v1::SET))), v1::OK);
   auto r = waiter.Receive();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(CodeOf(*r), v1::OK);

@@ -88,11 +88,14 @@ TEST_F(ProtocolTest, TruncatedProtobufIsRefused) {
   ExpectServing();
 }
 
-TEST_F(ProtocolTest, EmptyFrameIsARequestWithNoBody) {
+// An empty frame parses as a Request with id 0, which is reserved: refused,
+// and the connection goes on.
+TEST_F(ProtocolTest, EmptyFrameIsARequestWithTheReservedIdZero) {
   ASSERT_TRUE(client_.SendBytes("").ok());
   auto r = client_.Receive();
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(CodeOf(*r), v1::UNSUPPORTED);
+  EXPECT_EQ(r->id(), 0u);
+  EXPECT_EQ(CodeOf(*r), v1::PROTOCOL_ERROR);
   EXPECT_EQ(CodeOf(client_.Stats()), v1::OK);
 }
 

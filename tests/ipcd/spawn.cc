@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,6 +50,11 @@ pid_t SpawnIpcd(const SpawnOptions& options) {
     }
     ::setenv("LISTEN_FDS", "1", 1);
     ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
+  }
+  if (options.nofile_limit > 0) {
+    const rlimit limit{static_cast<rlim_t>(options.nofile_limit),
+                       static_cast<rlim_t>(options.nofile_limit)};
+    (void)::setrlimit(RLIMIT_NOFILE, &limit);
   }
   ::execv(argv[0], argv.data());
   ::_exit(127);

@@ -19,6 +19,8 @@ struct SpawnOptions {
   std::vector<std::string> env;   // "NAME=value", added.
   std::string stderr_file;        // Where its stderr goes.
   int listen_fd = -1;  // Handed over as fd 3 with LISTEN_FDS=1 and LISTEN_PID.
+  // When > 0, the child's RLIMIT_NOFILE (soft and hard) before exec.
+  long nofile_limit = 0;
 };
 
 // Forks and execs the ipcd binary; returns its pid.
