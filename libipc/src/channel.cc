@@ -74,10 +74,17 @@ Listener::~Listener() = default;
 Listener::Listener(Listener&&) noexcept = default;
 Listener& Listener::operator=(Listener&&) noexcept = default;
 
+namespace internal {
+struct ChannelAccess {
+  static Channel Make(std::unique_ptr<ChannelImpl> impl) { return Channel(std::move(impl)); }
+  static Listener Make(std::unique_ptr<ListenerImpl> impl) { return Listener(std::move(impl)); }
+};
+}  // namespace internal
+
 Result<Channel> Listener::Accept(Deadline deadline) {
   if (!impl_) return ClosedStatus("listener");
   IPC_ASSIGN_OR_RETURN(auto channel, impl_->Accept(deadline));
-  return Channel(std::move(channel));
+  return internal::ChannelAccess::Make(std::move(channel));
 }
 
 int Listener::fd() const { return impl_ ? impl_->fd() : -1; }
@@ -90,14 +97,14 @@ Result<Listener> Listen(std::string_view url) {
   IPC_ASSIGN_OR_RETURN(internal::ResolvedUrl resolved, internal::ResolveUrl(url));
   IPC_ASSIGN_OR_RETURN(auto listener,
                        resolved.transport->listen(resolved.url, resolved.common));
-  return Listener(std::move(listener));
+  return internal::ChannelAccess::Make(std::move(listener));
 }
 
 Result<Channel> Connect(std::string_view url, Deadline deadline) {
   IPC_ASSIGN_OR_RETURN(internal::ResolvedUrl resolved, internal::ResolveUrl(url));
   IPC_ASSIGN_OR_RETURN(auto channel, resolved.transport->connect(
                                          resolved.url, resolved.common, deadline));
-  return Channel(std::move(channel));
+  return internal::ChannelAccess::Make(std::move(channel));
 }
 
 Result<std::pair<Channel, Channel>> Pipe(size_t max_message) {
@@ -109,8 +116,8 @@ Result<std::pair<Channel, Channel>> Pipe(size_t max_message) {
                       " exceeds " + std::to_string(caps.max_message_limit));
   }
   IPC_ASSIGN_OR_RETURN(auto ends, internal::MakePipePair(max_message));
-  return std::make_pair(Channel(std::move(ends.first)),
-                        Channel(std::move(ends.second)));
+  return std::make_pair(internal::ChannelAccess::Make(std::move(ends.first)),
+                        internal::ChannelAccess::Make(std::move(ends.second)));
 }
 
 Result<std::string> Channel::InheritUrl() {

@@ -76,6 +76,13 @@ Status Condition::Sleep(MutexLock& lock, Deadline deadline, bool one_slice) {
   if (mutex == nullptr) {
     return Status(ErrorCode::kInvalidArgument, What(name_) + ": Wait needs a held lock");
   }
+  if (lock.previous_owner_died_) {
+    // Releasing an unrepaired robust lock would make it unusable for every
+    // process: the caller must repair first.
+    return Status(ErrorCode::kOwnerDead,
+                  What(name_) + ": the lock's previous holder died; repair the "
+                                "state and MarkConsistent() before waiting");
+  }
   ConditionState& s = *mapping_->state;
   // Read the sequence before letting go of the lock: a notify issued after
   // our release changes it, so the futex will not sleep through it.
@@ -93,7 +100,16 @@ Status Condition::Sleep(MutexLock& lock, Deadline deadline, bool one_slice) {
     lock.mutex_ = nullptr;  // Not held: the guard must not unlock it.
     return relock.status();
   }
-  if (relock->previous_owner_died) lock.previous_owner_died_ = true;
+  if (relock->previous_owner_died) {
+    // The state the lock protects may be torn: no predicate can be trusted
+    // until the caller repairs it (and a further wait would release the
+    // unrepaired lock, making it unusable for everyone).
+    lock.previous_owner_died_ = true;
+    return Status(ErrorCode::kOwnerDead,
+                  What(name_) + ": the lock's holder died while this process "
+                                "waited; the lock is held: repair the state, "
+                                "then MarkConsistent()");
+  }
   if (s.sequence.load(std::memory_order_acquire) == seen &&
       (deadline.is_non_blocking() || deadline.Expired())) {
     return deadline.ExpiredStatus(What(name_) + ": wait");

@@ -153,9 +153,16 @@ TEST_F(ConditionTest, ANotifierKilledAfterItsCommitStillWakesAPredicateWaiter) {
         if (!mm.ok() || !mine.ok() || !value.ok()) return 1;
         return ipc::testing::TimedWaiter([&] {
           auto lock = mm->Lock(ipc::testing::kWaiterDeadline);
-          return lock.ok() && mine->Wait(*lock, ipc::testing::kWaiterDeadline, [&] {
-                                    return value->Load() == 1;
-                                  }).ok();
+          if (!lock.ok()) return false;
+          ipc::Status s;
+          // A waker killed while holding the lock is reported (kOwnerDead):
+          // nothing to repair here, so mark it consistent and wait on.
+          do {
+            if (lock->previous_owner_died() && !lock->MarkConsistent().ok()) return false;
+            s = mine->Wait(*lock, ipc::testing::kWaiterDeadline,
+                           [&] { return value->Load() == 1; });
+          } while (s.code() == ErrorCode::kOwnerDead);
+          return s.ok();
         });
       },
       .waker = [&] {
@@ -180,6 +187,49 @@ TEST_F(ConditionTest, ANotifierKilledAfterItsCommitStillWakesAPredicateWaiter) {
 }
 
 // Many notify/wait hand-offs between two processes under the mutex.
+// The lock's holder dies while a predicate waiter sleeps: the waiter gets
+// the lock back with kOwnerDead (the predicate cannot be trusted yet) and
+// never releases the unrepaired lock, which would have made the mutex
+// unusable for every process.
+TEST_F(ConditionTest, AHolderKilledWhileAPredicateWaiterSleepsIsReportedNotMadeUnusable) {
+  auto m = Mutex::Create(name_);
+  auto c = Condition::Create(name_);
+  ASSERT_TRUE(m.ok() && c.ok());
+  int waiting[2];
+  ASSERT_EQ(::pipe(waiting), 0);
+  const pid_t waiter = ForkChild([&] {
+    auto mutex = Mutex::Open(name_);
+    auto cond = Condition::Open(name_);
+    if (!mutex.ok() || !cond.ok()) return 1;
+    auto lock = mutex->Lock(10s);
+    if (!lock.ok()) return 2;
+    char byte = 1;
+    (void)!::write(waiting[1], &byte, 1);  // Wait releases the lock next.
+    ipc::Status s = cond->Wait(*lock, 10s, [] { return false; });
+    if (s.code() != ErrorCode::kOwnerDead) return 3;
+    if (!lock->owns_lock() || !lock->previous_owner_died()) return 4;
+    // Waiting again on the unrepaired lock is refused, lock kept.
+    if (cond->Wait(*lock, 10ms).code() != ErrorCode::kOwnerDead) return 5;
+    if (!lock->MarkConsistent().ok()) return 6;
+    return lock->Unlock().ok() ? 0 : 7;
+  });
+  char byte;
+  ASSERT_EQ(::read(waiting[0], &byte, 1), 1);
+  const pid_t holder = ForkChild([&] {
+    auto mutex = Mutex::Open(name_);
+    if (!mutex.ok() || !mutex->Acquire(10s).ok()) return 1;  // Once the waiter sleeps.
+    ::kill(::getpid(), SIGKILL);
+    return 2;
+  });
+  EXPECT_EQ(WaitChild(holder), 128 + SIGKILL);
+  EXPECT_EQ(WaitChild(waiter), 0);
+  auto after = m->Lock(5s);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_FALSE(after->previous_owner_died());
+  ::close(waiting[0]);
+  ::close(waiting[1]);
+}
+
 TEST_F(ConditionTest, PingPongAcrossProcessesLosesNoWakeUp) {
   constexpr long kRounds = 2000;
   ASSERT_TRUE(Mutex::Create(name_).ok());

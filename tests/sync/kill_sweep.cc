@@ -361,6 +361,7 @@ TrialRun RunTrial(SweepCase& c, SweepPage* page, int k, std::vector<uint64_t>* t
   const int point = trial.kill_point();
   for (const auto& [what, detail] : trial.failures()) {
     auto& points = summary->failures[what];
+    if (!points.empty() && points.back() == point) continue;  // Twice in one trial.
     if (points.empty()) {
       summary->first_detail[what] =
           (point < 0 ? std::string("finished run") : "kill point " + std::to_string(point)) +

@@ -30,6 +30,17 @@ T* SharedScratch() {
   return new (p) T{};
 }
 
+// A child locks the mutex NAME and is killed holding it.
+void DieHolding(const std::string& name) {
+  const pid_t holder = ForkChild([&] {
+    auto mine = Mutex::Open(name);
+    if (!mine.ok() || !mine->Acquire().ok()) return 1;
+    ::kill(::getpid(), SIGKILL);
+    return 2;
+  });
+  EXPECT_EQ(WaitChild(holder), 128 + SIGKILL);
+}
+
 class MutexTest : public ::testing::Test {
  protected:
   void TearDown() override {
@@ -87,13 +98,7 @@ TEST_F(MutexTest, CountsStayExactUnderContention) {
 TEST_F(MutexTest, AHolderKilledHandsTheLockOnWithTheNews) {
   auto m = Mutex::Create(name_);
   ASSERT_TRUE(m.ok());
-  const pid_t holder = ForkChild([&] {
-    auto mine = Mutex::Open(name_);
-    if (!mine.ok() || !mine->Acquire().ok()) return 1;
-    ::kill(::getpid(), SIGKILL);  // Dies holding it.
-    return 2;
-  });
-  EXPECT_EQ(WaitChild(holder), 128 + SIGKILL);
+  DieHolding(name_);
   {
     auto lock = m->Lock(5s);
     ASSERT_TRUE(lock.ok()) << lock.status();
@@ -110,13 +115,7 @@ TEST_F(MutexTest, AHolderKilledHandsTheLockOnWithTheNews) {
 TEST_F(MutexTest, AcquireAfterAHoldersDeathIsOkAndSaysSo) {
   auto m = Mutex::Create(name_);
   ASSERT_TRUE(m.ok());
-  const pid_t holder = ForkChild([&] {
-    auto mine = Mutex::Open(name_);
-    if (!mine.ok() || !mine->Acquire().ok()) return 1;
-    ::kill(::getpid(), SIGKILL);  // Dies holding it.
-    return 2;
-  });
-  EXPECT_EQ(WaitChild(holder), 128 + SIGKILL);
+  DieHolding(name_);
   auto acquired = m->Acquire(5s);
   ASSERT_TRUE(acquired.ok()) << acquired.status();
   EXPECT_TRUE(acquired->previous_owner_died);
@@ -131,13 +130,7 @@ TEST_F(MutexTest, AcquireAfterAHoldersDeathIsOkAndSaysSo) {
 TEST_F(MutexTest, UnrepairedStateMakesTheMutexNotRecoverableNotAHang) {
   auto m = Mutex::Create(name_);
   ASSERT_TRUE(m.ok());
-  const pid_t holder = ForkChild([&] {
-    auto mine = Mutex::Open(name_);
-    if (!mine.ok() || !mine->Acquire().ok()) return 1;
-    ::kill(::getpid(), SIGKILL);
-    return 2;
-  });
-  EXPECT_EQ(WaitChild(holder), 128 + SIGKILL);
+  DieHolding(name_);
   {
     auto lock = m->Lock(5s);
     ASSERT_TRUE(lock.ok());

@@ -26,6 +26,8 @@
 // Thread safety: a Channel may be used by one sending thread and one
 // receiving thread at the same time; two threads must not Send (or Receive)
 // on the same Channel concurrently. Close() must not race with other calls.
+//
+// Public: everything here in namespace ipc; ipc::internal names are not.
 #ifndef IPC_CHANNEL_H_
 #define IPC_CHANNEL_H_
 
@@ -45,13 +47,14 @@ namespace ipc {
 namespace internal {
 class ChannelImpl;
 class ListenerImpl;
+struct ChannelAccess;  // Builds Channels and Listeners (channel.cc only).
 }  // namespace internal
 
 class Channel {
  public:
-  // A closed channel; every operation on it returns kClosed.
+  // A closed channel; every operation on it returns kClosed. Open ones come
+  // from Connect, Listener::Accept and Pipe.
   Channel();
-  explicit Channel(std::unique_ptr<internal::ChannelImpl> impl);
   ~Channel();
   Channel(Channel&&) noexcept;
   Channel& operator=(Channel&&) noexcept;
@@ -123,13 +126,15 @@ class Channel {
   Result<std::string> InheritUrl();
 
  private:
+  friend struct internal::ChannelAccess;
+  explicit Channel(std::unique_ptr<internal::ChannelImpl> impl);
   std::unique_ptr<internal::ChannelImpl> impl_;
 };
 
 class Listener {
  public:
+  // A closed listener. Open ones come from Listen.
   Listener();
-  explicit Listener(std::unique_ptr<internal::ListenerImpl> impl);
   ~Listener();
   Listener(Listener&&) noexcept;
   Listener& operator=(Listener&&) noexcept;
@@ -150,6 +155,8 @@ class Listener {
   bool is_open() const { return impl_ != nullptr; }
 
  private:
+  friend struct internal::ChannelAccess;
+  explicit Listener(std::unique_ptr<internal::ListenerImpl> impl);
   std::unique_ptr<internal::ListenerImpl> impl_;
 };
 

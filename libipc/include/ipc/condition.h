@@ -12,9 +12,11 @@
 // back before returning in every case. Nothing is held while waiting, so a
 // waiter or notifier killed at any point leaves the condition usable (a
 // notification whose notifier died before its wake-up call, or whose woken
-// waiter died, still reaches the other waiters within milliseconds); if the
-// lock's holder dies meanwhile, the retaken lock says so
-// (MutexLock::previous_owner_died()).
+// waiter died, still reaches the other waiters within milliseconds). If the
+// lock's holder dies while we wait, Wait returns kOwnerDead with the lock
+// held and lock.previous_owner_died() true: repair the protected state and
+// call lock.MarkConsistent() (a predicate cannot be trusted before that,
+// and waiting again on the unrepaired lock is refused with kOwnerDead).
 //
 // Thread safety: any thread of any process that opened it.
 #ifndef IPC_CONDITION_H_
@@ -45,8 +47,8 @@ class Condition {
 
   // REQUIRES: lock holds its mutex. Waits for a notification (wake-ups may
   // be spurious: re-check your condition, or use the predicate form).
-  // kDeadlineExceeded if the deadline passed first. The lock is held again
-  // on return, whatever the status.
+  // kDeadlineExceeded if the deadline passed first; kOwnerDead as above. The
+  // lock is held again on return, whatever the status.
   Status Wait(MutexLock& lock, Deadline deadline = Deadline::Infinite());
 
   // Waits until pred() holds (checked under the lock), or the deadline.

@@ -6,6 +6,11 @@
 //                    SharedMemory, SharedValue/SharedArray, ListObjects
 //   <ipc/manager.h>  Manager, the client of ipcd
 // (README.md, "Using libipc from your project", has the table.)
+//
+// What is public: everything these headers declare in namespace ipc, and
+// the IPC_RETURN_IF_ERROR / IPC_ASSIGN_OR_RETURN macros of <ipc/result.h>.
+// Names in namespace ipc::internal (forward declarations the headers need)
+// and macros ending in '_' are not: they may change in any release.
 #ifndef IPC_IPC_H_
 #define IPC_IPC_H_
 

@@ -47,6 +47,8 @@
 // waits (a lock Acquire) delays the other threads' calls on that Manager.
 // Give each thread that blocks its own Manager. Copies of a Manager share the
 // connection.
+//
+// Public: everything here in namespace ipc; ipc::internal names are not.
 #ifndef IPC_MANAGER_H_
 #define IPC_MANAGER_H_
 
@@ -133,14 +135,15 @@ struct ManagerStats {
 // Manager's.
 class ObjectProxy {
  public:
-  // Proxies come from Manager's Dict(), Counter(), ... factories.
+  const std::string& name() const { return name_; }
+
+ protected:
+  // Proxies come from Manager's Dict(), Counter(), ... factories only.
+  friend class Manager;
   ObjectProxy(std::shared_ptr<internal::ManagerConnection> connection,
               std::string name)
       : connection_(std::move(connection)), name_(std::move(name)) {}
 
-  const std::string& name() const { return name_; }
-
- protected:
   std::shared_ptr<internal::ManagerConnection> connection_;
   std::string name_;
 };
@@ -251,11 +254,6 @@ class LockProxy : public ObjectProxy {
     uint64_t generation_ = 0;
   };
 
-  LockProxy(std::shared_ptr<internal::ManagerConnection> connection,
-            std::string name, bool recursive)
-      : ObjectProxy(std::move(connection), std::move(name)),
-        recursive_(recursive) {}
-
   // Waits until the deadline for the lock: kDeadlineExceeded when it
   // passed (Deadline::Now() included) with the lock held by another
   // client. A plain lock's holder acquiring it again gets kInvalidArgument.
@@ -267,6 +265,11 @@ class LockProxy : public ObjectProxy {
   bool recursive() const { return recursive_; }
 
  private:
+  friend class Manager;
+  LockProxy(std::shared_ptr<internal::ManagerConnection> connection,
+            std::string name, bool recursive)
+      : ObjectProxy(std::move(connection), std::move(name)),
+        recursive_(recursive) {}
   Status AcquireHold(Deadline deadline, uint64_t* generation);
   Status ReleaseHold(uint64_t only_generation);
   bool recursive_;

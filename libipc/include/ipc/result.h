@@ -104,7 +104,11 @@ class [[nodiscard]] Result {
 
 }  // namespace ipc
 
-// Internal helpers for early return on error; usable by applications too.
+// Early return on error, for applications as for libipc (public):
+//   IPC_RETURN_IF_ERROR(channel.Send("x"));          // returns the Status
+//   IPC_ASSIGN_OR_RETURN(auto ch, ipc::Connect(url));  // returns its status
+// The caller must return Status or a Result. Names ending in '_' are the
+// macros' own machinery, not for use.
 #define IPC_CONCAT_INNER_(a, b) a##b
 #define IPC_CONCAT_(a, b) IPC_CONCAT_INNER_(a, b)
 

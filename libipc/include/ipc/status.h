@@ -37,10 +37,10 @@ namespace ipc {
 //   kResourceExhausted a system or configured limit is reached.
 //   kFull, kEmpty      a queue had no room / nothing to give before the
 //                      deadline (Python's queue.Full / queue.Empty).
-//   kOwnerDead         a lock's previous owner died holding it. No public
-//                      call returns it today (Mutex::Acquire and Lock report
-//                      the death beside an OK result); kept so that codes
-//                      keep their values.
+//   kOwnerDead         a lock's holder died while Condition::Wait waited:
+//                      the lock is held, repair the state and mark it
+//                      consistent. (Mutex::Acquire and Lock report a dead
+//                      previous holder beside an OK result instead.)
 //   kNotRecoverable    a lock whose owner died was released without being
 //                      marked consistent; it can no longer be used.
 //   kInternal          anything else: an unexpected system error.
@@ -104,12 +104,15 @@ class [[nodiscard]] Status {
 
 std::ostream& operator<<(std::ostream& os, const Status& status);
 
+// For applications' own system calls, so their failures read like
+// libipc's (the examples use it after fork, exec and the like): public.
+
 // Maps an errno value to the ErrorCode callers should see, e.g. ENOENT to
 // kNotFound, EPIPE to kClosed, EAGAIN to kWouldBlock.
 ErrorCode ErrorCodeFromErrno(int sys_errno);
 
-// The one errno-to-Status helper: "<context>: <strerror(sys_errno)>", with the
-// code chosen by ErrorCodeFromErrno. Use it for every failed system call.
+// "<context>: <strerror(sys_errno)>", with the code chosen by
+// ErrorCodeFromErrno.
 Status ErrnoStatus(std::string_view context, int sys_errno);
 
 }  // namespace ipc
