@@ -90,7 +90,7 @@ ErrorCode ErrorCodeFromErrno(int sys_errno) {
     case EMSGSIZE:
       return ErrorCode::kMessageTooLarge;
     case ENOSPC: case ENOMEM: case EMFILE: case ENFILE: case ENOBUFS:
-    case EDQUOT:
+    case EDQUOT: case EFBIG:
       return ErrorCode::kResourceExhausted;
     case ENOSYS: case EOPNOTSUPP: case EPROTONOSUPPORT:
       return ErrorCode::kUnsupported;

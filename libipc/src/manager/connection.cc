@@ -136,7 +136,13 @@ Status ManagerConnection::Handshake(Channel& channel) {
                         status.message() + ")",
                     status.sys_errno());
     }
-    if (!response.ParseFromString(bytes) || response.id() != request.id()) {
+    const bool parsed = response.ParseFromString(bytes);
+    if (parsed && response.id() == 0 && response.status().code() != 0) {
+      // The daemon turned the connection away before reading our request
+      // (out of descriptors, too many clients): its reason, not a riddle.
+      return StatusFromProto(response.status()).WithContext(where);
+    }
+    if (!parsed || response.id() != request.id()) {
       return Status(ErrorCode::kProtocolError,
                     where + ": the answer to " + std::string(step) +
                         " is not an ipcd response (is this an ipcd socket?)");

@@ -48,6 +48,10 @@ class MqReceiver final : public ChannelImpl {
   // Takes a sender's connection. Never waits: its hello (the sender id) is
   // read now if it has arrived, else when its socket becomes readable.
   void AddSender(UniqueFd connection) {
+    // A sender that connected counts as come, even if it dies before its
+    // hello: otherwise a receiver whose only sender was killed inside
+    // Connect would wait forever instead of reporting kClosed.
+    ever_had_sender_ = true;
     Sender s{std::move(connection), 0, false};
     if (!ReadHello(s)) return;
     Watch(s.heartbeat.get());

@@ -1,6 +1,7 @@
 #include "transport/zmq.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -70,8 +71,35 @@ struct EndpointDeleter {
 };
 using EndpointPtr = std::unique_ptr<Endpoint, EndpointDeleter>;
 
+// libzmq aborts the whole process (an assertion in its I/O thread) when it
+// cannot get a descriptor. A context and its two sockets take about a dozen;
+// make sure that many are free before going in, so running out is a clear
+// kResourceExhausted instead. (Another thread may still take them in
+// between: this narrows the window, it cannot close it.)
+constexpr int kZmqDescriptors = 16;
+
+Status CheckFreeDescriptors(const std::string& what) {
+  int fds[kZmqDescriptors];
+  int opened = 0;
+  int err = 0;
+  for (; opened < kZmqDescriptors; ++opened) {
+    fds[opened] = opened == 0 ? ::open("/dev/null", O_RDONLY | O_CLOEXEC)
+                              : ::fcntl(fds[0], F_DUPFD_CLOEXEC, 0);
+    if (fds[opened] < 0) {
+      err = errno;
+      break;
+    }
+  }
+  for (int i = 0; i < opened; ++i) ::close(fds[i]);
+  if (err == 0) return Status::Ok();
+  return ErrnoStatus(what + ": ZeroMQ needs about " + std::to_string(kZmqDescriptors) +
+                         " free descriptors",
+                     err);
+}
+
 Result<EndpointPtr> MakeEndpoint(const std::string& what) {
   static std::atomic<uint64_t> next{0};
+  IPC_RETURN_IF_ERROR(CheckFreeDescriptors(what));
   try {
     EndpointPtr e(new Endpoint);
     e->socket = zmq::socket_t(e->context, zmq::socket_type::pair);
@@ -393,6 +421,15 @@ Result<std::unique_ptr<ListenerImpl>> ZmqListen(const Url& url, const CommonOpti
 Result<std::unique_ptr<ChannelImpl>> ZmqConnect(const Url& url, const CommonOptions& common,
                                                 Deadline deadline) {
   IPC_ASSIGN_OR_RETURN(ZmqAddress address, ToZmqAddress(url, /*binding=*/false));
+  // libzmq retries a refused ipc connect silently until our deadline; a
+  // socket this user may not write to is refused here, at once.
+  if (url.scheme == "zmq+ipc" &&
+      ::faccessat(AT_FDCWD, url.path.c_str(), W_OK, AT_EACCESS) < 0 && errno == EACCES) {
+    return Status(ErrorCode::kPermissionDenied,
+                  url.text + ": this user may not connect to the listener's socket "
+                             "(its mode, or its directory's)",
+                  EACCES);
+  }
   IPC_ASSIGN_OR_RETURN(EndpointPtr e, MakeEndpoint(url.text));
   try {
     if (address.ipv6) e->socket.set(zmq::sockopt::ipv6, 1);
