@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsystemd-dev libssl-dev
   iproute2 python3
+  clang libclang-rt-14-dev
 )
 
 missing=()

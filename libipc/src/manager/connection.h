@@ -85,7 +85,12 @@ class ManagerConnection {
   // runs, under the lock, when the response's status is OK, and returns the
   // call's Status. A non-OK response status is returned as is.
   template <typename Fill, typename Read>
-  Status Exchange(Fill&& fill, Read&& read, ExchangeOptions options = {}) {
+  Status Exchange(Fill&& fill, Read&& read) {
+    return Exchange(std::forward<Fill>(fill), std::forward<Read>(read),
+                    ExchangeOptions{});
+  }
+  template <typename Fill, typename Read>
+  Status Exchange(Fill&& fill, Read&& read, ExchangeOptions options) {
     std::lock_guard<std::mutex> lock(mu_);
     request_.Clear();
     fill(request_);

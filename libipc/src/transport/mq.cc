@@ -153,7 +153,9 @@ Result<std::unique_ptr<ChannelImpl>> MqConnect(const Url& url, const CommonOptio
   IPC_RETURN_IF_ERROR(ParseAttributes(url).status());
   // Whom we trust as the listener, by the rule the listener applies to us.
   IPC_ASSIGN_OR_RETURN(uint32_t mode, ModeOption(url, 0600));
-  const auto [addr, len] = RendezvousAddress(queue);
+  const auto rendezvous = RendezvousAddress(queue);
+  const auto& addr = rendezvous.first;
+  const auto len = rendezvous.second;
   UniqueFd heartbeat;
   MqDescriptor owned;
   IPC_RETURN_IF_ERROR(RetryUntilPeerAppears(

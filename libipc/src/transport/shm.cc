@@ -369,7 +369,9 @@ Result<std::unique_ptr<ChannelImpl>> ShmConnect(const Url& url,
                                                 const CommonOptions& common,
                                                 Deadline deadline) {
   IPC_ASSIGN_OR_RETURN(ShmOptions options, ParseOptions(url));
-  const auto [addr, len] = RendezvousAddress(url.path);
+  const auto rendezvous = RendezvousAddress(url.path);
+  const auto& addr = rendezvous.first;
+  const auto len = rendezvous.second;
   UniqueFd connection;
   IPC_RETURN_IF_ERROR(RetryUntilPeerAppears(
       [&]() -> Status {
