@@ -43,6 +43,9 @@ class Watchdog : public testing::EmptyTestEventListener {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A process group of our own, so that the watchdog's kill(0) takes down
+  // this test and its children, never the ctest (and CI) that started it.
+  (void)setpgid(0, 0);
   testing::InitGoogleTest(&argc, argv);
   signal(SIGALRM, OnAlarm);
   testing::UnitTest::GetInstance()->listeners().Append(new Watchdog);
