@@ -164,13 +164,13 @@ struct SweepOptions {
   // Operations up to this many instructions are swept at every one. Under
   // ASan/TSan an operation runs several times the instructions and each
   // fork costs more, so longer ones are strided sooner there.
-  int exhaustive_limit = IPC_KILL_SWEEP_SANITIZED ? 3000 : 6000;
+  int exhaustive_limit = IPC_KILL_SWEEP_SANITIZED ? 400 : 6000;
   // How long a process that must wake up may take (a woken process runs
   // within milliseconds; this only bounds a failing check).
   int wake_bound_ms = 1000;
   // The sweep stops (and fails) past this, to stay under the watchdog's
   // 60 s. IPC_KILL_SWEEP_BUDGET_S overrides it (with IPC_TEST_TIMEOUT_S).
-  double budget_s = 45;
+  double budget_s = IPC_KILL_SWEEP_SANITIZED ? 200 : 45;
 };
 
 struct SweepSummary {
