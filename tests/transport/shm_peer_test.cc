@@ -76,20 +76,29 @@ void StreamOnce(const std::string& options, uint64_t count) {
   EXPECT_EQ(WaitChild(writer), 0);
 }
 
+// Under sanitizers every message costs several times as much: fewer of them.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr uint64_t kLong = 200000;
+constexpr uint64_t kShort = 20000;
+#else
+constexpr uint64_t kLong = 2000000;
+constexpr uint64_t kShort = 50000;
+#endif
+
 TEST(ShmWakeupTest, LongStreamsWithoutSpinningNeverLoseAWakeup) {
   for (int run = 0; run < 6; ++run) {
-    StreamOnce("?spin_us=0", 2000000);  // The reader sleeps often.
+    StreamOnce("?spin_us=0", kLong);  // The reader sleeps often.
     if (HasFatalFailure()) return;
-    StreamOnce("?spin_us=0&capacity=4K", 50000);  // So does the writer.
+    StreamOnce("?spin_us=0&capacity=4K", kShort);  // So does the writer.
     if (HasFatalFailure()) return;
   }
 }
 
 TEST(ShmWakeupTest, LongStreamsWithSpinningNeverLoseAWakeup) {
   for (int run = 0; run < 4; ++run) {
-    StreamOnce("", 2000000);
+    StreamOnce("", kLong);
     if (HasFatalFailure()) return;
-    StreamOnce("?spin_us=1&capacity=4K", 50000);
+    StreamOnce("?spin_us=1&capacity=4K", kShort);
     if (HasFatalFailure()) return;
   }
 }
