@@ -2,9 +2,9 @@
 #include <cstdio>
 #include <string>
 
-#include "log.h"
-#include "options.h"
-#include "server.h"
+#include "daemon/log.h"
+#include "daemon/options.h"
+#include "loop/server.h"
 
 int main(int argc, char** argv) {
   ipcd::InstallProtobufLogHandler();

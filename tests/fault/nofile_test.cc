@@ -307,7 +307,7 @@ TEST(NofileTest, IpcdWithFewDescriptorsKeepsServingItsManagerClients) {
   auto newcomer = ipc::Manager::Connect(url, quick);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   // The daemon sheds it with a RESOURCE_EXHAUSTED response
-  // (ipcd/server_accept.cc); the client must pass that on.
+  // (ipcd/loop/server_accept.cc); the client must pass that on.
   if (!newcomer.ok()) {
     EXPECT_TRUE(newcomer.status().code() == ErrorCode::kResourceExhausted ||
                 newcomer.status().code() == ErrorCode::kDeadlineExceeded)

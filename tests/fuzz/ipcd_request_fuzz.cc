@@ -26,9 +26,9 @@
 #include <string>
 #include <thread>
 
-#include "../../ipcd/log.h"
-#include "../../ipcd/server.h"
+#include "daemon/log.h"
 #include "fuzz_socket.h"
+#include "loop/server.h"
 #include "proto/ipcd.pb.h"
 #include <google/protobuf/stubs/logging.h>
 

@@ -19,10 +19,10 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
-#include "../../ipcd/dispatcher.h"
-#include "../../ipcd/value.h"
+#include "dispatch/dispatcher.h"
 #include "ipc/value.h"
 #include "manager/wire.h"
+#include "objects/value.h"
 #include "proto/ipcd.pb.h"
 #include <google/protobuf/stubs/logging.h>
 

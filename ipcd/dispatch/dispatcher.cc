@@ -1,0 +1,209 @@
+#include "dispatch/dispatcher.h"
+
+#include "objects/queue.h"
+#include "objects/value.h"
+
+namespace ipcd {
+namespace {
+
+// Length of the UTF-8 sequence starting with byte c, or 0 if c cannot
+// start one.
+int Utf8Length(unsigned char c) {
+  if (c < 0x80) return 1;
+  if ((c & 0xE0) == 0xC0) return c >= 0xC2 ? 2 : 0;
+  if ((c & 0xF0) == 0xE0) return 3;
+  if ((c & 0xF8) == 0xF0) return c <= 0xF4 ? 4 : 0;
+  return 0;
+}
+
+}  // namespace
+
+OpStatus CheckObjectName(const std::string& name) {
+  if (name.empty() || name.size() > 255) {
+    return OpStatus::Error(v1::INVALID_ARGUMENT,
+                           "bad object name: must be 1 to 255 bytes, not " +
+                               std::to_string(name.size()));
+  }
+  for (size_t i = 0; i < name.size();) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    const int n = Utf8Length(c);
+    bool ok = n > 0 && i + n <= name.size() && c >= 0x20 && c != 0x7F;
+    for (int k = 1; ok && k < n; ++k) {
+      ok = (static_cast<unsigned char>(name[i + k]) & 0xC0) == 0x80;
+    }
+    if (!ok) {
+      return OpStatus::Error(v1::INVALID_ARGUMENT,
+                             "bad object name: byte " + std::to_string(i) +
+                                 " is a control character or not UTF-8");
+    }
+    i += n;
+  }
+  return OpStatus::Ok();
+}
+
+OpStatus CheckNesting(const v1::Call& call) {
+  bool deep = TooDeep(call.value()) || TooDeep(call.expected());
+  for (const v1::Entry& entry : call.items()) deep = deep || TooDeep(entry.value());
+  if (!deep) return OpStatus::Ok();
+  return OpStatus::Error(
+      v1::INVALID_ARGUMENT,
+      "'" + call.object() + "': a value nests lists and maps more than " +
+          std::to_string(kMaxValueNesting) + " deep");
+}
+
+bool KindAccepts(v1::Kind kind, v1::Op op) {
+  if (op == v1::CREATE || op == v1::DESTROY) return true;
+  switch (kind) {
+    case v1::DICT:
+      return op == v1::GET || op == v1::SET || op == v1::DELETE ||
+             op == v1::CONTAINS || op == v1::LEN || op == v1::KEYS ||
+             op == v1::VALUES || op == v1::ITEMS || op == v1::UPDATE ||
+             op == v1::POP || op == v1::SETDEFAULT || op == v1::CLEAR ||
+             op == v1::COMPARE_AND_SET;
+    case v1::COUNTER:
+      return op == v1::GET || op == v1::SET || op == v1::COMPARE_AND_SET ||
+             op == v1::ADD;
+    case v1::LOCK:
+    case v1::RLOCK:
+      return op == v1::ACQUIRE || op == v1::RELEASE;
+    case v1::QUEUE:
+      return op == v1::GET || op == v1::LEN || op == v1::PUT || op == v1::CLOSE;
+    case v1::EVENT:
+      return op == v1::SET || op == v1::CLEAR || op == v1::IS_SET ||
+             op == v1::WAIT;
+    default:
+      return false;
+  }
+}
+
+OpStatus Dispatcher::ReadMissing(const v1::Call& call, v1::Result* result) {
+  switch (call.op()) {
+    case v1::LEN:
+      result->set_count(0);
+      return OpStatus::Ok();
+    case v1::CONTAINS:
+    case v1::IS_SET:
+      result->set_flag(false);
+      return OpStatus::Ok();
+    case v1::GET:
+      if (call.kind() == v1::COUNTER) {
+        result->mutable_value()->set_int_value(0);
+        return OpStatus::Ok();
+      }
+      if (call.key().empty()) {
+        return OpStatus::Error(v1::INVALID_ARGUMENT,
+                               "dict '" + call.object() + "': GET needs a key");
+      }
+      if (call.has_value()) {
+        *result->mutable_value() = call.value();
+        return OpStatus::Ok();
+      }
+      return OpStatus::Error(
+          v1::NOT_FOUND,
+          "dict '" + call.object() + "' has no key '" + call.key() + "'");
+    default:
+      return OpStatus::Error(v1::INTERNAL, "ReadMissing: unexpected op");
+  }
+}
+
+OpStatus Dispatcher::Destroy(const v1::Call& call) {
+  Object* object = store_->Find(call.object());
+  if (object == nullptr) {
+    return OpStatus::Error(v1::NOT_FOUND,
+                           "no object named '" + call.object() + "'");
+  }
+  if (call.kind() != v1::KIND_UNSPECIFIED && call.kind() != object->kind()) {
+    return OpStatus::Error(v1::INVALID_ARGUMENT,
+                           "object '" + call.object() + "' is a " +
+                               KindName(object->kind()) + ", not a " +
+                               KindName(call.kind()));
+  }
+  if (!object->waiters().empty()) host_->ObjectDestroying(object);
+  store_->Erase(object);
+  return OpStatus::Ok();
+}
+
+OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
+                             v1::Result* result, Object** wait_on) {
+  if (OpStatus name = CheckObjectName(call.object()); !name.ok()) return name;
+  const v1::Op op = call.op();
+  if (!v1::Op_IsValid(op) || op == v1::OP_UNSPECIFIED) {
+    return OpStatus::Error(
+        v1::UNSUPPORTED,
+        "'" + call.object() + "': " + OpName(op) + " is not an operation");
+  }
+  if (op == v1::DESTROY) {
+    if (!v1::Kind_IsValid(call.kind())) {
+      return OpStatus::Error(v1::INVALID_ARGUMENT, KindName(call.kind()));
+    }
+    return Destroy(call);
+  }
+  const v1::Kind kind = call.kind();
+  if (kind == v1::KIND_UNSPECIFIED || !v1::Kind_IsValid(kind)) {
+    return OpStatus::Error(v1::INVALID_ARGUMENT,
+                           "'" + call.object() + "': " + OpName(op) +
+                               " needs a kind (got " + KindName(kind) + ")");
+  }
+  if (!KindAccepts(kind, op)) {
+    return OpStatus::Error(v1::UNSUPPORTED,
+                           KindName(kind) + " '" + call.object() +
+                               "' has no operation " + OpName(op));
+  }
+  if (call.has_timeout_ms() && call.timeout_ms() < 0) {
+    return OpStatus::Error(v1::INVALID_ARGUMENT,
+                           "'" + call.object() + "': negative timeout_ms");
+  }
+  if (OpStatus depth = CheckNesting(call); !depth.ok()) return depth;
+  Object* object = store_->Find(call.object());
+  if (object != nullptr && object->kind() != kind) {
+    return OpStatus::Error(v1::INVALID_ARGUMENT,
+                           "object '" + call.object() + "' is a " +
+                               KindName(object->kind()) + ", not a " +
+                               KindName(kind));
+  }
+  bool created = false;
+  if (object == nullptr) {
+    const bool read_only = op == v1::LEN || op == v1::CONTAINS ||
+                           op == v1::IS_SET ||
+                           (op == v1::GET && kind != v1::QUEUE);
+    if (read_only) return ReadMissing(call, result);
+    if (kind == v1::QUEUE && call.capacity() < 0) {
+      return OpStatus::Error(v1::INVALID_ARGUMENT, "queue '" + call.object() +
+                                                       "': negative capacity");
+    }
+    if (OpStatus made = store_->Create(call, &object); !made.ok()) return made;
+    created = true;
+  } else if (op == v1::CREATE && kind == v1::QUEUE &&
+             static_cast<Queue*>(object)->capacity() != call.capacity()) {
+    return OpStatus::Error(
+        v1::INVALID_ARGUMENT,
+        "queue '" + call.object() + "' exists with capacity " +
+            std::to_string(static_cast<Queue*>(object)->capacity()) + ", not " +
+            std::to_string(call.capacity()));
+  }
+  OpStatus status = object->Execute(call, ctx, result);
+  if (status.wait) {
+    *wait_on = object;
+    return status;
+  }
+  if (!status.ok() && created) {
+    // A failed first use leaves no trace.
+    store_->Erase(object);
+    return status;
+  }
+  if (!object->waiters().empty()) host_->ObjectChanged(object);
+  return status;
+}
+
+void Dispatcher::ListObjects(v1::ObjectList* list) const {
+  for (const auto& [name, object] : store_->objects()) {
+    v1::ObjectInfo* info = list->add_objects();
+    info->set_name(name);
+    info->set_kind(object->kind());
+    info->set_size(object->Size());
+    info->set_bytes(object->bytes());
+    info->set_waiters(static_cast<int64_t>(object->waiters().size()));
+  }
+}
+
+}  // namespace ipcd

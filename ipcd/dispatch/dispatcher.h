@@ -1,0 +1,56 @@
+// Dispatcher: turns one Call into an operation on the object store. It
+// checks the name, the kind and the op/kind pairing, creates objects on
+// first use, and reports which objects changed so that the server can retry
+// requests parked on them. It knows nothing about connections.
+//
+// Thread safety: single-threaded.
+#ifndef IPCD_DISPATCH_DISPATCHER_H_
+#define IPCD_DISPATCH_DISPATCHER_H_
+
+#include "objects/object_store.h"
+
+namespace ipcd {
+
+// Implemented by the server, which owns the parked requests.
+class WaiterHost {
+ public:
+  virtual ~WaiterHost() = default;
+  // object, which has waiters, may now let some of them proceed.
+  virtual void ObjectChanged(Object* object) = 0;
+  // object is about to be destroyed: its waiters must be answered.
+  virtual void ObjectDestroying(Object* object) = 0;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(ObjectStore* store, WaiterHost* host)
+      : store_(store), host_(host) {}
+
+  // Runs call. When it must wait (only if ctx.may_wait), returns
+  // OpStatus::Wait() and sets *wait_on to the object to park on.
+  OpStatus Execute(const v1::Call& call, OpContext& ctx, v1::Result* result,
+                   Object** wait_on);
+
+  // Fills list with every object, in name order.
+  void ListObjects(v1::ObjectList* list) const;
+
+ private:
+  OpStatus Destroy(const v1::Call& call);
+  // The answer of a read-only op on an object that does not exist (an
+  // empty one), without creating it.
+  static OpStatus ReadMissing(const v1::Call& call, v1::Result* result);
+
+  ObjectStore* store_;
+  WaiterHost* host_;
+};
+
+// OK when name is 1 to 255 bytes of printable UTF-8.
+OpStatus CheckObjectName(const std::string& name);
+// Whether objects of kind accept op.
+bool KindAccepts(v1::Kind kind, v1::Op op);
+// INVALID_ARGUMENT when a value of call nests deeper than kMaxValueNesting.
+OpStatus CheckNesting(const v1::Call& call);
+
+}  // namespace ipcd
+
+#endif  // IPCD_DISPATCH_DISPATCHER_H_

@@ -1,0 +1,209 @@
+// Server: ipcd's single-threaded event loop and everything that needs a
+// connection: listeners, sessions, the handshake, running requests in each
+// connection's order, parking blocking requests on objects and waking them.
+//
+// One epoll set (level-triggered) watches the listeners, every session's
+// channel fd() and a signalfd for SIGTERM/SIGINT; the epoll timeout is the
+// earliest parked request's deadline, the next idle/frame sweep, the end
+// of an accept pause or the next watchdog ping. Every operation runs to
+// completion between two epoll_waits, so each is atomic and linearizable
+// without locks, as in Redis.
+//
+// Changes made by a request (an object that changed, a session whose
+// parked request completed, responses buffered) are settled right after
+// each event, and once more by BeforeSleep(), Redis's "before sleep" step:
+// wake-ups, resumes and writes in that order, repeated until none is left,
+// so nothing a failed write frees can wait for an unrelated event.
+//
+// Split over four files: server_setup.cc (start-up), server_accept.cc (new
+// connections, file-descriptor exhaustion), server.cc (loop, sockets,
+// connection lifetime, timers) and server_requests.cc (frames, handshake,
+// requests, parking).
+//
+// Thread safety: everything runs on the thread that calls Run().
+#ifndef IPCD_LOOP_SERVER_H_
+#define IPCD_LOOP_SERVER_H_
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/options.h"
+#include "dispatch/dispatcher.h"
+#include "ipc/channel.h"
+#include "loop/session.h"
+#include "objects/object_store.h"
+
+namespace ipcd {
+
+class Server final : public WaiterHost {
+ public:
+  // Sets up the listeners (the unix socket, --listen URLs, or the sockets
+  // systemd passed), the epoll set and the signalfd. kInvalidArgument for
+  // configuration errors (e.g. tcp:// without a key), which main() turns
+  // into exit status 2.
+  static ipc::Result<std::unique_ptr<Server>> Create(const Options& options);
+  ~Server() override;
+
+  // Serves until SIGTERM or SIGINT; returns the process exit status.
+  int Run();
+
+  // WaiterHost.
+  void ObjectChanged(Object* object) override;
+  void ObjectDestroying(Object* object) override;
+
+ private:
+  struct ListenerEntry : Pollable {
+    ListenerEntry() : Pollable(Type::kListener) {}
+    ipc::Listener listener;
+    bool needs_auth = false;
+  };
+  using Clock = std::chrono::steady_clock;
+
+  explicit Server(const Options& options);
+  ipc::Status AddListener(const std::string& url, bool needs_auth,
+                          bool inherited);
+
+  // server_accept.cc: new connections.
+  void OnListenerReadable(ListenerEntry* entry);
+  void Accept(ListenerEntry* entry, ipc::Channel channel);
+  // Out of descriptors: accepts one pending connection with the reserve
+  // descriptor and refuses it; false when that was not possible.
+  bool ShedConnection(ListenerEntry* entry);
+  // Stops watching the listeners for kAcceptPause; ResumeAccepting (from
+  // the loop) watches them again once it has passed.
+  void PauseAccepting();
+  void ResumeAccepting();
+  // Takes the reserve descriptor and warns when RLIMIT_NOFILE is below what
+  // max_clients needs.
+  void CheckFileLimit();
+  // The peer of fd has closed its end (nothing more to read, or an error).
+  static bool PeerHungUp(int fd);
+  // Drops sessions whose peers have hung up (used at max_clients).
+  void PruneHungUp();
+
+  // server.cc: the loop and connection lifetime.
+  // Wake-ups, resumes and writes until nothing is left (see above).
+  void BeforeSleep();
+  // Drains wake-ups and resumes after one event.
+  void Settle();
+  void OnSessionEvent(Session* s, uint32_t events);
+  void OnReadable(Session* s);
+  // Between frames: looks at the next frame's length prefix and refuses an
+  // oversized frame at once. False when s is not to be read now (nothing
+  // to read, closed, or refused before the handshake).
+  bool PeekFrameHeader(Session* s);
+  void OnWritable(Session* s);
+  bool ReadingAllowed(const Session* s) const;
+  void UpdateInterest(Session* s);
+  // Queues one serialized response: buffered in the channel and written by
+  // FlushQueued at the end of the loop iteration, so the responses to a
+  // pipelined batch leave in one system call.
+  void SendBytes(Session* s, const std::string& bytes);
+  // Writes what SendBytes buffered in s's channel, without waiting; a rest
+  // the socket cannot take now waits for EPOLLOUT (tail_pending).
+  void FlushSession(Session* s);
+  void FlushQueued();
+  // Marks s closed: releases its locks and parked request, stops watching
+  // it; it is destroyed at the end of the loop iteration.
+  void Drop(Session* s, std::string_view why);
+  // Moves s to kReady and ends its handshake timeout.
+  void HandshakeDone(Session* s);
+  // Stops reading s and drops it once its responses are written.
+  void BeginClosing(Session* s);
+  void ExpireDeadlines();
+  // Closes connections past idle_timeout_ms or frame_timeout_ms.
+  void SweepConnections();
+  int EpollTimeoutMs() const;
+  void Shutdown();
+  void FillStats(v1::Stats* stats) const;
+
+  // server_requests.cc: what arrives on a connection.
+  void OnFrame(Session* s, const std::string& bytes);
+  void OnOversizedFrame(Session* s, std::string message);
+  // Answers a request of id 0 (reserved) without running it.
+  bool RefuseIdZero(Session* s, const v1::Request& request);
+  void OnHandshakeFrame(Session* s, const std::string& bytes);
+  // Queues a frame behind a parked request (or refuses it).
+  void Enqueue(Session* s, const std::string& bytes);
+  // Runs request; true when it was parked (it is then inbox.front()).
+  bool HandleReady(Session* s, v1::Request& request, bool in_inbox);
+  // Runs s's queued requests until one parks.
+  void ProcessInbox(Session* s);
+  OpContext ContextFor(Session* s, bool may_wait);
+  void Park(Session* s, Object* object);
+  void Unpark(Session* s);
+  // Re-runs s's parked request; true when it completed (and was answered).
+  bool RetryParked(Session* s, bool may_wait);
+  // A woken queue GET: writes the item at once, and puts it back at the
+  // head of the queue if the connection cannot take it.
+  void DeliverItem(Session* s, Object* queue);
+  void WakeWaiters(Object* object);
+  // Retries the waiters of changed objects, then runs the requests queued
+  // behind the ones that completed.
+  void DrainWakeups();
+  void RunResumes();
+  void Respond(Session* s, v1::Response& response);
+  void RespondError(Session* s, uint64_t id, v1::Code code,
+                    std::string message);
+
+  const Options options_;
+  const Limits limits_;
+  const Clock::time_point started_ = Clock::now();
+  std::string auth_key_;
+  std::string server_version_;
+
+  int epoll_fd_ = -1;
+  int signal_fd_ = -1;
+  Pollable signal_pollable_{Pollable::Type::kSignal};
+  std::vector<std::unique_ptr<ListenerEntry>> listeners_;
+  std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
+  uint64_t next_session_id_ = 0;
+  int64_t live_sessions_ = 0;
+  std::vector<Session*> graveyard_;
+  bool stopping_ = false;
+
+  ObjectStore store_;
+  Dispatcher dispatcher_;
+  DeadlineMap deadlines_;
+  int64_t parked_ = 0;
+  int64_t requests_total_ = 0;
+  // Names of objects whose waiters should be retried (names, not pointers:
+  // an object may be destroyed before its turn).
+  std::vector<std::string> changed_;
+  std::deque<Session*> resume_;
+  bool draining_ = false;
+
+  // File-descriptor exhaustion (server_accept.cc).
+  int reserve_fd_ = -1;
+  bool accept_paused_ = false;
+  Clock::time_point accept_resume_{};
+  Clock::time_point next_fd_log_{};
+  int64_t fds_refused_ = 0;
+  // idle_timeout_ms and frame_timeout_ms are checked by a sweep.
+  std::chrono::milliseconds sweep_interval_{0};
+  Clock::time_point next_sweep_{};
+
+  std::chrono::microseconds watchdog_interval_{0};
+  Clock::time_point next_watchdog_{};
+  // When the loop last had something to do (see Options::spin_us).
+  Clock::time_point last_activity_{};
+
+  // Reused on the hot path so a request costs no allocation beyond what
+  // protobuf keeps.
+  std::vector<std::string> read_batch_;
+  // Sessions with responses buffered in their channel (flush_queued).
+  std::vector<Session*> to_flush_;
+  std::vector<Session*> flushing_;
+  std::string write_buffer_;
+  v1::Request request_;
+  v1::Response response_;
+  v1::Response wake_response_;
+};
+
+}  // namespace ipcd
+
+#endif  // IPCD_LOOP_SERVER_H_

@@ -1,0 +1,469 @@
+// The request side of Server (see server.h): frames in, responses out, in
+// each connection's order; the handshake; parking and waking.
+#include "daemon/log.h"
+#include "loop/preauth.h"
+#include "loop/server.h"
+#include "manager/auth.h"
+#include "objects/queue.h"
+#include "objects/value.h"
+
+namespace ipcd {
+namespace {
+
+constexpr uint32_t kProtocolVersion = v1::PROTOCOL_VERSION_CURRENT;
+constexpr char kIdZero[] =
+    "request id 0 is reserved (it marks answers to frames that could not be "
+    "parsed); the request was not run";
+
+void SetStatus(v1::Response& response, OpStatus& status) {
+  if (status.code == v1::OK) return;
+  response.clear_body();
+  v1::Status* out = response.mutable_status();
+  out->set_code(status.code);
+  out->set_message(std::move(status.message));
+}
+
+}  // namespace
+
+void Server::Respond(Session* s, v1::Response& response) {
+  if (s->dead) return;
+  ++requests_total_;
+  response.SerializeToString(&write_buffer_);
+  if (static_cast<int64_t>(write_buffer_.size()) > limits_.max_frame_bytes) {
+    const size_t size = write_buffer_.size();
+    const uint64_t id = response.id();
+    response.Clear();
+    response.set_id(id);
+    response.mutable_status()->set_code(v1::MESSAGE_TOO_LARGE);
+    response.mutable_status()->set_message(
+        "the response is " + std::to_string(size) +
+        " bytes, over the max_frame_bytes limit (" +
+        std::to_string(limits_.max_frame_bytes) + ")");
+    response.SerializeToString(&write_buffer_);
+  }
+  SendBytes(s, write_buffer_);
+}
+
+void Server::RespondError(Session* s, uint64_t id, v1::Code code,
+                          std::string message) {
+  v1::Response response;
+  response.set_id(id);
+  response.mutable_status()->set_code(code);
+  response.mutable_status()->set_message(std::move(message));
+  Respond(s, response);
+}
+
+void Server::OnFrame(Session* s, const std::string& bytes) {
+  if (s->state != Session::State::kReady) {
+    OnHandshakeFrame(s, bytes);
+    return;
+  }
+  if (!s->inbox.empty()) {
+    Enqueue(s, bytes);
+    return;
+  }
+  // The fast path: nothing is waiting on this connection, so the request
+  // runs now and its response goes out before the next frame is read.
+  if (!ParseRequest(bytes, &request_)) {
+    RespondError(s, 0, v1::PROTOCOL_ERROR,
+                 "a frame of " + std::to_string(bytes.size()) +
+                     " bytes does not parse as an ipcd.v1.Request; closing");
+    BeginClosing(s);
+    return;
+  }
+  if (request_.id() == 0) {
+    RespondError(s, 0, v1::PROTOCOL_ERROR, kIdZero);
+    return;
+  }
+  HandleReady(s, request_, /*in_inbox=*/false);
+  Settle();
+}
+
+void Server::OnOversizedFrame(Session* s, std::string message) {
+  if (message.find("max_frame_bytes") == std::string::npos) {
+    message += " (max_frame_bytes " + std::to_string(limits_.max_frame_bytes) + ")";
+  }
+  if (s->state != Session::State::kReady) {
+    RespondError(s, 0, v1::MESSAGE_TOO_LARGE, message + "; closing");
+    BeginClosing(s);
+    return;
+  }
+  // The channel discarded the frame unread and stays usable: answer in
+  // turn and carry on.
+  if (s->inbox.empty()) {
+    RespondError(s, 0, v1::MESSAGE_TOO_LARGE, std::move(message));
+    return;
+  }
+  PendingRequest& p = s->inbox.emplace_back();
+  p.refusal = v1::MESSAGE_TOO_LARGE;
+  p.refusal_message = std::move(message);
+}
+
+void Server::OnHandshakeFrame(Session* s, const std::string& bytes) {
+  const bool want_hello = s->state == Session::State::kHello;
+  PreAuthFrame frame;
+  // PeekFrameHeader refuses larger frames before they are read.
+  if (bytes.size() > kMaxPreAuthFrame) {
+    RespondError(s, 0, v1::MESSAGE_TOO_LARGE,
+                 "a frame of " + std::to_string(bytes.size()) +
+                     " bytes before the handshake finished (at most " +
+                     std::to_string(kMaxPreAuthFrame) + "); closing");
+    BeginClosing(s);
+    return;
+  }
+  if (!ParsePreAuthFrame(bytes, &frame)) {
+    RespondError(s, 0, v1::PROTOCOL_ERROR,
+                 std::string("an unparsable frame before the handshake "
+                             "finished (expected ") +
+                     (want_hello ? "Hello" : "Authenticate") + "); closing");
+    BeginClosing(s);
+    return;
+  }
+  if (frame.id == 0) {
+    RespondError(s, 0, v1::PROTOCOL_ERROR, std::string(kIdZero) + "; closing");
+    BeginClosing(s);
+    return;
+  }
+  if (want_hello) {
+    v1::Hello hello;
+    if (frame.body_field != v1::Request::kHello ||
+        !hello.ParseFromString(frame.body)) {
+      RespondError(
+          s, frame.id, v1::PROTOCOL_ERROR,
+          "the first request on a connection must be a Hello; closing");
+      BeginClosing(s);
+      return;
+    }
+    if (hello.protocol_version() != kProtocolVersion) {
+      RespondError(s, frame.id, v1::UNSUPPORTED,
+                   "protocol version " +
+                       std::to_string(hello.protocol_version()) +
+                       " is not supported; this daemon speaks version " +
+                       std::to_string(kProtocolVersion) + "; closing");
+      BeginClosing(s);
+      return;
+    }
+    if (!hello.client_nonce().empty() &&
+        hello.client_nonce().size() != ipc::internal::kAuthNonceSize) {
+      RespondError(s, frame.id, v1::PROTOCOL_ERROR,
+                   "Hello.client_nonce must be empty or " +
+                       std::to_string(ipc::internal::kAuthNonceSize) +
+                       " bytes, not " +
+                       std::to_string(hello.client_nonce().size()) +
+                       "; closing");
+      BeginClosing(s);
+      return;
+    }
+    s->client_name = hello.client_name();
+    s->client_nonce = hello.client_nonce();
+    v1::Response response;
+    response.set_id(frame.id);
+    v1::HelloReply* reply = response.mutable_hello();
+    reply->set_protocol_version(kProtocolVersion);
+    reply->set_server_version(server_version_);
+    reply->set_session_id(s->id);
+    if (s->needs_auth) {
+      auto nonce = ipc::internal::MakeAuthNonce();
+      if (!nonce.ok()) {
+        RespondError(s, frame.id, v1::INTERNAL, nonce.status().ToString());
+        BeginClosing(s);
+        return;
+      }
+      s->server_nonce = std::move(*nonce);
+      reply->set_auth_required(true);
+      reply->set_server_nonce(s->server_nonce);
+      s->state = Session::State::kAuth;
+    } else {
+      HandshakeDone(s);
+    }
+    Respond(s, response);
+    LogDebug("session " + std::to_string(s->id) + " is '" + s->client_name +
+             "'");
+    return;
+  }
+  // Authenticating: only an Authenticate is looked at.
+  auto refuse = [&](const std::string& reply, const std::string& log) {
+    RespondError(s, frame.id, v1::PERMISSION_DENIED, reply);
+    LogWarning("session " + std::to_string(s->id) + " (" + s->peer + ") " + log);
+    BeginClosing(s);
+  };
+  v1::Authenticate auth;
+  if (frame.body_field != v1::Request::kAuthenticate ||
+      !auth.ParseFromString(frame.body)) {
+    refuse(
+        "authentication required: this listener accepts nothing before "
+        "a successful Authenticate; closing",
+        "sent a request before authenticating; closed");
+    return;
+  }
+  const std::string expected =
+      ipc::internal::ClientProof(auth_key_, s->server_nonce, s->client_nonce);
+  if (!ipc::internal::ProofsEqual(expected, auth.client_proof())) {
+    refuse(
+        "authentication failed: the client's proof does not match this "
+        "daemon's key (wrong key?); closing",
+        "failed authentication: wrong key");
+    return;
+  }
+  v1::Response response;
+  response.set_id(frame.id);
+  v1::AuthReply* reply = response.mutable_auth();
+  if (!s->client_nonce.empty()) {
+    reply->set_server_proof(ipc::internal::ServerProof(
+        auth_key_, s->client_nonce, s->server_nonce));
+  }
+  HandshakeDone(s);
+  Respond(s, response);
+  LogInfo("session " + std::to_string(s->id) + " authenticated");
+}
+
+void Server::Enqueue(Session* s, const std::string& bytes) {
+  PendingRequest& p = s->inbox.emplace_back();
+  if (!ParseRequest(bytes, &p.request)) {
+    p.request.Clear();
+    p.refusal = v1::PROTOCOL_ERROR;
+    p.refusal_message = "a frame of " + std::to_string(bytes.size()) +
+                        " bytes does not parse as an ipcd.v1.Request; closing";
+    p.close_after = true;
+    // Nothing after an unparsable frame can be trusted to be framed as
+    // meant: read no further.
+    s->stop_reading = true;
+    return;
+  }
+  if (p.request.id() == 0) {
+    p.request.clear_body();
+    p.refusal = v1::PROTOCOL_ERROR;
+    p.refusal_message = kIdZero;
+    return;
+  }
+  if (s->queued >= limits_.max_pending_per_client) {
+    p.request.clear_body();  // Keep only the id.
+    p.refusal = v1::RESOURCE_EXHAUSTED;
+    p.refusal_message = "max_pending_per_client limit (" +
+                        std::to_string(limits_.max_pending_per_client) +
+                        " unanswered requests on this connection) reached";
+    return;
+  }
+  ++s->queued;
+}
+
+OpContext Server::ContextFor(Session* s, bool may_wait) {
+  OpContext ctx;
+  ctx.session_id = s->id;
+  ctx.may_wait = may_wait;
+  ctx.budget = &store_.budget();
+  ctx.held_locks = &s->held_locks;
+  return ctx;
+}
+
+bool Server::HandleReady(Session* s, v1::Request& request, bool in_inbox) {
+  v1::Response& response = response_;
+  response.Clear();
+  response.set_id(request.id());
+  switch (request.body_case()) {
+    case v1::Request::kCall: {
+      OpContext ctx = ContextFor(s, /*may_wait=*/true);
+      Object* wait_on = nullptr;
+      OpStatus status = dispatcher_.Execute(
+          request.call(), ctx, response.mutable_result(), &wait_on);
+      if (status.wait) {
+        if (!in_inbox) {
+          s->inbox.emplace_back().request.Swap(&request);
+          ++s->queued;
+        }
+        Park(s, wait_on);
+        return true;
+      }
+      SetStatus(response, status);
+      break;
+    }
+    case v1::Request::kBatch: {
+      // Atomic: the calls run back to back, and the waiters of the objects
+      // they changed are woken once the batch is over (by the caller).
+      v1::BatchReply* batch = response.mutable_batch();
+      for (const v1::Call& call : request.batch().calls()) {
+        OpContext ctx = ContextFor(s, /*may_wait=*/false);
+        v1::CallReply* reply = batch->add_replies();
+        Object* wait_on = nullptr;
+        OpStatus status =
+            dispatcher_.Execute(call, ctx, reply->mutable_result(), &wait_on);
+        if (status.code != v1::OK) {
+          reply->clear_result();
+          reply->mutable_status()->set_code(status.code);
+          reply->mutable_status()->set_message(std::move(status.message));
+        }
+      }
+      break;
+    }
+    case v1::Request::kListObjects:
+      dispatcher_.ListObjects(response.mutable_objects());
+      break;
+    case v1::Request::kGetStats:
+      FillStats(response.mutable_stats());
+      break;
+    case v1::Request::kHello:
+      response.mutable_status()->set_code(v1::PROTOCOL_ERROR);
+      response.mutable_status()->set_message(
+          "Hello was already received on this connection");
+      break;
+    case v1::Request::kAuthenticate:
+      response.mutable_status()->set_code(v1::PROTOCOL_ERROR);
+      response.mutable_status()->set_message(
+          s->needs_auth ? "this connection is already authenticated"
+                        : "this listener does not use authentication");
+      break;
+    default:
+      response.mutable_status()->set_code(v1::UNSUPPORTED);
+      response.mutable_status()->set_message(
+          "unknown request type (no body this daemon knows)");
+      break;
+  }
+  Respond(s, response);
+  return false;
+}
+
+void Server::ProcessInbox(Session* s) {
+  while (!s->dead && s->state == Session::State::kReady &&
+         s->parked_on == nullptr && !s->inbox.empty()) {
+    PendingRequest& p = s->inbox.front();
+    if (p.refusal != v1::OK) {
+      const bool close = p.close_after;
+      RespondError(s, p.request.id(), p.refusal, std::move(p.refusal_message));
+      if (s->dead) return;
+      s->inbox.pop_front();
+      if (close) {
+        BeginClosing(s);
+        return;
+      }
+      continue;
+    }
+    if (HandleReady(s, p.request, /*in_inbox=*/true)) break;
+    if (s->dead) return;
+    s->inbox.pop_front();
+    --s->queued;
+    DrainWakeups();
+  }
+  if (!s->dead) UpdateInterest(s);
+}
+
+void Server::Park(Session* s, Object* object) {
+  s->parked_on = object;
+  s->wait_pos = object->waiters().insert(object->waiters().end(), s);
+  ++parked_;
+  const v1::Call& call = s->inbox.front().request.call();
+  // Timeouts beyond a century are "forever" (and would overflow the clock).
+  constexpr int64_t kForeverMs = int64_t{100} * 365 * 24 * 3600 * 1000;
+  if (call.has_timeout_ms() && call.timeout_ms() < kForeverMs) {
+    s->has_deadline = true;
+    s->deadline_pos = deadlines_.emplace(
+        Clock::now() + std::chrono::milliseconds(call.timeout_ms()), s);
+  }
+}
+
+void Server::Unpark(Session* s) {
+  if (s->parked_on == nullptr) return;
+  s->parked_on->waiters().erase(s->wait_pos);
+  s->parked_on = nullptr;
+  --parked_;
+  if (s->has_deadline) {
+    deadlines_.erase(s->deadline_pos);
+    s->has_deadline = false;
+  }
+}
+
+bool Server::RetryParked(Session* s, bool may_wait) {
+  PendingRequest& p = s->inbox.front();
+  Object* object = s->parked_on;
+  v1::Response& response = wake_response_;
+  response.Clear();
+  response.set_id(p.request.id());
+  OpContext ctx = ContextFor(s, may_wait);
+  Object* wait_on = nullptr;
+  OpStatus status = dispatcher_.Execute(p.request.call(), ctx,
+                                        response.mutable_result(), &wait_on);
+  if (status.wait) return false;
+  Unpark(s);
+  const bool item = object->kind() == v1::QUEUE && status.code == v1::OK &&
+                    p.request.call().op() == v1::GET;
+  SetStatus(response, status);
+  Respond(s, response);
+  if (item && response.has_result()) DeliverItem(s, object);
+  if (s->dead) return true;
+  s->inbox.pop_front();
+  --s->queued;
+  resume_.push_back(s);
+  return true;
+}
+
+void Server::DeliverItem(Session* s, Object* queue) {
+  if (!s->dead && s->flush_queued) FlushSession(s);
+  if (!s->dead) return;
+  // The connection failed while the item was written: it was not
+  // delivered, so it goes back to the head of the queue.
+  OpContext ctx = ContextFor(s, /*may_wait=*/false);
+  static_cast<Queue*>(queue)->Requeue(
+      std::move(*wake_response_.mutable_result()->mutable_value()), ctx);
+  LogInfo("session " + std::to_string(s->id) +
+          " failed while taking an item of queue '" + queue->name() +
+          "'; the item was put back at the head");
+}
+
+void Server::WakeWaiters(Object* object) {
+  auto& waiters = object->waiters();
+  for (auto it = waiters.begin(); it != waiters.end();) {
+    auto next = std::next(it);
+    // An item is never handed to a getter whose peer is known to be gone.
+    if (object->kind() == v1::QUEUE && PeerHungUp((*it)->channel.fd())) {
+      Drop(*it, "peer hung up");  // Unparks it: only *it is erased.
+      it = next;
+      continue;
+    }
+    if (!RetryParked(*it, /*may_wait=*/true) && object->strict_fifo()) break;
+    it = next;
+  }
+}
+
+void Server::ObjectChanged(Object* object) {
+  changed_.push_back(object->name());
+}
+
+void Server::ObjectDestroying(Object* object) {
+  v1::Response response;
+  auto& waiters = object->waiters();
+  while (!waiters.empty()) {
+    Session* s = waiters.front();
+    Unpark(s);
+    response.Clear();
+    response.set_id(s->inbox.front().request.id());
+    response.mutable_status()->set_code(v1::CLOSED);
+    response.mutable_status()->set_message(KindName(object->kind()) + " '" +
+                                           object->name() + "' was destroyed");
+    Respond(s, response);
+    if (s->dead) continue;
+    s->inbox.pop_front();
+    --s->queued;
+    resume_.push_back(s);
+  }
+}
+
+void Server::DrainWakeups() {
+  if (draining_) return;
+  draining_ = true;
+  while (!changed_.empty()) {
+    const std::string name = std::move(changed_.back());
+    changed_.pop_back();
+    if (Object* object = store_.Find(name)) WakeWaiters(object);
+  }
+  draining_ = false;
+}
+
+void Server::RunResumes() {
+  while (!resume_.empty()) {
+    Session* s = resume_.front();
+    resume_.pop_front();
+    if (!s->dead) ProcessInbox(s);
+    DrainWakeups();
+  }
+}
+
+}  // namespace ipcd

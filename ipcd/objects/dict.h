@@ -1,0 +1,43 @@
+// Dict: string keys to Values, kept in key order (KEYS/VALUES/ITEMS return
+// them sorted). Each entry costs its key's length plus its value's
+// serialized size against max_bytes.
+//
+// Thread safety: single-threaded (see object.h).
+#ifndef IPCD_OBJECTS_DICT_H_
+#define IPCD_OBJECTS_DICT_H_
+
+#include <map>
+
+#include "objects/object.h"
+
+namespace ipcd {
+
+class Dict final : public Object {
+ public:
+  explicit Dict(std::string name) : Object(std::move(name), v1::DICT) {}
+
+  OpStatus Execute(const v1::Call& call, OpContext& ctx,
+                   v1::Result* result) override;
+  int64_t Size() const override {
+    return static_cast<int64_t>(entries_.size());
+  }
+
+ private:
+  using Map = std::map<std::string, v1::Value, std::less<>>;
+
+  // Sets key to value, charging the size difference; RESOURCE_EXHAUSTED
+  // (and no change) when it does not fit.
+  OpStatus Store(const std::string& key, const v1::Value& value,
+                 OpContext& ctx);
+  OpStatus Update(const v1::Call& call, OpContext& ctx);
+  OpStatus CompareAndSet(const v1::Call& call, OpContext& ctx,
+                         v1::Result* result);
+  OpStatus MissingKey(const std::string& key) const;
+  void Erase(Map::iterator it, OpContext& ctx);
+
+  Map entries_;
+};
+
+}  // namespace ipcd
+
+#endif  // IPCD_OBJECTS_DICT_H_

@@ -1,0 +1,34 @@
+// Lock and RLock: a mutex leased to one connection at a time. ACQUIRE waits
+// in the daemon (parked, FIFO), RELEASE hands the lock to the oldest
+// waiter. An RLock's holder may acquire again and must release as often; a
+// Lock's holder acquiring again gets INVALID_ARGUMENT instead of
+// deadlocking itself. When the holder's connection closes (the client
+// exited or was killed), all its holds are dropped.
+//
+// Thread safety: single-threaded (see object.h).
+#ifndef IPCD_OBJECTS_LOCK_H_
+#define IPCD_OBJECTS_LOCK_H_
+
+#include "objects/object.h"
+
+namespace ipcd {
+
+class Lock final : public Object {
+ public:
+  Lock(std::string name, bool recursive)
+      : Object(std::move(name), recursive ? v1::RLOCK : v1::LOCK) {}
+
+  OpStatus Execute(const v1::Call& call, OpContext& ctx,
+                   v1::Result* result) override;
+  int64_t Size() const override { return holds_; }
+  bool ReleaseHoldsOf(uint64_t session_id) override;
+  bool strict_fifo() const override { return true; }
+
+ private:
+  uint64_t holder_ = 0;  // Session id; 0 = free.
+  int64_t holds_ = 0;
+};
+
+}  // namespace ipcd
+
+#endif  // IPCD_OBJECTS_LOCK_H_

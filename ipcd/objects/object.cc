@@ -1,0 +1,46 @@
+#include "objects/object.h"
+
+namespace ipcd {
+
+std::string KindName(v1::Kind kind) {
+  switch (kind) {
+    case v1::DICT:
+      return "dict";
+    case v1::COUNTER:
+      return "counter";
+    case v1::LOCK:
+      return "lock";
+    case v1::RLOCK:
+      return "rlock";
+    case v1::QUEUE:
+      return "queue";
+    case v1::EVENT:
+      return "event";
+    default:
+      return "unknown kind " + std::to_string(static_cast<int>(kind));
+  }
+}
+
+std::string OpName(v1::Op op) {
+  if (v1::Op_IsValid(op)) return v1::Op_Name(op);
+  return "unknown op " + std::to_string(static_cast<int>(op));
+}
+
+std::string Object::Describe() const {
+  return KindName(kind_) + " '" + name_ + "'";
+}
+
+OpStatus Object::Unsupported(v1::Op op) const {
+  return OpStatus::Error(v1::UNSUPPORTED,
+                         Describe() + " has no operation " + OpName(op));
+}
+
+OpStatus Object::OverBudget(const OpContext& ctx, int64_t delta) const {
+  return OpStatus::Error(
+      v1::RESOURCE_EXHAUSTED,
+      Describe() + ": max_bytes limit (" + std::to_string(ctx.budget->max) +
+          " bytes) reached: " + std::to_string(ctx.budget->used) +
+          " bytes held, this needs " + std::to_string(delta) + " more");
+}
+
+}  // namespace ipcd

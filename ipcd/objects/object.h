@@ -1,0 +1,129 @@
+// Object: the base of every named object ipcd holds (dict, counter, lock,
+// queue, event), and the small types the object kinds share.
+//
+// An object executes one Call at a time against its own state; it knows
+// nothing about sockets or sessions beyond a session id. A call that would
+// block returns OpStatus::Wait() without changing anything, and the server
+// parks the request on the object's waiter list; after the object changes,
+// the server retries its waiters in FIFO order.
+//
+// Thread safety: single-threaded, like the whole daemon.
+#ifndef IPCD_OBJECTS_OBJECT_H_
+#define IPCD_OBJECTS_OBJECT_H_
+
+#include <cstdint>
+#include <list>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "proto/ipcd.pb.h"
+
+namespace ipcd {
+
+class Session;
+
+// The outcome of an operation: OK, an error code with a message for
+// people, or "must wait" (only when OpContext::may_wait).
+struct OpStatus {
+  v1::Code code = v1::OK;
+  bool wait = false;
+  std::string message;
+
+  static OpStatus Ok() { return OpStatus(); }
+  static OpStatus Wait() {
+    OpStatus s;
+    s.wait = true;
+    return s;
+  }
+  static OpStatus Error(v1::Code code, std::string message) {
+    OpStatus s;
+    s.code = code;
+    s.message = std::move(message);
+    return s;
+  }
+  bool ok() const { return code == v1::OK && !wait; }
+};
+
+// The bytes of stored values, summed over all objects, and their limit.
+struct ByteBudget {
+  int64_t used = 0;
+  int64_t max = 0;
+};
+
+// What an operation may know about who calls it.
+struct OpContext {
+  uint64_t session_id = 0;
+  // False in batches and when a parked request's deadline has passed: a
+  // blocking call then fails with its timeout code instead of waiting.
+  bool may_wait = true;
+  ByteBudget* budget = nullptr;
+  // The lock names the calling connection holds (released when it closes).
+  std::set<std::string, std::less<>>* held_locks = nullptr;
+};
+
+class Object {
+ public:
+  Object(std::string name, v1::Kind kind)
+      : name_(std::move(name)), kind_(kind) {}
+  virtual ~Object() = default;
+  Object(const Object&) = delete;
+  Object& operator=(const Object&) = delete;
+
+  // REQUIRES: call.kind() == kind() and the op is one this kind accepts.
+  virtual OpStatus Execute(const v1::Call& call, OpContext& ctx,
+                           v1::Result* result) = 0;
+  // ObjectInfo.size: dict keys, queue items, counter value, lock holds,
+  // event 1/0.
+  virtual int64_t Size() const = 0;
+  // Drops every hold of a closing session; true when the object changed.
+  virtual bool ReleaseHoldsOf(uint64_t /*session_id*/) { return false; }
+  // True when a waiter that cannot proceed blocks those behind it (locks:
+  // strict FIFO hand-over), so a wake-up may stop at the first one.
+  virtual bool strict_fifo() const { return false; }
+
+  const std::string& name() const { return name_; }
+  v1::Kind kind() const { return kind_; }
+  // Bytes of values held, as counted against max_bytes.
+  int64_t bytes() const { return bytes_; }
+  // Sessions whose first unanswered request waits on this object, oldest
+  // first. Maintained by the server.
+  std::list<Session*>& waiters() { return waiters_; }
+
+ protected:
+  // True when the byte budget can take delta more bytes.
+  static bool Fits(const OpContext& ctx, int64_t delta) {
+    return delta <= 0 || ctx.budget->used + delta <= ctx.budget->max;
+  }
+  OpStatus OverBudget(const OpContext& ctx, int64_t delta) const;
+  // Records a change of this object's stored bytes.
+  void Charge(OpContext& ctx, int64_t delta) {
+    bytes_ += delta;
+    ctx.budget->used += delta;
+  }
+  // Whether a blocking call may wait: not in a batch, and timeout_ms is
+  // unset (forever) or positive.
+  static bool MayWait(const v1::Call& call, const OpContext& ctx) {
+    return ctx.may_wait && (!call.has_timeout_ms() || call.timeout_ms() > 0);
+  }
+  // "dict 'cfg'", for messages.
+  std::string Describe() const;
+  // UNSUPPORTED naming op: the answer of an Execute's default case, which
+  // the dispatcher's op/kind check keeps from being reached.
+  OpStatus Unsupported(v1::Op op) const;
+
+ private:
+  std::string name_;
+  v1::Kind kind_;
+  int64_t bytes_ = 0;
+  std::list<Session*> waiters_;
+};
+
+// "dict", "counter", ... ("unknown kind N" for others).
+std::string KindName(v1::Kind kind);
+// "GET", "SET", ...
+std::string OpName(v1::Op op);
+
+}  // namespace ipcd
+
+#endif  // IPCD_OBJECTS_OBJECT_H_
