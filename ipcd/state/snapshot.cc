@@ -141,7 +141,14 @@ ipc::Status Replay(const Record& record, const std::string& file,
                        "no queue '" + change.requeue().queue() +
                            "' to give an item back to");
       }
-      static_cast<Queue*>(queue)->Requeue(change.requeue().value(), ctx);
+      auto* q = static_cast<Queue*>(queue);
+      if (q->capacity() > 0 && q->Size() >= q->capacity()) {
+        // The daemon gives an item back only after a GET took it.
+        return Refused(file, record,
+                       "queue '" + q->name() + "' is full; no item can have "
+                       "been taken from it");
+      }
+      q->Requeue(change.requeue().value(), ctx);
       continue;
     }
     result.Clear();
