@@ -11,7 +11,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${FUZZ_BUILD_DIR:-$root/build-fuzz}
-all_targets=(url_fuzz frame_fuzz value_fuzz ipcd_request_fuzz manager_response_fuzz)
+all_targets=(url_fuzz frame_fuzz value_fuzz ipcd_request_fuzz manager_response_fuzz
+             state_fuzz)
 
 bound=(-max_total_time=60)
 if [ $# -gt 0 ]; then

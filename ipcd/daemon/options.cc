@@ -94,6 +94,19 @@ Status Apply(const std::string& key, const std::string& value, Options* o) {
     return set_count(&o->frame_timeout_ms, /*min=*/0);  // 0: no limit.
   } else if (key == "spin_us") {
     return set_count(&o->spin_us, /*min=*/0);  // 0: always sleep.
+  } else if (key == "state_dir") {
+    if (value.empty()) return Invalid("state_dir needs a directory");
+    o->state_dir = value;
+  } else if (key == "fsync") {
+    if (value != "always" && value != "everysec" && value != "no") {
+      return Invalid("fsync must be always, everysec or no, not '" + value +
+                     "'");
+    }
+    o->fsync = value;
+  } else if (key == "snapshot_after_bytes") {
+    auto n = ParseBytes(value);
+    if (!n.ok()) return n.status();
+    o->snapshot_after_bytes = *n;
   } else if (key == "verbose") {
     if (value != "true" && value != "false") {
       return Invalid("verbose must be true or false, not '" + value + "'");
@@ -241,13 +254,25 @@ std::string UsageText() {
          "                       (default 30000)\n"
          "  --spin-us N          after a request, poll this long before\n"
          "                       sleeping; 0 = never (default 50)\n"
+         "  --state-dir DIR      keep the state in DIR: an append-only log and\n"
+         "                       snapshots, restored at start (default:\n"
+         "                       $STATE_DIRECTORY under systemd, else none:\n"
+         "                       state in memory only)\n"
+         "  --fsync POLICY       always: a change is synced before it is\n"
+         "                       acknowledged; everysec: synced within about a\n"
+         "                       second; no: when the kernel writes it\n"
+         "                       (default everysec)\n"
+         "  --snapshot-after-bytes N\n"
+         "                       snapshot once the log since the last one is\n"
+         "                       larger than N and than that snapshot\n"
+         "                       (default 64M)\n"
          "  --verbose, -v        also log debug messages\n"
          "  --help, -h           print this text\n"
          "\n"
          "Config file keys: socket, listen, authkey_file, max_frame_bytes,\n"
          "max_clients, max_pending_per_client, max_objects, max_bytes,\n"
          "handshake_timeout_ms, idle_timeout_ms, frame_timeout_ms, spin_us,\n"
-         "verbose.\n"
+         "state_dir, fsync, snapshot_after_bytes, verbose.\n"
          "See docs/ipcd.md.\n";
 }
 

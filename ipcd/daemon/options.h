@@ -37,6 +37,13 @@ struct Options {
   // within microseconds, and catching it awake saves the 20-40 us a wake-up
   // across cores costs; when requests stop, the loop sleeps again.
   int64_t spin_us = 50;
+  // Where the state log and snapshots live (empty: $STATE_DIRECTORY when
+  // systemd sets it, else state is kept in memory only), when records are
+  // synced ("always", "everysec", "no"), and how much log may be written
+  // past the last snapshot (at least its size) before the next one.
+  std::string state_dir;
+  std::string fsync = "everysec";
+  int64_t snapshot_after_bytes = int64_t{64} << 20;
   bool verbose = false;
   bool help = false;
 };

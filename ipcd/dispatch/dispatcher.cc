@@ -2,6 +2,7 @@
 
 #include "objects/queue.h"
 #include "objects/value.h"
+#include "state/journal.h"
 
 namespace ipcd {
 namespace {
@@ -49,6 +50,29 @@ OpStatus CheckNesting(const v1::Call& call) {
       v1::INVALID_ARGUMENT,
       "'" + call.object() + "': a value nests lists and maps more than " +
           std::to_string(kMaxValueNesting) + " deep");
+}
+
+bool Journaled(v1::Kind kind, v1::Op op) {
+  if (kind == v1::LOCK || kind == v1::RLOCK) return false;
+  switch (op) {
+    case v1::CREATE:
+    case v1::DESTROY:
+    case v1::SET:
+    case v1::DELETE:
+    case v1::UPDATE:
+    case v1::POP:
+    case v1::SETDEFAULT:
+    case v1::CLEAR:
+    case v1::COMPARE_AND_SET:
+    case v1::ADD:
+    case v1::PUT:
+    case v1::CLOSE:
+      return true;
+    case v1::GET:
+      return kind == v1::QUEUE;
+    default:
+      return false;
+  }
 }
 
 bool KindAccepts(v1::Kind kind, v1::Op op) {
@@ -118,8 +142,15 @@ OpStatus Dispatcher::Destroy(const v1::Call& call) {
                                KindName(object->kind()) + ", not a " +
                                KindName(call.kind()));
   }
+  const bool journaled = journal_ != nullptr && Journaled(object->kind(), v1::DESTROY);
+  if (journaled) {
+    if (OpStatus room = journal_->Reserve(call.ByteSizeLong()); !room.ok()) {
+      return room;
+    }
+  }
   if (!object->waiters().empty()) host_->ObjectDestroying(object);
   store_->Erase(object);
+  if (journaled) journal_->Add(call);
   return OpStatus::Ok();
 }
 
@@ -154,6 +185,13 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
                            "'" + call.object() + "': negative timeout_ms");
   }
   if (OpStatus depth = CheckNesting(call); !depth.ok()) return depth;
+  // Room in the log first: a change the log cannot take is not applied.
+  const bool journaled = journal_ != nullptr && Journaled(kind, op);
+  if (journaled) {
+    if (OpStatus room = journal_->Reserve(call.ByteSizeLong()); !room.ok()) {
+      return room;
+    }
+  }
   Object* object = store_->Find(call.object());
   if (object != nullptr && object->kind() != kind) {
     return OpStatus::Error(v1::INVALID_ARGUMENT,
@@ -182,17 +220,35 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
             std::to_string(call.capacity()));
   }
   OpStatus status = object->Execute(call, ctx, result);
-  if (status.wait) {
-    *wait_on = object;
-    return status;
-  }
-  if (!status.ok() && created) {
+  if (!status.wait && !status.ok() && created) {
     // A failed first use leaves no trace.
     store_->Erase(object);
     return status;
   }
+  if (journal_ != nullptr) Log(call, status, created, *result);
+  if (status.wait) {
+    *wait_on = object;
+    return status;
+  }
   if (!object->waiters().empty()) host_->ObjectChanged(object);
   return status;
+}
+
+void Dispatcher::Log(const v1::Call& call, const OpStatus& status,
+                     bool created, const v1::Result& result) {
+  const bool changed = status.ok() && Journaled(call.kind(), call.op()) &&
+                       !(call.op() == v1::COMPARE_AND_SET && !result.flag());
+  if (changed) {
+    journal_->Add(call);
+  } else if (created && Journaled(call.kind(), v1::CREATE)) {
+    // Made by a first use that logs nothing itself (a GET that waits).
+    v1::Call create;
+    create.set_object(call.object());
+    create.set_kind(call.kind());
+    create.set_op(v1::CREATE);
+    create.set_capacity(call.capacity());
+    journal_->Add(create);
+  }
 }
 
 void Dispatcher::ListObjects(v1::ObjectList* list) const {

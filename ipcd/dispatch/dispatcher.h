@@ -10,6 +10,9 @@
 #include "objects/object_store.h"
 
 namespace ipcd {
+namespace state {
+class Journal;
+}  // namespace state
 
 // Implemented by the server, which owns the parked requests.
 class WaiterHost {
@@ -26,6 +29,11 @@ class Dispatcher {
   Dispatcher(ObjectStore* store, WaiterHost* host)
       : store_(store), host_(host) {}
 
+  // From now on every change is added to journal (nullptr: none), after
+  // its space in the log was reserved; a change the log has no room for
+  // is refused before it is applied.
+  void set_journal(state::Journal* journal) { journal_ = journal; }
+
   // Runs call. When it must wait (only if ctx.may_wait), returns
   // OpStatus::Wait() and sets *wait_on to the object to park on.
   OpStatus Execute(const v1::Call& call, OpContext& ctx, v1::Result* result,
@@ -36,16 +44,23 @@ class Dispatcher {
 
  private:
   OpStatus Destroy(const v1::Call& call);
+  // Adds what call changed to the journal.
+  void Log(const v1::Call& call, const OpStatus& status, bool created,
+           const v1::Result& result);
   // The answer of a read-only op on an object that does not exist (an
   // empty one), without creating it.
   static OpStatus ReadMissing(const v1::Call& call, v1::Result* result);
 
   ObjectStore* store_;
   WaiterHost* host_;
+  state::Journal* journal_ = nullptr;
 };
 
 // OK when name is 1 to 255 bytes of printable UTF-8.
 OpStatus CheckObjectName(const std::string& name);
+// Whether a successful op on an object of kind changes state that the log
+// keeps (locks are never persisted: their holders are connections).
+bool Journaled(v1::Kind kind, v1::Op op);
 // Whether objects of kind accept op.
 bool KindAccepts(v1::Kind kind, v1::Op op);
 // INVALID_ARGUMENT when a value of call nests deeper than kMaxValueNesting.

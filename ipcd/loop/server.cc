@@ -71,6 +71,10 @@ int Server::Run() {
         case Pollable::Type::kSignal: {
           signalfd_siginfo info;
           while (::read(signal_fd_, &info, sizeof(info)) == sizeof(info)) {
+            if (info.ssi_signo == SIGCHLD) {
+              ReapSnapshot();
+              continue;
+            }
             LogInfo(std::string("received ") +
                     strsignal(static_cast<int>(info.ssi_signo)) +
                     ", shutting down");
@@ -120,6 +124,7 @@ void Server::BeforeSleep() {
     RunResumes();
     FlushQueued();
   } while (!changed_.empty() || !resume_.empty() || !to_flush_.empty());
+  SettleState();
 }
 
 int Server::EpollTimeoutMs() const {
@@ -156,6 +161,7 @@ void Server::Shutdown() {
   for (auto& entry : listeners_)
     entry->listener.Close();  // Removes socket files.
   listeners_.clear();
+  CloseState();
   LogInfo("stopped");
 }
 
@@ -289,6 +295,7 @@ void Server::SendBytes(Session* s, const std::string& bytes) {
     return;
   }
   // A transport without an output buffer: write now.
+  MakeDurableFor(s);
   status = s->channel.Send(bytes, ipc::Deadline::Now());
   if (status.ok()) {
     // Usually free: the channel only writes when a tail is left over.
@@ -310,6 +317,7 @@ void Server::SendBytes(Session* s, const std::string& bytes) {
 
 void Server::FlushSession(Session* s) {
   s->flush_queued = false;
+  MakeDurableFor(s);
   const Status status = s->channel.Flush(ipc::Deadline::Now());
   if (status.ok() || s->dead) return;
   if (status.code() == ErrorCode::kWouldBlock) {
@@ -326,13 +334,23 @@ void Server::FlushQueued() {
   // (graveyard_), so the pointers are safe; their output went in Drop.
   // A failed write may queue more (see BeforeSleep): swap first.
   flushing_.swap(to_flush_);
-  for (Session* s : flushing_) {
-    if (s->flush_queued && !s->dead) FlushSession(s);
+  // Sessions whose responses acknowledge nothing the log has not made
+  // durable yet go first: reads never wait for the disk. The first of the
+  // others then syncs for all of them (group commit).
+  for (int pass = 0; pass < 2; ++pass) {
+    for (Session* s : flushing_) {
+      const bool waits_for_disk =
+          journal_ != nullptr && !journal_->Durable(s->sync_seq);
+      if (s->flush_queued && !s->dead && waits_for_disk == (pass == 1)) {
+        FlushSession(s);
+      }
+    }
   }
   flushing_.clear();
 }
 
 void Server::OnWritable(Session* s) {
+  MakeDurableFor(s);
   for (;;) {
     if (s->tail_pending) {
       Status status = s->channel.Flush(ipc::Deadline::Now());
@@ -422,6 +440,7 @@ void Server::Drop(Session* s, std::string_view why) {
     // Responses buffered this iteration (an error before closing, say) go
     // out if the socket takes them now.
     s->flush_queued = false;
+    MakeDurableFor(s);
     if (!s->channel.Flush(ipc::Deadline::Now()).ok()) s->tail_pending = true;
   }
   if (!s->outbox.empty() || s->tail_pending) {
@@ -493,6 +512,10 @@ void Server::FillStats(v1::Stats* stats) const {
   limits->set_max_pending_per_client(limits_.max_pending_per_client);
   limits->set_max_objects(limits_.max_objects);
   limits->set_max_bytes(limits_.max_bytes);
+  if (journal_ != nullptr) {
+    journal_->FillStats(stats->mutable_persistence());
+    stats->mutable_persistence()->set_snapshot_running(snapshot_pid_ > 0);
+  }
 }
 
 }  // namespace ipcd

@@ -15,10 +15,10 @@
 // wake-ups, resumes and writes in that order, repeated until none is left,
 // so nothing a failed write frees can wait for an unrelated event.
 //
-// Split over four files: server_setup.cc (start-up), server_accept.cc (new
+// Split over five files: server_setup.cc (start-up), server_accept.cc (new
 // connections, file-descriptor exhaustion), server.cc (loop, sockets,
-// connection lifetime, timers) and server_requests.cc (frames, handshake,
-// requests, parking).
+// connection lifetime, timers), server_requests.cc (frames, handshake,
+// requests, parking) and server_state.cc (the state log, snapshots).
 //
 // Thread safety: everything runs on the thread that calls Run().
 #ifndef IPCD_LOOP_SERVER_H_
@@ -35,6 +35,7 @@
 #include "dispatch/dispatcher.h"
 #include "ipc/channel.h"
 #include "loop/session.h"
+#include "state/journal.h"
 #include "objects/object_store.h"
 
 namespace ipcd {
@@ -121,6 +122,22 @@ class Server final : public WaiterHost {
   void Shutdown();
   void FillStats(v1::Stats* stats) const;
 
+  // server_state.cc: the state log and snapshots (ipcd/state/).
+  // Locks the state dir, restores its snapshot and log, and attaches the
+  // journal; says "in memory only" when there is no state dir.
+  ipc::Status OpenState();
+  // Ends the record of the changes s's request made; s's next response
+  // acknowledges it.
+  void NoteChanges(Session* s);
+  // Before bytes of s are written: what they acknowledge is durable.
+  void MakeDurableFor(Session* s);
+  // End of an iteration: writes the log and starts a snapshot when due.
+  void SettleState();
+  // A forked snapshot writer exited (SIGCHLD).
+  void ReapSnapshot();
+  // Shutdown: stops a snapshot writer, writes and syncs the log.
+  void CloseState();
+
   // server_requests.cc: what arrives on a connection.
   void OnFrame(Session* s, const std::string& bytes);
   void OnOversizedFrame(Session* s, std::string message);
@@ -168,6 +185,10 @@ class Server final : public WaiterHost {
 
   ObjectStore store_;
   Dispatcher dispatcher_;
+  std::unique_ptr<state::Journal> journal_;  // Null: in memory only.
+  int state_lock_fd_ = -1;
+  pid_t snapshot_pid_ = -1;
+  uint64_t snapshot_seq_ = 0;
   DeadlineMap deadlines_;
   int64_t parked_ = 0;
   int64_t requests_total_ = 0;

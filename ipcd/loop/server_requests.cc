@@ -267,6 +267,7 @@ bool Server::HandleReady(Session* s, v1::Request& request, bool in_inbox) {
       OpStatus status = dispatcher_.Execute(
           request.call(), ctx, response.mutable_result(), &wait_on);
       if (status.wait) {
+        NoteChanges(s);  // A first use that created the object.
         if (!in_inbox) {
           s->inbox.emplace_back().request.Swap(&request);
           ++s->queued;
@@ -318,6 +319,7 @@ bool Server::HandleReady(Session* s, v1::Request& request, bool in_inbox) {
           "unknown request type (no body this daemon knows)");
       break;
   }
+  NoteChanges(s);
   Respond(s, response);
   return false;
 }
@@ -386,6 +388,7 @@ bool Server::RetryParked(Session* s, bool may_wait) {
   const bool item = object->kind() == v1::QUEUE && status.code == v1::OK &&
                     p.request.call().op() == v1::GET;
   SetStatus(response, status);
+  NoteChanges(s);
   Respond(s, response);
   if (item && response.has_result()) DeliverItem(s, object);
   if (s->dead) return true;
@@ -401,8 +404,12 @@ void Server::DeliverItem(Session* s, Object* queue) {
   // The connection failed while the item was written: it was not
   // delivered, so it goes back to the head of the queue.
   OpContext ctx = ContextFor(s, /*may_wait=*/false);
-  static_cast<Queue*>(queue)->Requeue(
-      std::move(*wake_response_.mutable_result()->mutable_value()), ctx);
+  v1::Value* item = wake_response_.mutable_result()->mutable_value();
+  if (journal_ != nullptr) {
+    journal_->AddRequeue(queue->name(), *item);
+    journal_->EndRecord();
+  }
+  static_cast<Queue*>(queue)->Requeue(std::move(*item), ctx);
   LogInfo("session " + std::to_string(s->id) +
           " failed while taking an item of queue '" + queue->name() +
           "'; the item was put back at the head");

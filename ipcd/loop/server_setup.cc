@@ -86,6 +86,8 @@ Server::Server(const Options& options)
 }
 
 Server::~Server() {
+  journal_.reset();
+  if (state_lock_fd_ >= 0) ::close(state_lock_fd_);
   if (signal_fd_ >= 0) ::close(signal_fd_);
   if (reserve_fd_ >= 0) ::close(reserve_fd_);
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
@@ -174,6 +176,9 @@ ipc::Result<std::unique_ptr<Server>> Server::Create(const Options& options) {
     server->auth_key_ = std::move(*key);
   }
 
+  // The state is whole before any listener exists: no client ever sees it
+  // half restored.
+  IPC_RETURN_IF_ERROR(server->OpenState());
   RaiseFileLimit();
   server->CheckFileLimit();
   ::signal(SIGPIPE, SIG_IGN);
@@ -183,6 +188,7 @@ ipc::Result<std::unique_ptr<Server>> Server::Create(const Options& options) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGCHLD);  // A snapshot writer finished.
   if (::sigprocmask(SIG_BLOCK, &signals, nullptr) < 0) {
     return ipc::ErrnoStatus("sigprocmask", errno);
   }

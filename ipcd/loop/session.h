@@ -93,6 +93,9 @@ class Session final : public Pollable {
 
   // Responses are buffered in the channel, to be written by FlushQueued.
   bool flush_queued = false;
+  // The last state-log record a response to this connection acknowledges:
+  // it is made durable before any of its bytes are written (0: none).
+  uint64_t sync_seq = 0;
 
   // An unparsable frame was queued: read nothing after it.
   bool stop_reading = false;

@@ -48,4 +48,8 @@ OpStatus Counter::Execute(const v1::Call& call, OpContext& /*ctx*/,
   return OpStatus::Ok();
 }
 
+void Counter::Save(CallSink& sink) const {
+  AddCall(sink, v1::SET)->mutable_value()->set_int_value(value_);
+}
+
 }  // namespace ipcd

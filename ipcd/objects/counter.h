@@ -17,6 +17,7 @@ class Counter final : public Object {
   OpStatus Execute(const v1::Call& call, OpContext& ctx,
                    v1::Result* result) override;
   int64_t Size() const override { return value_; }
+  void Save(CallSink& sink) const override;
 
  private:
   int64_t value_ = 0;

@@ -176,4 +176,20 @@ OpStatus Dict::Execute(const v1::Call& call, OpContext& ctx,
   }
 }
 
+void Dict::Save(CallSink& sink) const {
+  // Keys travel in UPDATE calls of up to kKeysPerCall entries: one call
+  // per key would make a snapshot's records mostly call headers.
+  constexpr int kKeysPerCall = 512;
+  AddCall(sink, v1::CREATE);
+  v1::Call* update = nullptr;
+  for (const auto& [key, value] : entries_) {
+    if (update == nullptr || update->items_size() == kKeysPerCall) {
+      update = AddCall(sink, v1::UPDATE);
+    }
+    v1::Entry* entry = update->add_items();
+    entry->set_key(key);
+    *entry->mutable_value() = value;
+  }
+}
+
 }  // namespace ipcd

@@ -21,6 +21,7 @@ class Dict final : public Object {
   int64_t Size() const override {
     return static_cast<int64_t>(entries_.size());
   }
+  void Save(CallSink& sink) const override;
 
  private:
   using Map = std::map<std::string, v1::Value, std::less<>>;

@@ -29,4 +29,8 @@ OpStatus Event::Execute(const v1::Call& call, OpContext& ctx,
   }
 }
 
+void Event::Save(CallSink& sink) const {
+  AddCall(sink, flag_ ? v1::SET : v1::CREATE);
+}
+
 }  // namespace ipcd

@@ -21,6 +21,8 @@ class Lock final : public Object {
   OpStatus Execute(const v1::Call& call, OpContext& ctx,
                    v1::Result* result) override;
   int64_t Size() const override { return holds_; }
+  // Not persisted: a lock belongs to a connection, gone after a restart.
+  void Save(CallSink& /*sink*/) const override {}
   bool ReleaseHoldsOf(uint64_t session_id) override;
   bool strict_fifo() const override { return true; }
 

@@ -26,6 +26,14 @@ std::string OpName(v1::Op op) {
   return "unknown op " + std::to_string(static_cast<int>(op));
 }
 
+v1::Call* Object::AddCall(CallSink& sink, v1::Op op) const {
+  v1::Call* call = sink.Add();
+  call->set_object(name_);
+  call->set_kind(kind_);
+  call->set_op(op);
+  return call;
+}
+
 std::string Object::Describe() const {
   return KindName(kind_) + " '" + name_ + "'";
 }

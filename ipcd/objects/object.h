@@ -62,6 +62,16 @@ struct OpContext {
   std::set<std::string, std::less<>>* held_locks = nullptr;
 };
 
+// Where an object writes the calls that recreate it from nothing (a
+// snapshot of the state log, ipcd/state/).
+class CallSink {
+ public:
+  virtual ~CallSink() = default;
+  // A cleared call to fill in. The one returned before is complete once
+  // this is called again (or the sink is finished).
+  virtual v1::Call* Add() = 0;
+};
+
 class Object {
  public:
   Object(std::string name, v1::Kind kind)
@@ -76,6 +86,10 @@ class Object {
   // ObjectInfo.size: dict keys, queue items, counter value, lock holds,
   // event 1/0.
   virtual int64_t Size() const = 0;
+  // Writes the calls that recreate this object's state to sink; kinds
+  // that are not persisted (locks: their holders are connections) write
+  // nothing.
+  virtual void Save(CallSink& sink) const = 0;
   // Drops every hold of a closing session; true when the object changed.
   virtual bool ReleaseHoldsOf(uint64_t /*session_id*/) { return false; }
   // True when a waiter that cannot proceed blocks those behind it (locks:
@@ -106,6 +120,8 @@ class Object {
   static bool MayWait(const v1::Call& call, const OpContext& ctx) {
     return ctx.may_wait && (!call.has_timeout_ms() || call.timeout_ms() > 0);
   }
+  // sink.Add() with this object's name and kind and op filled in.
+  v1::Call* AddCall(CallSink& sink, v1::Op op) const;
   // "dict 'cfg'", for messages.
   std::string Describe() const;
   // UNSUPPORTED naming op: the answer of an Execute's default case, which

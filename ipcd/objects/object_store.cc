@@ -9,12 +9,17 @@
 namespace ipcd {
 
 ObjectStore::ObjectStore(const Limits& limits)
-    : max_objects_(limits.max_objects) {
+    : max_objects_(limits.max_objects), max_bytes_(limits.max_bytes) {
   budget_.max = limits.max_bytes;
 }
 
+void ObjectStore::LiftLimits(bool lifted) {
+  limits_lifted_ = lifted;
+  budget_.max = lifted ? INT64_MAX : max_bytes_;
+}
+
 OpStatus ObjectStore::Create(const v1::Call& call, Object** out) {
-  if (size() >= max_objects_) {
+  if (size() >= max_objects_ && !limits_lifted_) {
     return OpStatus::Error(v1::RESOURCE_EXHAUSTED,
                            "cannot create " + KindName(call.kind()) + " '" +
                                call.object() + "': max_objects limit (" +

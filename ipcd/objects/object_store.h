@@ -36,6 +36,11 @@ class ObjectStore {
   // Removes object and gives back its bytes. REQUIRES: it is in the store.
   void Erase(Object* object);
 
+  // While lifted, max_objects and max_bytes do not apply: the state a
+  // daemon restores was within its limits when it was made, and must come
+  // back whole even if the limits are lower now.
+  void LiftLimits(bool lifted);
+
   ByteBudget& budget() { return budget_; }
   const ByteBudget& budget() const { return budget_; }
   const Map& objects() const { return objects_; }
@@ -45,6 +50,8 @@ class ObjectStore {
   Map objects_;
   ByteBudget budget_;
   int64_t max_objects_;
+  int64_t max_bytes_;
+  bool limits_lifted_ = false;
 };
 
 }  // namespace ipcd

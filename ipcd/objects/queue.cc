@@ -61,4 +61,12 @@ OpStatus Queue::Execute(const v1::Call& call, OpContext& ctx,
   }
 }
 
+void Queue::Save(CallSink& sink) const {
+  AddCall(sink, v1::CREATE)->set_capacity(capacity_);
+  for (const v1::Value& item : items_) {
+    *AddCall(sink, v1::PUT)->mutable_value() = item;
+  }
+  if (closed_) AddCall(sink, v1::CLOSE);
+}
+
 }  // namespace ipcd

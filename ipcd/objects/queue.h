@@ -21,6 +21,7 @@ class Queue final : public Object {
   OpStatus Execute(const v1::Call& call, OpContext& ctx,
                    v1::Result* result) override;
   int64_t Size() const override { return static_cast<int64_t>(items_.size()); }
+  void Save(CallSink& sink) const override;
   int64_t capacity() const { return capacity_; }
   // Puts back at the head an item a GET took but could not deliver (its
   // connection failed while the answer was written), charging its bytes

@@ -104,6 +104,32 @@ def batch_reply(*replies):
     return b"".join(lfield(1, (lfield(1, st) if st else b"") + lfield(2, r)) for st, r in replies)
 
 
+# ipcd's state files (ipcd/state/record_file.h): CRC-32C framing.
+def crc32c(data, crc=0):
+    crc ^= 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def change_call(c): return lfield(1, lfield(1, c))           # Change.call
+def change_requeue(q, v): return lfield(1, lfield(2, lfield(1, q) + lfield(2, v)))
+
+
+def state_file(magic, base_seq, payloads, first_seq=None):
+    head = magic + struct.pack("<IIQ", 1, 0, base_seq)
+    head += struct.pack("<II", crc32c(head), 0)
+    seq = base_seq + 1 if first_seq is None else first_seq
+    out = head
+    for p in payloads:
+        body = struct.pack("<Q", seq) + p
+        out += struct.pack("<II", len(p), crc32c(body)) + body
+        seq += 1
+    return out
+
+
 def write(target, name, data):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -205,6 +231,28 @@ def main():
               bytes([first]) + b"".join(frame(f) for f in frames))
     write("manager_response_fuzz", "seed-wrong-id", bytes([0]) + frame(resp(9, result=result())))
     write("manager_response_fuzz", "seed-deep", bytes([1]) + frame(resp(2, result=result(value=deep(60)))))
+
+    # state_fuzz: first byte 0 = a log file, 1 = a snapshot, else a payload.
+    records = [
+        change_call(call("d", "DICT", "SET", key="k", value=v_str("v"))),
+        change_call(call("c", "COUNTER", "ADD", value=v_int(5))),
+        change_call(call("q", "QUEUE", "CREATE", capacity=2))
+        + change_call(call("q", "QUEUE", "PUT", value=v_int(1)))
+        + change_call(call("q", "QUEUE", "GET")),
+        change_requeue("q", v_int(1)),
+        change_call(call("e", "EVENT", "SET")),
+        change_call(call("d", "DICT", "UPDATE", items={"a": v_list(v_int(1)), "b": v_null()})),
+        change_call(call("d", "DICT", "COMPARE_AND_SET", key="a", expected=v_null(), value=v_int(2))),
+        change_call(call("q", "QUEUE", "CLOSE")),
+        change_call(call("c", "COUNTER", "DESTROY")),
+    ]
+    write("state_fuzz", "seed-log", bytes([0]) + state_file(b"IPCDLOG1", 0, records))
+    torn = state_file(b"IPCDLOG1", 7, records[:3])
+    write("state_fuzz", "seed-log-torn", bytes([0]) + torn[:-3])
+    write("state_fuzz", "seed-snapshot",
+          bytes([1]) + state_file(b"IPCDSNP1", 9, records[:3] + [b""], first_seq=1))
+    for i, r in enumerate(records):
+        write("state_fuzz", "seed-record-%02d" % i, bytes([2]) + r)
 
 
 if __name__ == "__main__":

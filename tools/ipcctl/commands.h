@@ -23,6 +23,7 @@ struct CommandLine {
   std::string authkey_file;  // --authkey-file
   bool json = false;         // --json
   bool dry_run = false;      // --dry-run (clean)
+  bool repair = false;       // --repair (check-state)
   std::optional<double> timeout_s;  // --timeout (queue get)
   std::string command;              // ls, stats, counter, ...
   std::vector<std::string> args;    // The words after the command.
@@ -36,6 +37,9 @@ int UsageError(const std::string& problem);
 // objects_commands.cc: libipc's own objects in /dev/shm (no daemon).
 int RunObjects(const CommandLine& cl);
 int RunClean(const CommandLine& cl);
+
+// state_commands.cc: ipcd's state directory, read without the daemon.
+int RunCheckState(const CommandLine& cl);
 
 // manager_commands.cc: commands that talk to ipcd.
 int RunList(const CommandLine& cl);

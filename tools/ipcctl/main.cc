@@ -42,6 +42,11 @@ constexpr char kUsage[] =
     "  objects                     list them: kind, name, creator pid\n"
     "  clean [--dry-run] [NAME...] remove those whose creator has exited\n"
     "                              (NAME as given to Create, any kind)\n"
+    "ipcd's state directory (no daemon needed):\n"
+    "  check-state [--repair] DIR  check its snapshot and logs as ipcd's start\n"
+    "                              does; exit 1 on damage. --repair (ipcd\n"
+    "                              stopped) cuts the log at the damage, saving\n"
+    "                              the dropped bytes beside it\n"
     "\n"
     "VALUEs are read as null, true, false, a whole number, a decimal number, "
     "or\n"
@@ -90,6 +95,8 @@ int Parse(const std::vector<std::string>& args, CommandLine* cl) {
       cl->json = true;
     } else if (arg == "--dry-run") {
       cl->dry_run = true;
+    } else if (arg == "--repair") {
+      cl->repair = true;
     } else if (name == "--socket" || name == "--url" ||
                name == "--authkey-file" || name == "--timeout") {
       if (!OptionValue(args, &i, name, &value) || value.empty()) {
@@ -119,6 +126,9 @@ int Parse(const std::vector<std::string>& args, CommandLine* cl) {
   if (cl->command.empty()) return UsageError("no command given");
   if (cl->dry_run && cl->command != "clean") {
     return UsageError("--dry-run goes with clean");
+  }
+  if (cl->repair && cl->command != "check-state") {
+    return UsageError("--repair goes with check-state");
   }
   if (cl->timeout_s && cl->command != "queue") {
     return UsageError("--timeout goes with queue get");
@@ -155,5 +165,6 @@ int main(int argc, char** argv) {
   if (cl.command == "queue") return RunQueue(cl);
   if (cl.command == "objects") return RunObjects(cl);
   if (cl.command == "clean") return RunClean(cl);
+  if (cl.command == "check-state") return RunCheckState(cl);
   return UsageError("unknown command '" + cl.command + "'");
 }

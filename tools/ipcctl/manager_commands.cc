@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "commands.h"
 #include "ipc/manager.h"
@@ -99,16 +102,44 @@ int RunStats(const CommandLine& cl) {
       {"max_objects", s.max_objects},
       {"max_bytes", s.max_bytes},
   };
+  // The state log, when the daemon keeps one ("state" is "memory" else).
+  std::vector<std::pair<const char*, std::string>> texts = {
+      {"url", manager->url()}, {"server_version", s.server_version}};
+  std::vector<std::pair<const char*, int64_t>> state_numbers;
+  if (s.persistence) {
+    const ipc::ManagerPersistence& p = *s.persistence;
+    texts.insert(texts.end(), {{"state_dir", p.state_dir},
+                               {"fsync", p.fsync},
+                               {"last_write_error", p.last_write_error}});
+    state_numbers = {{"log_bytes", p.log_bytes},
+                     {"records_since_snapshot", p.records_since_snapshot},
+                     {"snapshot_bytes", p.snapshot_bytes},
+                     {"last_sync_unix_ms", p.last_sync_unix_ms},
+                     {"last_snapshot_unix_ms", p.last_snapshot_unix_ms},
+                     {"snapshot_running", p.snapshot_running ? 1 : 0},
+                     {"last_seq", p.last_seq}};
+  } else {
+    texts.push_back({"state_dir", ""});
+  }
   if (cl.json) {
     JsonObject out;
-    out.Add("url", manager->url()).Add("server_version", s.server_version);
+    for (const auto& [key, value] : texts) out.Add(key, value);
     for (const auto& [key, value] : numbers) out.Add(key, value);
+    for (const auto& [key, value] : state_numbers) out.Add(key, value);
     std::cout << out.Text() << "\n";
     return kExitOk;
   }
-  std::cout << "url: " << manager->url() << "\n"
-            << "server_version: " << s.server_version << "\n";
+  for (const auto& [key, value] : texts) {
+    const bool dir = std::string_view(key) == "state_dir";
+    std::cout << key << ": "
+              << (!value.empty() ? value
+                  : dir          ? "(none: state in memory only)"
+                                 : "(none)")
+              << "\n";
+  }
   for (const auto& [key, value] : numbers)
+    std::cout << key << ": " << value << "\n";
+  for (const auto& [key, value] : state_numbers)
     std::cout << key << ": " << value << "\n";
   return kExitOk;
 }

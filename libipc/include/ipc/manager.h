@@ -114,6 +114,20 @@ struct ManagedObject {
 };
 
 // The daemon's counters and limits (see Stats in proto/ipcd.proto).
+// How the daemon keeps its state (ipcd --state-dir; docs/ipcd.md).
+struct ManagerPersistence {
+  std::string state_dir;
+  std::string fsync;                 // "always", "everysec" or "no".
+  int64_t log_bytes = 0;             // Log written since the last snapshot.
+  int64_t records_since_snapshot = 0;
+  int64_t snapshot_bytes = 0;        // 0: no snapshot yet.
+  int64_t last_sync_unix_ms = 0;     // 0: none since the daemon started.
+  int64_t last_snapshot_unix_ms = 0; // 0: none since the daemon started.
+  bool snapshot_running = false;
+  std::string last_write_error;      // Empty: none since start.
+  int64_t last_seq = 0;              // The newest log record.
+};
+
 struct ManagerStats {
   std::string server_version;
   int64_t uptime_ms = 0;
@@ -128,6 +142,8 @@ struct ManagerStats {
   int64_t max_pending_per_client = 0;
   int64_t max_objects = 0;
   int64_t max_bytes = 0;
+  // Unset when the daemon keeps its state in memory only.
+  std::optional<ManagerPersistence> persistence;
 };
 
 // A proxy: a name bound to a Manager's connection. Cheap to copy (a string

@@ -120,6 +120,21 @@ Result<ManagerStats> Manager::Stats() const {
             .max_objects = s.limits().max_objects(),
             .max_bytes = s.limits().max_bytes(),
         };
+        if (s.has_persistence()) {
+          const ipcd::v1::Persistence& p = s.persistence();
+          out.persistence = ManagerPersistence{
+              .state_dir = p.state_dir(),
+              .fsync = p.fsync(),
+              .log_bytes = p.log_bytes(),
+              .records_since_snapshot = p.records_since_snapshot(),
+              .snapshot_bytes = p.snapshot_bytes(),
+              .last_sync_unix_ms = p.last_sync_unix_ms(),
+              .last_snapshot_unix_ms = p.last_snapshot_unix_ms(),
+              .snapshot_running = p.snapshot_running(),
+              .last_write_error = p.last_write_error(),
+              .last_seq = p.last_seq(),
+          };
+        }
         return Status::Ok();
       }));
   return out;

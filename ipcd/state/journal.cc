@@ -1,0 +1,322 @@
+#include "state/journal.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "daemon/log.h"
+#include "state/record_file.h"
+#include "state/state_dir.h"
+
+namespace ipcd::state {
+namespace {
+
+// Space is reserved in steps of this much, or of what one change needs
+// when the disk has less.
+constexpr uint64_t kReserveStep = 8u << 20;
+// After a failed snapshot, the next try waits this long.
+constexpr std::chrono::seconds kSnapshotRetry{30};
+
+int64_t UnixMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool WriteAllBytes(int fd, const char* data, size_t size, uint64_t offset,
+                   int* err) {
+  while (size > 0) {
+    const ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      *err = n < 0 ? errno : EIO;
+      return false;
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* FsyncPolicyName(FsyncPolicy policy) {
+  switch (policy) {
+    case FsyncPolicy::kAlways:
+      return "always";
+    case FsyncPolicy::kEverySec:
+      return "everysec";
+    case FsyncPolicy::kNo:
+      return "no";
+  }
+  return "?";
+}
+
+bool ParseFsyncPolicy(std::string_view text, FsyncPolicy* policy) {
+  for (FsyncPolicy p :
+       {FsyncPolicy::kAlways, FsyncPolicy::kEverySec, FsyncPolicy::kNo}) {
+    if (text == FsyncPolicyName(p)) {
+      *policy = p;
+      return true;
+    }
+  }
+  return false;
+}
+
+Journal::Journal(const Config& config) : config_(config) {
+  last_seq_ = written_seq_ = synced_seq_ = config.last_seq;
+  snapshot_bytes_ = config.snapshot_bytes;
+  records_since_snapshot_ = config.records_since_snapshot;
+}
+
+ipc::Result<std::unique_ptr<Journal>> Journal::Open(const Config& config) {
+  std::unique_ptr<Journal> journal(new Journal(config));
+  if (config.log_path.empty()) {
+    IPC_RETURN_IF_ERROR(journal->CreateLog(config.last_seq));
+  } else {
+    IPC_RETURN_IF_ERROR(journal->OpenLog(config.log_path, config.log_end));
+  }
+  if (config.fsync == FsyncPolicy::kEverySec) {
+    journal->sync_thread_ = std::thread([j = journal.get()] { j->SyncLoop(); });
+  }
+  return journal;
+}
+
+Journal::~Journal() { Close(); }
+
+ipc::Status Journal::OpenLog(const std::string& path, uint64_t end) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return ipc::ErrnoStatus("open " + path, errno);
+  // Cuts a torn last record (and space reserved past the records).
+  if (::ftruncate(fd, static_cast<off_t>(end)) != 0 || ::fdatasync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return ipc::ErrnoStatus("truncate " + path, err);
+  }
+  fd_ = fd;
+  path_ = path;
+  file_end_ = reserved_end_ = end;
+  log_bytes_ = static_cast<int64_t>(end);
+  return ipc::Status::Ok();
+}
+
+ipc::Status Journal::CreateLog(uint64_t base_seq) {
+  // Written whole under a temporary name, then renamed: a log file always
+  // has its header.
+  const std::string path = LogPath(config_.dir, base_seq);
+  const std::string tmp = path + ".tmp";
+  const int fd =
+      ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return ipc::ErrnoStatus("create " + tmp, errno);
+  const std::string header = FileHeader(FileKind::kLog, base_seq);
+  int err = 0;
+  if (!WriteAllBytes(fd, header.data(), header.size(), 0, &err) ||
+      ::fdatasync(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    if (err == 0) err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return ipc::ErrnoStatus("create " + path, err);
+  }
+  IPC_RETURN_IF_ERROR(SyncDir(config_.dir));
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fd_ = fd;
+  }
+  path_ = path;
+  file_end_ = reserved_end_ = header.size();
+  can_reserve_ = true;
+  return ipc::Status::Ok();
+}
+
+OpStatus Journal::Reserve(size_t bytes) {
+  const uint64_t need = file_end_ + pending_.size() + open_bytes_ + bytes +
+                        2 * kRecordHeaderBytes + 64;
+  if (need <= reserved_end_ || !can_reserve_) return OpStatus::Ok();
+  uint64_t step = std::max<uint64_t>(kReserveStep, need - reserved_end_);
+  for (;;) {
+    if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(reserved_end_),
+                    static_cast<off_t>(step)) == 0) {
+      reserved_end_ += step;
+      return OpStatus::Ok();
+    }
+    const int err = errno;
+    if (err == EINTR) continue;
+    if (err == EOPNOTSUPP) {
+      can_reserve_ = false;
+      LogWarning("state dir " + config_.dir +
+                 ": the file system cannot reserve space (fallocate: " +
+                 std::strerror(err) +
+                 "); a full disk will stop ipcd instead of refusing changes");
+      return OpStatus::Ok();
+    }
+    if (err == ENOSPC && step > need - reserved_end_) {
+      step = need - reserved_end_;  // Try for just this change.
+      continue;
+    }
+    last_write_error_ = std::string("reserving log space: ") +
+                        std::strerror(err);
+    return OpStatus::Error(
+        v1::RESOURCE_EXHAUSTED,
+        "state dir " + config_.dir + ": cannot make room in the log (" +
+            std::strerror(err) + "); the change was not applied");
+  }
+}
+
+void Journal::Add(const v1::Call& call) {
+  v1::Call* copy = record_.add_changes()->mutable_call();
+  *copy = call;
+  open_bytes_ += copy->ByteSizeLong() + 8;
+}
+
+void Journal::AddRequeue(const std::string& queue, const v1::Value& value) {
+  v1::Requeue* requeue = record_.add_changes()->mutable_requeue();
+  requeue->set_queue(queue);
+  *requeue->mutable_value() = value;
+}
+
+uint64_t Journal::EndRecord() {
+  if (record_.changes_size() == 0) return 0;
+  payload_.clear();
+  record_.SerializeToString(&payload_);
+  record_.Clear();
+  open_bytes_ = 0;
+  AppendRecord(&pending_, ++last_seq_, payload_);
+  ++records_since_snapshot_;
+  return last_seq_;
+}
+
+void Journal::WritePending() {
+  if (pending_.empty()) return;
+  int err = 0;
+  if (!WriteAllBytes(fd_, pending_.data(), pending_.size(), file_end_, &err)) {
+    Fail("writing " + path_, err);
+  }
+  file_end_ += pending_.size();
+  log_bytes_ += static_cast<int64_t>(pending_.size());
+  if (file_end_ > reserved_end_) reserved_end_ = file_end_;
+  pending_.clear();
+  written_seq_ = last_seq_;
+  written_for_sync_.store(written_seq_, std::memory_order_release);
+}
+
+void Journal::SyncNow() {
+  if (::fdatasync(fd_) != 0) Fail("fdatasync " + path_, errno);
+  synced_seq_ = written_seq_;
+  last_sync_unix_ms_.store(UnixMs(), std::memory_order_relaxed);
+}
+
+void Journal::WriteAll() {
+  EndRecord();
+  MakeDurable(last_seq_);
+}
+
+void Journal::MakeDurable(uint64_t seq) {
+  if (seq > written_seq_) WritePending();
+  if (config_.fsync == FsyncPolicy::kAlways && seq > synced_seq_) SyncNow();
+}
+
+void Journal::SyncLoop() {
+  uint64_t synced = written_for_sync_.load(std::memory_order_acquire);
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stop_) {
+    wake_.wait_for(lock, std::chrono::seconds(1));
+    const uint64_t written = written_for_sync_.load(std::memory_order_acquire);
+    if (stop_ || written == synced || fd_ < 0) continue;
+    // Under mutex_: StartNewLog cannot close fd_ meanwhile.
+    if (::fdatasync(fd_) != 0) {
+      LogError("state dir " + config_.dir + ": fdatasync of the log: " +
+               std::strerror(errno));
+      continue;
+    }
+    synced = written;
+    last_sync_unix_ms_.store(UnixMs(), std::memory_order_relaxed);
+  }
+}
+
+void Journal::Close() {
+  if (sync_thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    sync_thread_.join();
+  }
+  if (fd_ < 0) return;
+  WriteAll();
+  (void)::fdatasync(fd_);
+  (void)::ftruncate(fd_, static_cast<off_t>(file_end_));  // Reserved space.
+  ::close(fd_);
+  fd_ = -1;
+}
+
+bool Journal::SnapshotDue() const {
+  return records_since_snapshot_ > 0 &&
+         std::chrono::steady_clock::now() >= snapshot_retry_ &&
+         log_bytes_ > std::max(config_.snapshot_after_bytes, snapshot_bytes_);
+}
+
+ipc::Status Journal::StartNewLog() {
+  WriteAll();
+  if (::fdatasync(fd_) != 0) Fail("fdatasync " + path_, errno);
+  synced_seq_ = written_seq_;
+  (void)::ftruncate(fd_, static_cast<off_t>(file_end_));
+  const int old_fd = fd_;
+  const std::string old_path = path_;
+  if (ipc::Status made = CreateLog(last_seq_); !made.ok()) {
+    // Go on appending to the old log.
+    std::lock_guard<std::mutex> lock(mutex_);
+    fd_ = old_fd;
+    path_ = old_path;
+    return made;
+  }
+  ::close(old_fd);
+  return ipc::Status::Ok();
+}
+
+void Journal::SnapshotFinished(bool ok, uint64_t seq, int64_t bytes) {
+  if (!ok) {
+    // Not again at once: what failed (a full disk?) rarely passes quickly.
+    snapshot_retry_ = std::chrono::steady_clock::now() + kSnapshotRetry;
+    return;
+  }
+  snapshot_bytes_ = bytes;
+  last_snapshot_unix_ms_ = UnixMs();
+  // Logs that end at or before seq hold nothing the snapshot lacks: each
+  // log ends where the next one begins.
+  auto logs = ListLogs(config_.dir);
+  if (!logs.ok()) return;
+  for (size_t i = 0; i + 1 < logs->size(); ++i) {
+    if ((*logs)[i + 1].base_seq <= seq) ::unlink((*logs)[i].path.c_str());
+  }
+  log_bytes_ = static_cast<int64_t>(file_end_);
+  records_since_snapshot_ = static_cast<int64_t>(last_seq_ - seq);
+}
+
+void Journal::FillStats(v1::Persistence* stats) const {
+  stats->set_state_dir(config_.dir);
+  stats->set_fsync(FsyncPolicyName(config_.fsync));
+  stats->set_log_bytes(log_bytes_ + static_cast<int64_t>(pending_.size()));
+  stats->set_records_since_snapshot(records_since_snapshot_);
+  stats->set_snapshot_bytes(snapshot_bytes_);
+  stats->set_last_sync_unix_ms(
+      last_sync_unix_ms_.load(std::memory_order_relaxed));
+  stats->set_last_snapshot_unix_ms(last_snapshot_unix_ms_);
+  stats->set_last_write_error(last_write_error_);
+  stats->set_last_seq(static_cast<int64_t>(last_seq_));
+}
+
+[[noreturn]] void Journal::Fail(const std::string& what, int err) {
+  LogError("state dir " + config_.dir + ": " + what + ": " +
+           std::strerror(err) +
+           "; exiting, so that nothing the disk does not hold is "
+           "acknowledged (a restart recovers every acknowledged change)");
+  std::_Exit(1);
+}
+
+}  // namespace ipcd::state

@@ -1,0 +1,148 @@
+// Journal: ipcd's append-only state log, as the event loop sees it.
+//
+// The dispatcher adds each change it makes (Add, AddRequeue); the server
+// ends a record after each request (EndRecord: a batch's changes share
+// one record, so a torn append never replays half a batch) and, before it
+// writes a response that acknowledges a change, calls MakeDurable(seq):
+// the records are written — and under fsync=always also fdatasync'ed —
+// first. Records of one loop iteration share that write and that sync
+// (group commit). Under everysec a thread fdatasyncs once a second, off
+// the loop; under no the kernel decides.
+//
+// Space is reserved ahead with fallocate (FALLOC_FL_KEEP_SIZE), and a
+// change that cannot get its space is refused before it is applied
+// (Reserve), so a full disk refuses writes cleanly and writes resume once
+// space returns. A write that fails anyway (EIO, or a file system that
+// cannot reserve) leaves memory ahead of the disk: ipcd then logs why and
+// exits, and a restart recovers what the disk holds — every acknowledged
+// change.
+//
+// Snapshots: SnapshotDue() says when the log has outgrown the last
+// snapshot; StartNewLog() closes the current log and starts the next one
+// at the current sequence number, and SnapshotFinished() removes the logs
+// a snapshot made obsolete.
+//
+// Thread safety: every method runs on the event loop's thread; the
+// everysec thread only syncs the current file, under mutex_.
+#ifndef IPCD_STATE_JOURNAL_H_
+#define IPCD_STATE_JOURNAL_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "ipc/result.h"
+#include "objects/object.h"
+#include "proto/ipcd.pb.h"
+#include "proto/ipcd_state.pb.h"
+
+namespace ipcd::state {
+
+enum class FsyncPolicy { kAlways, kEverySec, kNo };
+// "always", "everysec", "no".
+const char* FsyncPolicyName(FsyncPolicy policy);
+bool ParseFsyncPolicy(std::string_view text, FsyncPolicy* policy);
+
+class Journal {
+ public:
+  struct Config {
+    std::string dir;
+    FsyncPolicy fsync = FsyncPolicy::kEverySec;
+    int64_t snapshot_after_bytes = int64_t{64} << 20;
+    // Where recovery left off: the newest log and where its valid
+    // records end (empty: start a new log), and the last sequence number.
+    std::string log_path;
+    uint64_t log_end = 0;
+    uint64_t last_seq = 0;
+    int64_t snapshot_bytes = 0;
+    int64_t records_since_snapshot = 0;
+  };
+
+  // Opens the log to append to (cutting a torn tail at log_end) or starts
+  // a new one, and starts the everysec thread.
+  static ipc::Result<std::unique_ptr<Journal>> Open(const Config& config);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // OK when a change of about `bytes` serialized bytes can be logged;
+  // RESOURCE_EXHAUSTED naming the state dir and the cause otherwise.
+  OpStatus Reserve(size_t bytes);
+  void Add(const v1::Call& call);
+  void AddRequeue(const std::string& queue, const v1::Value& value);
+  // Ends the record being built; its sequence number, or 0 when it holds
+  // no change.
+  uint64_t EndRecord();
+  // Record seq is written (and, under always, synced) when this returns.
+  // Exits the process when the log cannot be written (see above).
+  void MakeDurable(uint64_t seq);
+  // Whether record seq is as durable as the policy asks before it is
+  // acknowledged (written; under always also synced).
+  bool Durable(uint64_t seq) const {
+    return seq <= (config_.fsync == FsyncPolicy::kAlways ? synced_seq_
+                                                         : written_seq_);
+  }
+  // Writes every ended record (the end of a loop iteration).
+  void WriteAll();
+  // Writes and syncs everything and stops the sync thread (shutdown).
+  void Close();
+
+  bool SnapshotDue() const;
+  // Ends the current log (written and synced) and starts the next one;
+  // the snapshot to write now covers up to last_seq().
+  ipc::Status StartNewLog();
+  // A snapshot of every record up to seq finished (ok) or failed.
+  void SnapshotFinished(bool ok, uint64_t seq, int64_t bytes);
+
+  uint64_t last_seq() const { return last_seq_; }
+  const std::string& dir() const { return config_.dir; }
+  FsyncPolicy fsync() const { return config_.fsync; }
+  void FillStats(v1::Persistence* stats) const;
+
+ private:
+  explicit Journal(const Config& config);
+  ipc::Status OpenLog(const std::string& path, uint64_t end);
+  ipc::Status CreateLog(uint64_t base_seq);
+  // Writes pending_ at the end of the file.
+  void WritePending();
+  void SyncNow();
+  void SyncLoop();
+  [[noreturn]] void Fail(const std::string& what, int err);
+
+  Config config_;
+  int fd_ = -1;                 // Guarded by mutex_ for the sync thread.
+  std::string path_;
+  uint64_t file_end_ = 0;       // Bytes written to the file.
+  uint64_t reserved_end_ = 0;   // Bytes the file has space for.
+  bool can_reserve_ = true;     // False when fallocate is not supported.
+  std::string pending_;         // Ended records not written yet.
+  v1::StateRecord record_;      // The record being built.
+  uint64_t open_bytes_ = 0;     // record_'s size, about.
+  std::string payload_;         // Scratch for record_'s bytes.
+  uint64_t last_seq_ = 0;       // Last ended record.
+  uint64_t written_seq_ = 0;
+  uint64_t synced_seq_ = 0;
+
+  int64_t log_bytes_ = 0;       // Since the last snapshot.
+  int64_t records_since_snapshot_ = 0;
+  int64_t snapshot_bytes_ = 0;
+  int64_t last_snapshot_unix_ms_ = 0;
+  std::chrono::steady_clock::time_point snapshot_retry_{};
+  std::string last_write_error_;
+  std::atomic<int64_t> last_sync_unix_ms_{0};
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;           // Guarded by mutex_.
+  std::atomic<uint64_t> written_for_sync_{0};
+  std::thread sync_thread_;
+};
+
+}  // namespace ipcd::state
+
+#endif  // IPCD_STATE_JOURNAL_H_

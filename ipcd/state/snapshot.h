@@ -1,0 +1,38 @@
+// Writing a snapshot of every object, and applying state records (from a
+// snapshot or the log) to the object store at start-up.
+//
+// A snapshot holds records 1..n, each a v1.StateRecord of the calls that
+// recreate objects (Object::Save), and an empty record that marks its end.
+// It is written to snapshot.tmp, synced, renamed to snapshot and the
+// directory synced, so "snapshot" is always a whole file.
+//
+// Thread safety: WriteSnapshot only reads the store, and runs in a forked
+// child whose copy of the store no one else touches; Replay mutates the
+// store and runs before the event loop starts.
+#ifndef IPCD_STATE_SNAPSHOT_H_
+#define IPCD_STATE_SNAPSHOT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "dispatch/dispatcher.h"
+#include "ipc/result.h"
+#include "objects/object_store.h"
+#include "state/record_file.h"
+
+namespace ipcd::state {
+
+// Writes a snapshot of store, which holds every change up to record seq;
+// *bytes is its size.
+ipc::Status WriteSnapshot(const std::string& dir, const ObjectStore& store,
+                          uint64_t seq, int64_t* bytes);
+
+// Applies one record's changes through dispatcher (no journal attached).
+// A change that does not apply as it did when it was logged is an error
+// naming the record.
+ipc::Status Replay(const Record& record, const std::string& file,
+                   Dispatcher& dispatcher, ObjectStore& store);
+
+}  // namespace ipcd::state
+
+#endif  // IPCD_STATE_SNAPSHOT_H_
