@@ -60,8 +60,12 @@ Status Server::OpenState() {
       "; `ipcctl check-state " + dir + "` shows the damage and `ipcctl "
       "check-state --repair " + dir + "` keeps everything before it";
   if (!replayed.ok()) {
+    // It passed its checksum, so no repair can tell it from a good record:
+    // written by another program, or by a version of ipcd that differs.
     return Status(replayed.code(),
-                  "state dir " + dir + ": " + replayed.message() + way_out);
+                  "state dir " + dir + ": " + replayed.message() +
+                      "; refusing to start. Move the state dir aside to "
+                      "start empty, or start the ipcd that wrote it");
   }
   if (!walk.damage.file.empty()) {
     return Status(ErrorCode::kProtocolError,

@@ -1,6 +1,8 @@
 #include "state/journal.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -82,7 +84,13 @@ ipc::Result<std::unique_ptr<Journal>> Journal::Open(const Config& config) {
     IPC_RETURN_IF_ERROR(journal->OpenLog(config.log_path, config.log_end));
   }
   if (config.fsync == FsyncPolicy::kEverySec) {
+    // The thread starts with every signal blocked: SIGTERM and SIGCHLD must
+    // reach the event loop's signalfd, never this thread.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     journal->sync_thread_ = std::thread([j = journal.get()] { j->SyncLoop(); });
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
   }
   return journal;
 }
