@@ -92,7 +92,8 @@ class DamageTest : public ::testing::Test {
     std::map<std::string, std::string> want = extra;
     for (int i = 0; i < n; ++i) want[Key(i)] = ValueOf(i);
     std::map<std::string, std::string> got;
-    for (const v1::Entry& e : c.Call(MakeCall("d", v1::DICT, v1::ITEMS)).result().items()) {
+    const v1::Response items = c.Call(MakeCall("d", v1::DICT, v1::ITEMS));
+    for (const v1::Entry& e : items.result().items()) {
       got[e.key()] = e.value().string_value();
     }
     EXPECT_EQ(got, want);
@@ -334,7 +335,14 @@ TEST(SnapshotDamageTest, DamagedSnapshotRefuses) {
   const std::string path = state + "/snapshot";
   const StateFile snapshot = ReadStateFile(path);
   ASSERT_FALSE(snapshot.records.empty());
-  const StateRecordSpan& r = snapshot.records[snapshot.records.size() / 2];
+  // The biggest record (a snapshot may be one record per object and an
+  // empty end record).
+  size_t biggest = 0;
+  for (size_t i = 0; i < snapshot.records.size(); ++i) {
+    if (snapshot.records[i].payload.size() > snapshot.records[biggest].payload.size()) biggest = i;
+  }
+  const StateRecordSpan& r = snapshot.records[biggest];
+  ASSERT_GT(r.payload.size(), 0u);
   std::string bytes = snapshot.bytes;
   const uint64_t at = r.offset + kStateRecordHeaderBytes + r.payload.size() / 2;
   bytes[at] = static_cast<char>(bytes[at] ^ 0x40);

@@ -197,7 +197,8 @@ int FullDisk(const std::string& mnt) {
   }
   RawClient c = RawClient::Open(daemon.url());
   std::map<std::string, std::string> got;
-  for (const v1::Entry& e : c.Call(MakeCall("d", v1::DICT, v1::ITEMS)).result().items()) {
+  const v1::Response items = c.Call(MakeCall("d", v1::DICT, v1::ITEMS));
+  for (const v1::Entry& e : items.result().items()) {
     got[e.key()] = e.value().string_value();
   }
   for (const auto& [key, value] : ledger.acked) {

@@ -253,7 +253,8 @@ Outcome RunIteration(uint64_t seed, const std::string& fsync) {
   // Dict.
   v1::Call items_call = MakeCall(kDict, v1::DICT, v1::ITEMS);
   std::map<std::string, std::string> present;
-  for (const v1::Entry& e : c.Call(items_call).result().items()) {
+  const v1::Response items = c.Call(items_call);
+  for (const v1::Entry& e : items.result().items()) {
     present[e.key()] = e.value().string_value();
   }
   int lost_sets = 0;
