@@ -180,6 +180,11 @@ TEST_F(DamageTest, TornLastRecordIsDroppedAtEveryCut) {
 
 enum class Field { kLength, kCrc, kSeq, kPayload };
 
+void PrintTo(Field field, std::ostream* os) {
+  static const char* const kNames[] = {"length", "crc", "seq", "payload"};
+  *os << "a byte of the record's " << kNames[static_cast<int>(field)];
+}
+
 class MidLogDamageTest : public DamageTest, public ::testing::WithParamInterface<Field> {};
 
 // A bad record with valid ones after it is not a crash's work: ipcd
@@ -311,6 +316,33 @@ TEST_F(DamageTest, TornRecordInALogThatIsNotTheNewestRefuses) {
   EXPECT_TRUE(newer_kept) << "the later log's bytes are not kept: "
                           << ::testing::PrintToString(ListDir(state_));
   ExpectStartsWith(state_, torn_key);
+}
+
+// A log missing between two others leaves a gap in the sequence numbers:
+// records lost, so ipcd refuses to start.
+TEST_F(DamageTest, AMissingLogInTheMiddleRefuses) {
+  std::string newest, middle;
+  SplitLog(original_, 6, &newest);
+  SplitLog(ReadStateFile(log_), 3, &middle);
+  ASSERT_EQ(LogFiles(state_).size(), 3u);
+  ExpectStartsWith(state_, kKeys);  // Three logs in a row are fine...
+  ASSERT_EQ(::unlink(middle.c_str()), 0);  // ...one missing is not.
+  const std::string log = ExpectRefused(state_);
+  EXPECT_NE(log.find("check-state"), std::string::npos) << log;
+  CommandResult check = RunIpcctl({"check-state", state_});
+  EXPECT_EQ(check.exit_code, 1) << check.all();
+}
+
+// A snapshot.tmp left by a snapshot that never finished is not a snapshot.
+TEST_F(DamageTest, ALeftoverSnapshotTmpIsIgnored) {
+  ASSERT_TRUE(WriteWholeFile(state_ + "/snapshot.tmp", "IPCDSNP1 and then garbage"));
+  DaemonProcess daemon = DaemonProcess::Start({"--state-dir", state_});
+  ASSERT_GT(daemon.pid(), 0);
+  RawClient c = RawClient::Open(daemon.url());
+  ExpectKeys(c, kKeys);
+  EXPECT_EQ(daemon.Stop(), 0);
+  EXPECT_FALSE(PathExists(state_ + "/snapshot.tmp"))
+      << "a stale snapshot.tmp outlives a run that wrote no snapshot";
 }
 
 // A damaged snapshot refuses the start too.

@@ -14,12 +14,14 @@
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "raw_client.h"
@@ -81,14 +83,16 @@ struct Ledger {
 };
 
 // The whole scenario, in the child; returns the number of failed checks.
-int FullDisk(const std::string& mnt) {
+int FullDisk(const std::string& mnt, bool snapshots) {
   Checks check;
   const std::string state = mnt + "/state";
   if (!MakeDir(state)) {
     std::perror("mkdir state");
     return 100;
   }
-  const std::vector<std::string> flags = {"--state-dir", state, "--fsync", "always"};
+  std::vector<std::string> flags = {"--state-dir", state, "--fsync", "always"};
+  // Small snapshots: they (and the new logs they start) meet the full disk.
+  if (snapshots) flags.insert(flags.end(), {"--snapshot-after-bytes", "4096"});
   Ledger ledger;
   // A response to a change: OK (acknowledged) or RESOURCE_EXHAUSTED naming
   // the dir and the cause. True when acknowledged.
@@ -119,10 +123,29 @@ int FullDisk(const std::string& mnt) {
     check(CodeOf(c.Call(QueuePut("q", IntValue(0)))) == v1::OK, "PUT before the disk is full");
     ledger.puts += 1;
 
+    if (snapshots) {
+      // Close to the 4 KiB snapshot threshold: the next changes, made on
+      // a full disk, start a snapshot and a new log.
+      for (int i = 0; i < 3; ++i) {
+        const std::string key = "prebig-" + std::to_string(i);
+        const std::string value(1000, 'p');
+        check(CodeOf(c.Call(DictSet("d", key, StringValue(value)))) == v1::OK, "SET " + key);
+        ledger.acked[key] = value;
+      }
+    }
     const std::string filler = mnt + "/filler";
     if (!Fill(filler)) {
       std::perror("filling the tmpfs");
       return 101;
+    }
+    if (snapshots) {
+      // A little room: some changes fit, enough to start a snapshot, which
+      // then finds the disk full.
+      struct stat st {};
+      if (::stat(filler.c_str(), &st) != 0 || ::truncate(filler.c_str(), st.st_size - 8192) != 0) {
+        std::perror("truncating the filler");
+        return 102;
+      }
     }
     // Writes go on until the log cannot grow (it may have room reserved).
     const std::string big(1000, 'b');
@@ -187,6 +210,13 @@ int FullDisk(const std::string& mnt) {
     if (CodeOf(put) == v1::OK) ledger.puts += 1;
     const int stop = daemon.Stop();
     check(stop == 0, "SIGTERM exit status " + std::to_string(stop) + "; log:\n" + daemon.Stderr());
+    check(!PathExists(state + "/snapshot.tmp"), "a failed snapshot left snapshot.tmp behind");
+    std::istringstream lines(daemon.Stderr());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("snapshot") != std::string::npos || line.find("space") != std::string::npos) {
+        std::fprintf(stderr, "ipcd said: %s\n", line.c_str());
+      }
+    }
   }
 
   // After a restart: what was acknowledged, nothing that was refused.
@@ -223,12 +253,15 @@ int FullDisk(const std::string& mnt) {
   return check.failed();
 }
 
-TEST(StateEnospcTest, AFullDiskRefusesChangesUntilThereIsRoomAgain) {
+class StateEnospcTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(StateEnospcTest, AFullDiskRefusesChangesUntilThereIsRoomAgain) {
   ::unsetenv("STATE_DIRECTORY");
+  const bool snapshots = GetParam();
   TempDir work;
   const std::string mnt = work.File("mnt");
   ASSERT_TRUE(MakeDir(mnt));
-  const pid_t child = ForkChild([&] { return MountSmallTmpfs(mnt) ? FullDisk(mnt) : kNotPermitted; });
+  const pid_t child = ForkChild([&] { return MountSmallTmpfs(mnt) ? FullDisk(mnt, snapshots) : kNotPermitted; });
   const int rc = WaitChild(child, 50000);
   if (rc == kNotPermitted) {
     GTEST_SKIP() << "cannot mount a private tmpfs here (needs unshare(CLONE_NEWNS) and mount, "
@@ -237,6 +270,11 @@ TEST(StateEnospcTest, AFullDiskRefusesChangesUntilThereIsRoomAgain) {
   EXPECT_LT(rc, 128) << "the child died by signal " << rc - 128;
   EXPECT_EQ(rc, 0) << "checks failed; the child printed each (FAILED: ...) on stderr";
 }
+
+INSTANTIATE_TEST_SUITE_P(Snapshots, StateEnospcTest, ::testing::Bool(),
+                         [](const auto& param_info) {
+                           return param_info.param ? "With4KiBSnapshots" : "NoSnapshots";
+                         });
 
 }  // namespace
 }  // namespace ipc::testing

@@ -1,6 +1,6 @@
 // SIGKILL under load: forked clients add to a counter, set unique dict
-// keys and put and get queue items, each recording what it sent and what
-// was acknowledged; ipcd is killed at a random moment and restarted on the
+// keys, put and get queue items (some GETs parked until an item comes) and
+// send batches, each recording what it sent and what was acknowledged; ipcd is killed at a random moment and restarted on the
 // same state dir. Nothing acknowledged may be lost, and nothing never sent
 // may appear:
 //   counter:  acknowledged adds <= value <= sent adds
@@ -11,6 +11,8 @@
 //             except at most one item per GET still unanswered at the kill
 //             (its taking may be in the log without its answer reaching
 //             the client); each producer's items in the order it put them
+//   batches:  each sets a key and adds 1 to a counter, both or neither: the
+//             counter equals the number of keys; acknowledged ones are there
 //
 // Environment: IPCD_STATE_KILL_ITERATIONS (default 30), IPCD_STATE_KILL_SEED
 // (default random; iteration i uses seed + i, and
@@ -51,6 +53,8 @@ constexpr int kClients = 3;
 constexpr char kCounter[] = "kill-counter";
 constexpr char kDict[] = "kill-dict";
 constexpr char kQueue[] = "kill-queue";
+constexpr char kBatchDict[] = "kill-batch-dict";
+constexpr char kBatchCounter[] = "kill-batch-counter";
 
 uint64_t EnvNumber(const char* name, uint64_t fallback) {
   const char* v = std::getenv(name);
@@ -64,6 +68,7 @@ uint64_t EnvNumber(const char* name, uint64_t fallback) {
 //   s+ K / s= K      set of key K (value "v" + K) sent / acknowledged
 //   p+ V / p= V      put of V sent / acknowledged
 //   g+ / g= V / g0   get sent / acknowledged with V / acknowledged EMPTY
+//   b+ K / b= K      batch (set key K, add 1) sent / acknowledged
 //   E text           a response that is not one of those
 //   X text           how the run ended
 int LoadClient(const std::string& url, int index, uint64_t seed,
@@ -90,23 +95,29 @@ int LoadClient(const std::string& url, int index, uint64_t seed,
         const uint64_t pick = rng() % 100;
         Sent sent;
         v1::Call call;
-        if (pick < 30) {
+        v1::Batch batch;
+        if (pick < 25) {
           sent = {'a', std::to_string(1 + rng() % 5)};
           call = CounterAdd(kCounter, std::stoll(sent.arg));
-        } else if (pick < 60) {
+        } else if (pick < 50) {
           sent = {'s', id};
           call = DictSet(kDict, id, StringValue("v" + id));
-        } else if (pick < 85) {
+        } else if (pick < 70) {
           sent = {'p', id};
           call = QueuePut(kQueue, StringValue(id));
-        } else {
+        } else if (pick < 85) {
           sent = {'g', ""};
           call = MakeCall(kQueue, v1::QUEUE, v1::GET);
-          call.set_timeout_ms(0);
+          // Half of them park until an item comes (or 20 ms pass).
+          call.set_timeout_ms(rng() % 2 == 0 ? 0 : 20);
+        } else {
+          sent = {'b', id};
+          *batch.add_calls() = DictSet(kBatchDict, id, StringValue("v" + id));
+          *batch.add_calls() = CounterAdd(kBatchCounter, 1);
         }
         log << sent.op << "+ " << sent.arg << "\n";
         in_flight.push_back(sent);
-        auto s = client->SendCall(call);
+        auto s = sent.op == 'b' ? client->SendBatch(batch) : client->SendCall(call);
         if (!s.ok()) {
           log << "X send: " << s.status().ToString() << "\n";
           ended = true;
@@ -121,7 +132,13 @@ int LoadClient(const std::string& url, int index, uint64_t seed,
       }
       const Sent sent = in_flight.front();
       in_flight.pop_front();
-      const v1::Code code = CodeOf(*response);
+      v1::Code code = CodeOf(*response);
+      if (code == v1::OK && sent.op == 'b') {
+        for (const v1::CallReply& reply : response->batch().replies()) {
+          if (reply.status().code() != v1::OK) code = reply.status().code();
+        }
+        if (response->batch().replies_size() != 2) code = v1::INTERNAL;
+      }
       if (code == v1::OK && sent.op == 'g') {
         log << "g= " << response->result().value().string_value() << "\n";
       } else if (code == v1::EMPTY && sent.op == 'g') {
@@ -146,6 +163,7 @@ struct Record {
   int64_t sent_adds = 0, acked_adds = 0;
   std::map<std::string, std::string> sent_sets, acked_sets;  // key -> value
   std::set<std::string> sent_puts, acked_puts, acked_gets;
+  std::set<std::string> sent_batches, acked_batches;
   int sent_gets = 0, answered_gets = 0;
   std::vector<std::string> errors;  // E and unexpected X lines.
   std::map<std::string, std::vector<std::string>> puts_by_client;  // In order.
@@ -166,6 +184,8 @@ void ReadClientLog(const std::string& path, int index, Record* r) {
       r->puts_by_client["c" + std::to_string(index)].push_back(arg);
     } else if (op == "p=") r->acked_puts.insert(arg);
     else if (op == "g+") ++r->sent_gets;
+    else if (op == "b+") r->sent_batches.insert(arg);
+    else if (op == "b=") r->acked_batches.insert(arg);
     else if (op == "g=") {
       ++r->answered_gets;
       if (!r->acked_gets.insert(arg).second) {
@@ -272,6 +292,25 @@ Outcome RunIteration(uint64_t seed, const std::string& fsync) {
     }
   }
 
+  // Batches: all or nothing.
+  const v1::Response batch_items = c.Call(MakeCall(kBatchDict, v1::DICT, v1::ITEMS));
+  std::set<std::string> batch_keys;
+  for (const v1::Entry& e : batch_items.result().items()) {
+    batch_keys.insert(e.key());
+    if (!r.sent_batches.count(e.key()) || e.value().string_value() != "v" + e.key()) {
+      out.violations.push_back("batch dict holds '" + e.key() + "', never sent");
+    }
+  }
+  for (const std::string& key : r.acked_batches) {
+    if (!batch_keys.count(key)) out.violations.push_back("acknowledged batch " + key + " lost");
+  }
+  const int64_t batch_count =
+      c.Call(MakeCall(kBatchCounter, v1::COUNTER, v1::GET)).result().value().int_value();
+  if (batch_count != static_cast<int64_t>(batch_keys.size())) {
+    out.violations.push_back("half a batch: its counter is " + std::to_string(batch_count) +
+                             ", its dict has " + std::to_string(batch_keys.size()) + " keys");
+  }
+
   // Queue.
   std::vector<std::string> content;
   for (const v1::Value& v : DrainQueue(c, kQueue)) content.push_back(v.string_value());
@@ -321,7 +360,8 @@ Outcome RunIteration(uint64_t seed, const std::string& fsync) {
     << ": adds " << r.acked_adds << "/" << r.sent_adds << " -> " << value << ", sets "
     << r.acked_sets.size() << "/" << r.sent_sets.size() << " -> " << present.size() << ", puts "
     << r.acked_puts.size() << "/" << r.sent_puts.size() << ", gets " << r.acked_gets.size()
-    << " (+" << unanswered_gets << " unanswered) -> queue " << content.size();
+    << " (+" << unanswered_gets << " unanswered) -> queue " << content.size() << ", batches "
+    << r.acked_batches.size() << "/" << r.sent_batches.size() << " -> " << batch_keys.size();
   out.summary = s.str();
   return out;
 }

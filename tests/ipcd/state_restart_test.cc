@@ -30,6 +30,10 @@ using std::chrono::steady_clock;
 
 enum class StopBy { kSigterm, kSigkill };
 
+void PrintTo(StopBy by, std::ostream* os) {
+  *os << (by == StopBy::kSigterm ? "SIGTERM" : "SIGKILL");
+}
+
 // A state dir of its own under a fresh temp dir.
 class StateTest : public ::testing::Test {
  protected:
@@ -465,10 +469,17 @@ TEST_F(StateTest, StatsPersistenceIsFilledForEachPolicy) {
         return v.last_sync_unix_ms > 0;
       })) << "no sync within 10 s under everysec";
     }
+    // A batch is one record, however many calls it has.
+    v1::Batch batch;
+    *batch.add_calls() = CounterAdd("n", 1);
+    *batch.add_calls() = DictSet("d", "k2", IntValue(2));
+    *batch.add_calls() = QueuePut("q", IntValue(3));
+    ASSERT_EQ(c.Batch(batch).batch().replies_size(), 3);
+    EXPECT_EQ(PersistenceOf(c.Stats().stats()).last_seq, p.last_seq + 1) << "a batch is not one record";
     // Reads make no records.
     ASSERT_EQ(CodeOf(Do(c, "d", v1::DICT, v1::ITEMS)), v1::OK);
     ASSERT_EQ(CodeOf(Do(c, "n", v1::COUNTER, v1::GET)), v1::OK);
-    EXPECT_EQ(PersistenceOf(c.Stats().stats()).last_seq, p.last_seq);
+    EXPECT_EQ(PersistenceOf(c.Stats().stats()).last_seq, p.last_seq + 1);
     EXPECT_EQ(daemon.Stop(), 0);
     // Sequence numbers go on from where they were.
     DaemonProcess again = Start({"--fsync", fsync});
@@ -477,6 +488,29 @@ TEST_F(StateTest, StatsPersistenceIsFilledForEachPolicy) {
     EXPECT_GE(PersistenceOf(c2.Stats().stats()).last_seq, p.last_seq);
     EXPECT_EQ(again.Stop(), 0);
   }
+}
+
+TEST_F(StateTest, IpcctlStatsShowsPersistence) {
+  DaemonProcess daemon = Start({"--fsync", "always"});
+  ASSERT_GT(daemon.pid(), 0);
+  RawClient c = RawClient::Open(daemon.url());
+  ASSERT_EQ(CodeOf(c.Call(CounterAdd("n", 1))), v1::OK);
+  const int64_t last_seq = PersistenceOf(c.Stats().stats()).last_seq;
+  for (const bool json : {false, true}) {
+    std::vector<std::string> args = {"--socket", daemon.socket_path(), "stats"};
+    if (json) args.push_back("--json");
+    const CommandResult r = RunIpcctl(args);
+    EXPECT_EQ(r.exit_code, 0) << r.all();
+    for (const char* field : {"state_dir", "fsync", "log_bytes", "records_since_snapshot",
+                              "snapshot_bytes", "last_sync_unix_ms", "last_snapshot_unix_ms",
+                              "snapshot_running", "last_write_error", "last_seq"}) {
+      EXPECT_NE(r.out.find(field), std::string::npos) << field << " missing:\n" << r.out;
+    }
+    EXPECT_NE(r.out.find(state_), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("always"), std::string::npos) << r.out;
+    EXPECT_TRUE(ContainsNumber(r.out, static_cast<uint64_t>(last_seq))) << r.out;
+  }
+  EXPECT_EQ(daemon.Stop(), 0);
 }
 
 TEST_F(StateTest, StartLogNamesWhatWasLoaded) {

@@ -226,6 +226,14 @@ Result<uint64_t> BareClient::SendCall(const v1::Call& call) {
   return request.id();
 }
 
+Result<uint64_t> BareClient::SendBatch(const v1::Batch& batch) {
+  v1::Request request;
+  request.set_id(++last_id_);
+  *request.mutable_batch() = batch;
+  IPC_RETURN_IF_ERROR(SendMessage(channel_, request, std::chrono::seconds(10)));
+  return request.id();
+}
+
 Result<v1::Response> BareClient::Receive(int timeout_ms) {
   return ReceiveMessage<v1::Response>(channel_, std::chrono::milliseconds(timeout_ms));
 }

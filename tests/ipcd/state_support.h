@@ -98,6 +98,7 @@ class BareClient {
   static Result<BareClient> Open(const std::string& url);
   // Sends one request (a fresh id); returns the id.
   Result<uint64_t> SendCall(const v1::Call& call);
+  Result<uint64_t> SendBatch(const v1::Batch& batch);
   // Receives the next response (responses come in request order).
   Result<v1::Response> Receive(int timeout_ms = 10000);
   Result<v1::Response> Call(const v1::Call& call, int timeout_ms = 10000);
