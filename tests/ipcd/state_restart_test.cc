@@ -392,6 +392,103 @@ INSTANTIATE_TEST_SUITE_P(Stop, SnapshotTest,
                            return param_info.param == StopBy::kSigterm ? "Sigterm" : "Sigkill";
                          });
 
+// Every kind restored from a snapshot rather than from the log: Populate,
+// then changes elsewhere until a snapshot holds all of it.
+TEST_P(SnapshotTest, EveryPersistedKindSurvivesInASnapshot) {
+  const std::vector<std::string> flags = {"--snapshot-after-bytes", "4096"};
+  std::string before;
+  {
+    DaemonProcess daemon = Start(flags);
+    ASSERT_GT(daemon.pid(), 0);
+    RawClient c = RawClient::Open(daemon.url());
+    RawClient holder = RawClient::Open(daemon.url());
+    Populate(c, holder);
+    if (HasFatalFailure()) return;
+    const uint64_t populated = static_cast<uint64_t>(PersistenceOf(c.Stats().stats()).last_seq);
+    const auto until = steady_clock::now() + seconds(20);
+    int i = 0;
+    for (;;) {
+      const StateFile snapshot = ReadStateFile(state_ + "/snapshot");
+      const PersistenceView p = PersistenceOf(c.Stats().stats());
+      if (snapshot.header_ok && snapshot.base_seq >= populated && !p.snapshot_running) break;
+      ASSERT_LT(steady_clock::now(), until)
+          << "no snapshot past record " << populated << " within 20 s; log:\n" << daemon.Stderr();
+      ASSERT_EQ(CodeOf(c.Call(DictSet("zz-filler", "k" + std::to_string(i++ % 50),
+                                      StringValue(std::string(200, 'f'))))),
+                v1::OK);
+    }
+    before = DumpState(c);
+    StopDaemon(daemon, GetParam());
+  }
+  DaemonProcess daemon = Start(flags);
+  ASSERT_GT(daemon.pid(), 0);
+  RawClient c = RawClient::Open(daemon.url());
+  EXPECT_EQ(DumpState(c), before) << "log:\n" << daemon.Stderr();
+  CheckRestored(c);
+  EXPECT_EQ(daemon.Stop(), 0);
+}
+
+// A crash between a snapshot's rename and the removal of the logs it made
+// obsolete leaves those logs behind: their records are in the snapshot and
+// must not be applied twice.
+TEST_F(StateTest, ObsoleteLogsBesideASnapshotAreNotReplayedTwice) {
+  const std::vector<std::string> flags = {"--snapshot-after-bytes", "4096"};
+  {
+    DaemonProcess daemon = Start(flags);
+    ASSERT_GT(daemon.pid(), 0);
+    RawClient c = RawClient::Open(daemon.url());
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_EQ(CodeOf(c.Call(CounterAdd("n", 1))), v1::OK);
+      ASSERT_EQ(CodeOf(c.Call(QueuePut("q", IntValue(i)))), v1::OK);
+    }
+    EXPECT_EQ(daemon.Stop(), 0);
+  }
+  ASSERT_FALSE(PathExists(state_ + "/snapshot")) << "a snapshot came too early";
+  const std::vector<std::string> old_logs = LogFiles(state_);
+  ASSERT_FALSE(old_logs.empty());
+  std::vector<std::string> saved;
+  for (const std::string& log : old_logs) saved.push_back(ReadFile(log));
+  std::string before;
+  {
+    DaemonProcess daemon = Start(flags);
+    ASSERT_GT(daemon.pid(), 0);
+    RawClient c = RawClient::Open(daemon.url());
+    const auto until = steady_clock::now() + seconds(20);
+    for (int i = 0; !PathExists(state_ + "/snapshot") ||
+                    PersistenceOf(c.Stats().stats()).snapshot_running;
+         ++i) {
+      ASSERT_LT(steady_clock::now(), until) << "no snapshot within 20 s";
+      ASSERT_EQ(CodeOf(c.Call(DictSet("d", "k" + std::to_string(i % 40),
+                                      StringValue(std::string(200, 'x'))))),
+                v1::OK);
+    }
+    ASSERT_EQ(CodeOf(c.Call(CounterAdd("n", 100))), v1::OK);
+    before = DumpState(c);
+    EXPECT_EQ(daemon.Stop(), 0);
+  }
+  // The snapshot covers the old logs; put them back.
+  const StateFile snapshot = ReadStateFile(state_ + "/snapshot");
+  size_t put_back = 0;
+  for (size_t i = 0; i < old_logs.size(); ++i) {
+    if (!PathExists(old_logs[i])) {
+      ASSERT_TRUE(WriteWholeFile(old_logs[i], saved[i]));
+      ++put_back;
+    }
+    const StateFile restored = ReadStateFile(old_logs[i]);
+    ASSERT_FALSE(restored.records.empty());
+    ASSERT_LE(restored.records.back().seq, snapshot.base_seq)
+        << old_logs[i] << " is not covered by the snapshot";
+  }
+  ASSERT_GT(put_back, 0u) << "the snapshot removed no log";
+  DaemonProcess daemon = Start(flags);
+  ASSERT_GT(daemon.pid(), 0) << "files: " << ::testing::PrintToString(ListDir(state_));
+  RawClient c = RawClient::Open(daemon.url());
+  EXPECT_EQ(DumpState(c), before) << "log:\n" << daemon.Stderr();
+  EXPECT_EQ(Do(c, "n", v1::COUNTER, v1::GET).result().value().int_value(), 110);
+  EXPECT_EQ(DrainQueue(c, "q").size(), 10u);
+  EXPECT_EQ(daemon.Stop(), 0);
+}
+
 // The files follow the documented framing: headers with their CRC, records
 // with theirs, sequence numbers rising by one across the logs.
 TEST_F(StateTest, FilesFollowTheFraming) {
