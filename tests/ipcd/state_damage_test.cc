@@ -345,6 +345,22 @@ TEST_F(DamageTest, ALeftoverSnapshotTmpIsIgnored) {
       << "a stale snapshot.tmp outlives a run that wrote no snapshot";
 }
 
+// A new log is written under a temporary name and renamed whole; a crash
+// before the rename leaves that file, which is not a log.
+TEST_F(DamageTest, ALeftoverLogTmpIsIgnored) {
+  char name[64];
+  std::snprintf(name, sizeof name, "/log.%020llu.tmp",
+                static_cast<unsigned long long>(original_.records.back().seq));
+  ASSERT_TRUE(WriteWholeFile(state_ + name, "IPCDLOG"));
+  DaemonProcess daemon = DaemonProcess::Start({"--state-dir", state_});
+  ASSERT_GT(daemon.pid(), 0);
+  RawClient c = RawClient::Open(daemon.url());
+  ExpectKeys(c, kKeys);
+  EXPECT_EQ(daemon.Stop(), 0);
+  const CommandResult check = RunIpcctl({"check-state", state_});
+  EXPECT_EQ(check.exit_code, 0) << check.all();
+}
+
 // A damaged snapshot refuses the start too.
 TEST(SnapshotDamageTest, DamagedSnapshotRefuses) {
   TempDir work;

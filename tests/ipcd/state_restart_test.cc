@@ -489,6 +489,30 @@ TEST_F(StateTest, ObsoleteLogsBesideASnapshotAreNotReplayedTwice) {
   EXPECT_EQ(daemon.Stop(), 0);
 }
 
+// Limits do not apply while restoring: state made under a higher
+// --max-objects comes back whole under a lower one, with a warning, and
+// only changes that need more objects are refused.
+TEST_F(StateTest, StateOverTodaysLimitsIsRestoredWhole) {
+  {
+    DaemonProcess daemon = Start();
+    ASSERT_GT(daemon.pid(), 0);
+    RawClient c = RawClient::Open(daemon.url());
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_EQ(CodeOf(c.Call(CounterAdd("c" + std::to_string(i), i))), v1::OK);
+    }
+    EXPECT_EQ(daemon.Stop(), 0);
+  }
+  DaemonProcess daemon = Start({"--max-objects", "5"});
+  ASSERT_GT(daemon.pid(), 0);
+  RawClient c = RawClient::Open(daemon.url());
+  EXPECT_EQ(c.List().objects().objects_size(), 10);
+  EXPECT_NE(daemon.Stderr().find("max_objects"), std::string::npos)
+      << "no warning that the state exceeds max_objects:\n" << daemon.Stderr();
+  EXPECT_EQ(c.Call(CounterAdd("c9", 1)).result().value().int_value(), 10);
+  EXPECT_EQ(CodeOf(c.Call(CounterAdd("new", 1))), v1::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(daemon.Stop(), 0);
+}
+
 // The files follow the documented framing: headers with their CRC, records
 // with theirs, sequence numbers rising by one across the logs.
 TEST_F(StateTest, FilesFollowTheFraming) {
