@@ -43,9 +43,9 @@ Status Server::OpenState() {
   if (!state::ParseFsyncPolicy(options_.fsync, &policy)) {
     return Status(ErrorCode::kInvalidArgument, "--fsync " + options_.fsync);
   }
+  IPC_RETURN_IF_ERROR(state::MakeStateDir(dir));
   IPC_ASSIGN_OR_RETURN(state_lock_fd_, state::LockStateDir(dir));
-  // Left by a snapshot writer that did not finish.
-  (void)::unlink((state::SnapshotPath(dir) + ".tmp").c_str());
+  state::RemoveLeftovers(dir);
   const auto started = std::chrono::steady_clock::now();
   store_.LiftLimits(true);
   state::WalkResult walk;
@@ -86,8 +86,13 @@ Status Server::OpenState() {
   config.dir = dir;
   config.fsync = policy;
   config.snapshot_after_bytes = options_.snapshot_after_bytes;
-  config.log_path = walk.newest_log;
-  config.log_end = walk.newest_log_end;
+  // Appends go on in the newest log, unless the snapshot is ahead of it
+  // (its records are all in the snapshot): a new log then starts at the
+  // snapshot, so that every log's records follow on from its name.
+  if (walk.newest_log_last_seq == walk.last_seq) {
+    config.log_path = walk.newest_log;
+    config.log_end = walk.newest_log_end;
+  }
   config.last_seq = walk.last_seq;
   config.snapshot_bytes = walk.snapshot_bytes;
   config.records_since_snapshot = walk.log_records;

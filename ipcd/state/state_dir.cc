@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -90,6 +91,26 @@ ipc::Result<int> LockStateDir(const std::string& dir) {
                             err);
   }
   return fd;
+}
+
+ipc::Status MakeStateDir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) {
+    return ipc::Status::Ok();
+  }
+  return ipc::ErrnoStatus("state dir " + dir + ": cannot create it", errno);
+}
+
+void RemoveLeftovers(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (const dirent* entry = ::readdir(d)) {
+    const std::string_view name = entry->d_name;
+    if (name == "snapshot.tmp" ||
+        (name.starts_with(kLogPrefix) && name.ends_with(".tmp"))) {
+      (void)::unlinkat(::dirfd(d), entry->d_name, 0);
+    }
+  }
+  ::closedir(d);
 }
 
 ipc::Status SyncDir(const std::string& dir) {
@@ -216,6 +237,7 @@ ipc::Status WalkState(const std::string& dir, const RecordVisitor& visit,
     if (newest) {
       result->newest_log = log.path;
       result->newest_log_end = reader->offset();
+      result->newest_log_last_seq = expected - 1;
     }
   }
   return ipc::Status::Ok();

@@ -44,6 +44,12 @@ ipc::Result<std::vector<LogFile>> ListLogs(const std::string& dir);
 // another errno status naming dir when it cannot be written.
 ipc::Result<int> LockStateDir(const std::string& dir);
 
+// Creates dir (mode 0700) when it does not exist; its parent must.
+ipc::Status MakeStateDir(const std::string& dir);
+// Removes what a writer that died left half made: snapshot.tmp and
+// log.*.tmp (never part of the state: each is renamed only once whole).
+void RemoveLeftovers(const std::string& dir);
+
 // fsync of a directory, so that a rename or a new file in it is durable.
 ipc::Status SyncDir(const std::string& dir);
 
@@ -66,6 +72,7 @@ struct WalkResult {
   // there); empty when there is no log.
   std::string newest_log;
   uint64_t newest_log_end = 0;
+  uint64_t newest_log_last_seq = 0;  // Its last valid record (or base).
   Place torn_tail;  // file empty: none.
   Place damage;     // file empty: none.
 };

@@ -9,6 +9,20 @@
 
 namespace ipc::testing {
 
+// True in a ThreadSanitizer build (tools/test.sh --sanitize thread), for the
+// few checks that cannot run there; each says why where it tests this.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool kThreadSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr bool kThreadSanitizer = true;
+#else
+inline constexpr bool kThreadSanitizer = false;
+#endif
+#else
+inline constexpr bool kThreadSanitizer = false;
+#endif
+
 // A name no other test (in this or a concurrent process) uses:
 // "<prefix>-<pid>-<counter>-<random>". Safe for paths, shm and mq names.
 std::string UniqueName(const std::string& prefix);

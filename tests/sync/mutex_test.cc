@@ -206,7 +206,11 @@ TEST_F(MutexTest, RecursiveMutexReentersForTheOwnerOnly) {
 TEST_F(MutexTest, PlainMutexRefusesRelockAndForeignUnlockAndBadNames) {
   auto m = Mutex::Create(name_);
   ASSERT_TRUE(m.ok());
-  EXPECT_EQ(m->Release().code(), ErrorCode::kInvalidArgument) << "not held";
+  // TSan reports an unlock of an unlocked mutex before pthread refuses it
+  // (EPERM from this error-checking mutex): the other stages check this one.
+  if (!ipc::testing::kThreadSanitizer) {
+    EXPECT_EQ(m->Release().code(), ErrorCode::kInvalidArgument) << "not held";
+  }
   auto lock = m->Lock(1s);
   ASSERT_TRUE(lock.ok());
   EXPECT_EQ(m->Acquire(10ms).status().code(), ErrorCode::kInvalidArgument) << "no self-deadlock";

@@ -251,6 +251,7 @@ TEST_F(QueueTest, SizesProtobufAndBadOptions) {
 // Defect 7: a producer killed just after its item is committed leaves the
 // item's task unfinished, so TaskDone for it succeeds and Join waits for it.
 TEST_F(QueueTest, APutKilledAfterItsCommitStillCountsItsTask) {
+  IPC_SKIP_WAKE_SWEEP_UNDER_TSAN();
   std::optional<Queue> q;
   const int points = ipc::testing::KillAfterCommitSweep({
       .setup = [&] { q = Queue::Create(name_, {.maxsize = 4}).value(); },
@@ -274,6 +275,7 @@ TEST_F(QueueTest, APutKilledAfterItsCommitStillCountsItsTask) {
 // Defect 8: a producer killed after its commit but before its wake-up call
 // must not leave a consumer asleep in Get while the item sits in the queue.
 TEST_F(QueueTest, APutKilledAfterItsCommitStillWakesABlockedGet) {
+  IPC_SKIP_WAKE_SWEEP_UNDER_TSAN();
   std::optional<Queue> q;
   const int points = ipc::testing::KillAfterCommitSweep({
       .setup = [&] { q = Queue::Create(name_, {.maxsize = 4}).value(); },

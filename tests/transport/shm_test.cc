@@ -184,6 +184,44 @@ TEST(ShmTest, LargeMessagesAreAssembledInTheCallersString) {
   }
 }
 
+// One end used as channel.h allows: a sending thread and a receiving thread
+// at once, while the other end echoes and then closes; both threads then
+// find the peer gone at about the same time (under TSan, this checks the
+// state the two paths share, such as whether the peer has gone).
+TEST(ShmTest, OneEndSendsAndReceivesOnTwoThreadsUntilThePeerCloses) {
+  LocalPair p = ConnectLocally(ShmUrl("?capacity=4K"));
+  ASSERT_TRUE(p.connector_end.is_open() && p.listener_end.is_open());
+  constexpr uint64_t kCount = 500;
+  std::thread echo([&] {
+    for (uint64_t i = 0; i < kCount; ++i) {
+      auto m = p.connector_end.Receive(10s);
+      if (!m.ok() || !p.connector_end.Send(*m, 10s).ok()) break;
+    }
+    p.connector_end.Close();
+  });
+  std::thread sender([&] {
+    for (uint64_t i = 0; i < kCount; ++i) {
+      ASSERT_TRUE(p.listener_end.Send(MakeMessage(i, 4096), 10s).ok()) << i;
+    }
+    // The peer closes once it has echoed everything: sends then fail.
+    ipc::Status s;
+    for (int i = 0; i < 100000 && s.ok(); ++i) s = p.listener_end.Send("more", 10s);
+    EXPECT_EQ(s.code(), ErrorCode::kClosed) << s;
+  });
+  std::string received;
+  for (uint64_t i = 0; i < kCount; ++i) {
+    const ipc::Status r = p.listener_end.Receive(&received, 10s);
+    if (!r.ok()) {
+      ADD_FAILURE() << "echo " << i << ": " << r;
+      break;
+    }
+    EXPECT_TRUE(Check(received, i, 4096)) << "echo " << i;
+  }
+  EXPECT_EQ(p.listener_end.Receive(&received, 10s).code(), ErrorCode::kClosed);
+  sender.join();
+  echo.join();
+}
+
 TEST(ShmTest, ReceiveThatGivesUpPartWayResumesTheSameMessage) {
   // A non-blocking Send puts what fits of a large message into the 4 KiB
   // ring and keeps the rest; the receiver reads those fragments and finds

@@ -87,7 +87,7 @@ ShmChannel::~ShmChannel() {
   UnregisterCloseOnFork(heartbeat_.get());
   // A copy inherited by a forked child must not touch the parent's channel.
   if (ForkGeneration() != fork_generation_) return;
-  if (!pending_.empty() && !peer_gone_) {
+  if (!pending_.empty() && !peer_gone_.load(std::memory_order_acquire)) {
     (void)FlushTail(&pending_, Deadline::After(std::chrono::seconds(1)), WriteFn());
   }
   header_->closed[side_].store(1, std::memory_order_release);
@@ -106,7 +106,7 @@ Status ShmChannel::CheckUsable() const {
 }
 
 Status ShmChannel::PeerClosedStatus() const {
-  if (refused_) {
+  if (refused_.load(std::memory_order_relaxed)) {
     return Status(ErrorCode::kPermissionDenied,
                   url() + ": the listener's mode does not admit this user");
   }
@@ -114,11 +114,10 @@ Status ShmChannel::PeerClosedStatus() const {
 }
 
 bool ShmChannel::PeerGone() {
-  if (!peer_gone_ &&
-      header_->closed[1 - side_].load(std::memory_order_acquire) != 0) {
-    peer_gone_ = true;
-  }
-  return peer_gone_;
+  if (peer_gone_.load(std::memory_order_acquire)) return true;
+  if (header_->closed[1 - side_].load(std::memory_order_acquire) == 0) return false;
+  peer_gone_.store(true, std::memory_order_release);
+  return true;
 }
 
 void ShmChannel::CheckHeartbeat() {
@@ -128,8 +127,10 @@ void ShmChannel::CheckHeartbeat() {
   char byte;
   const ssize_t r = ::recv(heartbeat_.get(), &byte, 1, MSG_DONTWAIT);
   if (r == 1 && byte == 'A') return;
-  if (r == 1 && byte == 'R') refused_ = true;
-  if (r >= 0 || (errno != EAGAIN && errno != EINTR)) peer_gone_ = true;
+  if (r == 1 && byte == 'R') refused_.store(true, std::memory_order_relaxed);
+  if (r >= 0 || (errno != EAGAIN && errno != EINTR)) {
+    peer_gone_.store(true, std::memory_order_release);
+  }
 }
 
 template <typename Ready>

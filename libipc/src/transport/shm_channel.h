@@ -42,6 +42,7 @@
 #ifndef IPC_SRC_TRANSPORT_SHM_CHANNEL_H_
 #define IPC_SRC_TRANSPORT_SHM_CHANNEL_H_
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -127,8 +128,11 @@ class ShmChannel final : public ChannelImpl {
   UniqueFd ready_fd_;  // epoll over receive_bells_.data and heartbeat_.
   std::chrono::nanoseconds spin_;
   uint64_t fork_generation_;
-  bool peer_gone_ = false;
-  bool refused_ = false;  // The listener turned us away (see shm.h).
+  // Set by whichever of the sending and the receiving thread notices first,
+  // read by both: atomic. refused_ is stored before peer_gone_ (release),
+  // so a thread that sees peer_gone_ (acquire) also sees why.
+  std::atomic<bool> peer_gone_{false};
+  std::atomic<bool> refused_{false};  // The listener turned us away (see shm.h).
 
   std::string pending_;  // Unsent rest of a message whose Send timed out.
 
