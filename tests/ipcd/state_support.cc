@@ -251,35 +251,19 @@ Result<v1::Response> BareClient::Call(const v1::Call& call, int timeout_ms) {
 
 PersistenceView PersistenceOf(const v1::Stats& stats) {
   PersistenceView view;
-  const auto* field = stats.GetDescriptor()->FindFieldByName("persistence");
-  if (field == nullptr) return view;
-  view.field_known = true;
-  const auto* reflection = stats.GetReflection();
-  view.present = reflection->HasField(stats, field);
+  view.present = stats.has_persistence();
   if (!view.present) return view;
-  const google::protobuf::Message& p = reflection->GetMessage(stats, field);
-  const auto* d = p.GetDescriptor();
-  const auto* r = p.GetReflection();
-  const auto str = [&](const char* name) {
-    const auto* f = d->FindFieldByName(name);
-    return f ? r->GetString(p, f) : std::string("<no field ") + name + ">";
-  };
-  const auto i64 = [&](const char* name) -> int64_t {
-    const auto* f = d->FindFieldByName(name);
-    return f ? r->GetInt64(p, f) : -1;
-  };
-  view.state_dir = str("state_dir");
-  view.fsync = str("fsync");
-  view.log_bytes = i64("log_bytes");
-  view.records_since_snapshot = i64("records_since_snapshot");
-  view.snapshot_bytes = i64("snapshot_bytes");
-  view.last_sync_unix_ms = i64("last_sync_unix_ms");
-  view.last_snapshot_unix_ms = i64("last_snapshot_unix_ms");
-  if (const auto* f = d->FindFieldByName("snapshot_running")) {
-    view.snapshot_running = r->GetBool(p, f);
-  }
-  view.last_write_error = str("last_write_error");
-  view.last_seq = i64("last_seq");
+  const v1::Persistence& p = stats.persistence();
+  view.state_dir = p.state_dir();
+  view.fsync = p.fsync();
+  view.log_bytes = p.log_bytes();
+  view.records_since_snapshot = p.records_since_snapshot();
+  view.snapshot_bytes = p.snapshot_bytes();
+  view.last_sync_unix_ms = p.last_sync_unix_ms();
+  view.last_snapshot_unix_ms = p.last_snapshot_unix_ms();
+  view.snapshot_running = p.snapshot_running();
+  view.last_write_error = p.last_write_error();
+  view.last_seq = p.last_seq();
   return view;
 }
 

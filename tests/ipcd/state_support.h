@@ -108,10 +108,8 @@ class BareClient {
   uint64_t last_id_ = 0;
 };
 
-// Stats.persistence, read by reflection so that this file compiles against
-// a proto without it (a missing field is reported, not a build error).
+// Stats.persistence as plain values.
 struct PersistenceView {
-  bool field_known = false;  // Stats has a persistence field at all.
   bool present = false;      // It is set.
   std::string state_dir;
   std::string fsync;
