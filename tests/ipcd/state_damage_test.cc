@@ -178,6 +178,31 @@ TEST_F(DamageTest, TornLastRecordIsDroppedAtEveryCut) {
   }
 }
 
+// After a power loss a file system may show a log longer than what was
+// written, the rest zeros: a torn tail like any other, whatever its length.
+TEST_F(DamageTest, AZeroFilledTailIsATornTail) {
+  for (const size_t zeros : {size_t{1}, size_t{16}, size_t{4096}, size_t{65536}}) {
+    SCOPED_TRACE(std::to_string(zeros) + " zero bytes after the last record");
+    TempDir copy_root;
+    const std::string copy = copy_root.File("state");
+    ASSERT_TRUE(CopyDir(state_, copy));
+    const std::string copy_log = copy + log_.substr(log_.rfind('/'));
+    ASSERT_TRUE(WriteWholeFile(copy_log, original_.bytes + std::string(zeros, '\0')));
+    DaemonProcess daemon = DaemonProcess::Start({"--state-dir", copy});
+    ASSERT_GT(daemon.pid(), 0);
+    EXPECT_TRUE(ContainsNumber(daemon.Stderr(), original_.bytes.size())) << daemon.Stderr();
+    RawClient c = RawClient::Open(daemon.url());
+    ExpectKeys(c, kKeys);
+    ASSERT_EQ(CodeOf(c.Call(DictSet("d", "after", StringValue("a")))), v1::OK);
+    EXPECT_EQ(daemon.Stop(), 0);
+    DaemonProcess again = DaemonProcess::Start({"--state-dir", copy});
+    ASSERT_GT(again.pid(), 0);
+    RawClient c2 = RawClient::Open(again.url());
+    ExpectKeys(c2, kKeys, {{"after", "a"}});
+    EXPECT_EQ(again.Stop(), 0);
+  }
+}
+
 enum class Field { kLength, kCrc, kSeq, kPayload };
 
 void PrintTo(Field field, std::ostream* os) {
@@ -230,6 +255,12 @@ TEST_P(MidLogDamageTest, RefusesThenCheckStateRepairs) {
 
   check = RunIpcctl({"check-state", state_});
   EXPECT_EQ(check.exit_code, 0) << "still damaged after --repair:\n" << check.all();
+  // A second --repair finds nothing to do.
+  const std::vector<std::string> files = ListDir(state_);
+  repair = RunIpcctl({"check-state", "--repair", state_});
+  EXPECT_EQ(repair.exit_code, 0) << repair.all();
+  EXPECT_EQ(ListDir(state_), files);
+  EXPECT_EQ(ReadFile(log_), damaged.substr(0, record.offset));
 
   ExpectStartsWith(state_, damaged_key);
 }
