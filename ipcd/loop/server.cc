@@ -337,13 +337,14 @@ void Server::FlushQueued() {
   // Sessions whose responses acknowledge nothing the log has not made
   // durable yet go first: reads never wait for the disk. The first of the
   // others then syncs for all of them (group commit).
-  for (int pass = 0; pass < 2; ++pass) {
+  for (const bool first_pass : {true, false}) {
     for (Session* s : flushing_) {
-      const bool waits_for_disk =
-          journal_ != nullptr && !journal_->Durable(s->sync_seq);
-      if (s->flush_queued && !s->dead && waits_for_disk == (pass == 1)) {
-        FlushSession(s);
+      if (!s->flush_queued || s->dead) continue;
+      if (first_pass && journal_ != nullptr &&
+          !journal_->Durable(s->sync_seq)) {
+        continue;
       }
+      FlushSession(s);
     }
   }
   flushing_.clear();

@@ -595,6 +595,46 @@ TEST_F(StateTest, FilesFollowTheFraming) {
   }
 }
 
+// Many connections whose changes wait for the same sync in one loop
+// iteration are all answered (the first one's sync serves the others):
+// once, only the first of them got its answers.
+TEST_F(StateTest, ConnectionsWaitingForOneSyncAreAllAnswered) {
+  for (const char* policy : {"always", "everysec", "no"}) {
+    SCOPED_TRACE(policy);
+    const std::string dir = work_.File(std::string("state-") + policy);
+    DaemonProcess daemon =
+        DaemonProcess::Start({"--state-dir", dir, "--fsync", policy});
+    ASSERT_GT(daemon.pid(), 0);
+    constexpr int kClients = 4;
+    constexpr int kEach = 50;
+    std::vector<RawClient> clients;
+    for (int c = 0; c < kClients; ++c) {
+      clients.push_back(RawClient::Open(daemon.url()));
+      ASSERT_TRUE(clients.back().ok());
+    }
+    // Every client's requests are in flight before any answer is read,
+    // so the daemon meets several of them in one iteration.
+    for (int i = 0; i < kEach; ++i) {
+      for (RawClient& client : clients) {
+        v1::Call add = MakeCall("c", v1::COUNTER, v1::ADD);
+        *add.mutable_value() = IntValue(1);
+        client.SendCall(add);
+      }
+    }
+    for (RawClient& client : clients) {
+      for (int i = 0; i < kEach; ++i) {
+        auto response = client.Receive(std::chrono::seconds(10));
+        ASSERT_TRUE(response.ok()) << "answer " << i << ": " << response.status();
+        EXPECT_EQ(CodeOf(*response), v1::OK);
+      }
+    }
+    v1::Call get = MakeCall("c", v1::COUNTER, v1::GET);
+    EXPECT_EQ(clients[0].Call(get).result().value().int_value(),
+              kClients * kEach);
+    EXPECT_EQ(daemon.Stop(), 0) << daemon.Stderr();
+  }
+}
+
 TEST_F(StateTest, StatsPersistenceIsFilledForEachPolicy) {
   for (const std::string fsync : {"always", "everysec", "no"}) {
     SCOPED_TRACE(fsync);
