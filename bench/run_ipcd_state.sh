@@ -5,12 +5,13 @@
 #
 # Environment: IPCD (the daemon to measure; default BIN_DIR/ipcd), KEYS
 # (keys for the restart and snapshot tests; default 1000000), ROUNDS
-# (alternating rounds of the everysec comparison; default 3), STATE_TMP
+# (alternating rounds of each comparison and of each restart; default 3), STATE_TMP
 # (where the state and AOF directories go; default /var/tmp, which must be
 # a disk file system for fsync to mean anything), ONLY (a regular
 # expression over the part names always, everysec, restart, snapshot).
 #
-# 1. always: ipcd --fsync always against redis-server --appendonly yes
+# 1. always (ROUNDS alternating rounds, medians): ipcd --fsync always
+#    against redis-server --appendonly yes
 #    --appendfsync always, 50 synchronous clients and 50 clients with 16
 #    requests in flight each, counter add / INCR and dict set / SET.
 # 2. everysec: ipcd --fsync everysec against ipcd without --state-dir (two
@@ -178,14 +179,16 @@ if part always; then
   redis_always_pid=$redis_pid
   n_sync=$((requests / 2))
   n_pipe=$((requests * 2))
-  ours always_c50_incr always --op counter-add --clients 50 --requests "$n_sync"
-  theirs always_c50_incr redis-always incr 50 1 "$n_sync"
-  ours always_c50_set always --op dict-set --clients 50 --requests "$n_sync"
-  theirs always_c50_set redis-always set 50 1 "$n_sync"
-  ours always_c50_p16_incr always --op counter-add --clients 50 --pipeline 16 --requests "$n_pipe"
-  theirs always_c50_p16_incr redis-always incr 50 16 "$n_pipe"
-  ours always_c50_p16_set always --op dict-set --clients 50 --pipeline 16 --requests "$n_pipe"
-  theirs always_c50_p16_set redis-always set 50 16 "$n_pipe"
+  for _ in $(seq "$rounds"); do
+    ours always_c50_incr always --op counter-add --clients 50 --requests "$n_sync"
+    theirs always_c50_incr redis-always incr 50 1 "$n_sync"
+    ours always_c50_set always --op dict-set --clients 50 --requests "$n_sync"
+    theirs always_c50_set redis-always set 50 1 "$n_sync"
+    ours always_c50_p16_incr always --op counter-add --clients 50 --pipeline 16 --requests "$n_pipe"
+    theirs always_c50_p16_incr redis-always incr 50 16 "$n_pipe"
+    ours always_c50_p16_set always --op dict-set --clients 50 --pipeline 16 --requests "$n_pipe"
+    theirs always_c50_p16_set redis-always set 50 16 "$n_pipe"
+  done
   stop "$always_pid"
   stop "$redis_always_pid"
 fi
@@ -221,6 +224,17 @@ redis_load_ms() {
 du_bytes() { du -sb "$1" | cut -f1; }
 
 # --- 3. restart with KEYS keys --------------------------------------------
+# restart_ipcd ROW THRESHOLD / restart_redis ROW: one restart, measured.
+restart_ipcd() {
+  start_ipcd keys --state-dir "$work/keys.state" --fsync no --snapshot-after-bytes "$2"
+  emit "{\"row\": \"$1\", \"bench\": \"ipcd restart\", \"loaded_ms\": $(load_time_ms keys), \"ready_ms\": $ready_ms, \"dir_bytes\": $(du_bytes "$work/keys.state"), \"line\": $(grep -h 'state: loaded' "$work/keys.log" | tail -1 | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().strip()))')}"
+  stop "$ipcd_pid"
+}
+restart_redis() {
+  start_redis redis-keys everysec
+  emit "{\"row\": \"$1\", \"bench\": \"redis restart\", \"loaded_ms\": $(redis_load_ms redis-keys), \"ready_ms\": $ready_ms, \"dir_bytes\": $(du_bytes "$work/redis-keys/appendonlydir"), \"dbsize\": $(redis-cli -s "$work/redis-keys.sock" dbsize)}"
+  stop "$redis_pid"
+}
 if part restart || part snapshot; then
   # ipcd: loaded through one pipelined connection, log only.
   mkdir -p "$work/keys.state"
@@ -229,17 +243,6 @@ if part restart || part snapshot; then
   # Bytes a bulk-set record takes in the log (for part 4).
   record_bytes=$(( $(stat -c %s "$(ls "$work"/keys.state/log.* | tail -1)") / keys + 1 ))
   stop "$ipcd_pid"
-  start_ipcd keys --state-dir "$work/keys.state" --fsync no --snapshot-after-bytes 1099511627776
-  emit "{\"row\": \"restart_log\", \"bench\": \"ipcd restart\", \"loaded_ms\": $(load_time_ms keys), \"ready_ms\": $ready_ms, \"dir_bytes\": $(du_bytes "$work/keys.state"), \"line\": $(grep -h 'state: loaded' "$work/keys.log" | tail -1 | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().strip()))')}"
-  stop "$ipcd_pid"
-  # A snapshot: due at once with a 4 KiB threshold.
-  start_ipcd keys --state-dir "$work/keys.state" --fsync no --snapshot-after-bytes 4096
-  until grep -q "snapshot up to record .* written" "$work/keys.log"; do sleep 0.1; done
-  stop "$ipcd_pid"
-  start_ipcd keys --state-dir "$work/keys.state" --fsync no --snapshot-after-bytes 4096
-  emit "{\"row\": \"restart_snapshot\", \"bench\": \"ipcd restart\", \"loaded_ms\": $(load_time_ms keys), \"ready_ms\": $ready_ms, \"dir_bytes\": $(du_bytes "$work/keys.state"), \"line\": $(grep -h 'state: loaded' "$work/keys.log" | tail -1 | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().strip()))')}"
-  stop "$ipcd_pid"
-
   if part restart; then
     # Redis: the same keys and values through redis-cli --pipe.
     python3 - "$keys" >"$work/keys.resp" <<'PY'
@@ -252,8 +255,17 @@ PY
     start_redis redis-keys everysec
     redis-cli -s "$work/redis-keys.sock" --pipe <"$work/keys.resp" >/dev/null
     stop "$redis_pid"
+    for _ in $(seq "$rounds"); do
+      restart_ipcd restart_log 1099511627776
+      restart_redis restart_log
+    done
+  fi
+  # A snapshot: due at once with a 4 KiB threshold.
+  start_ipcd keys --state-dir "$work/keys.state" --fsync no --snapshot-after-bytes 4096
+  until grep -q "snapshot up to record .* written" "$work/keys.log"; do sleep 0.1; done
+  stop "$ipcd_pid"
+  if part restart; then
     start_redis redis-keys everysec
-    emit "{\"row\": \"restart_log\", \"bench\": \"redis restart\", \"loaded_ms\": $(redis_load_ms redis-keys), \"ready_ms\": $ready_ms, \"dir_bytes\": $(du_bytes "$work/redis-keys/appendonlydir"), \"dbsize\": $(redis-cli -s "$work/redis-keys.sock" dbsize)}"
     redis-cli -s "$work/redis-keys.sock" bgrewriteaof >/dev/null
     sleep 0.2
     until redis-cli -s "$work/redis-keys.sock" info persistence | grep -q 'aof_rewrite_in_progress:0' &&
@@ -261,9 +273,10 @@ PY
       sleep 0.1
     done
     stop "$redis_pid"
-    start_redis redis-keys everysec
-    emit "{\"row\": \"restart_snapshot\", \"bench\": \"redis restart\", \"loaded_ms\": $(redis_load_ms redis-keys), \"ready_ms\": $ready_ms, \"dir_bytes\": $(du_bytes "$work/redis-keys/appendonlydir"), \"dbsize\": $(redis-cli -s "$work/redis-keys.sock" dbsize)}"
-    stop "$redis_pid"
+    for _ in $(seq "$rounds"); do
+      restart_ipcd restart_snapshot 4096
+      restart_redis restart_snapshot
+    done
   fi
 fi
 
@@ -332,6 +345,7 @@ def rate(row, who):
         return "failed"
     return round(statistics.median(r["requests_per_s"] for r in runs)) if runs else None
 def show(label, ours, theirs):
+    """ours and theirs are medians over the rounds; the ratio is of medians."""
     ok = isinstance(ours, (int, float)) and isinstance(theirs, (int, float))
     ratio = f"{ours / theirs:.2f}" if ok and theirs else "-"
     print(f"{label:<52} {ours or '-':>12} {theirs or '-':>12} {ratio:>8}")
@@ -353,10 +367,9 @@ if any(k.startswith("everysec_") for k in rows):
 for row, label in [("restart_log", "restart from the log alone"),
                    ("restart_snapshot", "restart after a snapshot / BGREWRITEAOF")]:
     if row in rows:
-        o = rows[row].get("ipcd", [{}])[0]
-        t = rows[row].get("redis", [{}])[0]
         for key in ("loaded_ms", "ready_ms"):
-            show(f"{label}, {key}", o.get(key), t.get(key))
+            med = lambda who: round(statistics.median(r[key] for r in rows[row].get(who, [{key: 0}])))
+            show(f"{label}, {key} (median)", med("ipcd"), med("redis"))
 if "snapshot_pause" in rows:
     s = rows["snapshot_pause"]["ipcd"][0]
     print(f"snapshot pause: longest request during the snapshot {s['max_us_during']} us, "
