@@ -2,7 +2,8 @@
 // redis-benchmark uses, so bench/run_ipcd.sh can put the two side by side.
 //
 //   ipcd-bench [--url URL] [--op OP] [--clients N] [--requests N]
-//              [--pipeline P | --batch B] [--spin-us N]
+//              [--pipeline P | --batch B] [--spin-us N] [--keys K]
+//              [--latency-file FILE]
 //
 // OP is counter-add (Counter.Add(1)), dict-set (Dict.Set with a 3-byte
 // value, as redis-benchmark's SET), dict-get, or locked-increment (a dict's
@@ -12,9 +13,16 @@
 // -n). --pipeline P sends P requests before reading their replies (like
 // redis-benchmark -P); --batch B sends B calls as one Batch request, which
 // the daemon applies in one step. --spin-us sets ManagerOptions::reply_spin
-// (default: the Manager's default).
+// (default: the Manager's default). --keys K makes dict-set write K
+// distinct keys, "key:000000000000" upwards (request i of the run writes
+// key i mod K), as a bulk load for restart tests; without it every
+// request sets the same key. --latency-file writes, for a synchronous
+// single client, one line per request: its start (Unix time, seconds)
+// and its round trip in µs, so a script can find the requests that ran
+// during some event (a snapshot) in the daemon's log.
 // Prints one JSON line: requests per second over the
-// whole run, and with one client and no pipeline the p50 round trip.
+// whole run, and with one client and no pipeline the p50, p99, p99.9 and
+// longest round trips.
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,7 +47,7 @@ constexpr char kUsage[] =
     "usage: ipcd-bench [--url URL] [--op counter-add|dict-set|dict-get|"
     "locked-increment]\n"
     "                  [--clients N] [--requests N] [--pipeline P | --batch B]\n"
-    "                  [--spin-us N]\n";
+    "                  [--spin-us N] [--keys K] [--latency-file FILE]\n";
 
 struct Options {
   std::string url;
@@ -49,6 +57,8 @@ struct Options {
   long pipeline = 1;
   long batch = 1;
   long spin_us = -1;  // -1: ManagerOptions' default.
+  long keys = 0;      // 0: dict-set always sets "key".
+  std::string latency_file;
 };
 
 bool ParseLong(const char* text, long min, long* out) {
@@ -71,6 +81,8 @@ bool Parse(int argc, char** argv, Options* options) {
     else if (flag == "--pipeline") { if (!ParseLong(value, 1, &options->pipeline)) return false; }
     else if (flag == "--spin-us") { if (!ParseLong(value, 0, &options->spin_us)) return false; }
     else if (flag == "--batch") { if (!ParseLong(value, 1, &options->batch)) return false; }
+    else if (flag == "--keys") { if (!ParseLong(value, 1, &options->keys)) return false; }
+    else if (flag == "--latency-file") options->latency_file = value;
     else return false;
   }
   if (options->pipeline > 1 && options->batch > 1) return false;
@@ -78,20 +90,34 @@ bool Parse(int argc, char** argv, Options* options) {
          options->op == "dict-get" || options->op == "locked-increment";
 }
 
-// Adds one call of the benchmarked operation to a batch.
-void AddCall(const Options& options, ipc::ManagerBatch& batch) {
+// The key request `index` of the run sets (see --keys).
+std::string KeyFor(const Options& options, long index) {
+  if (options.keys == 0) return "key";
+  char key[32];
+  std::snprintf(key, sizeof(key), "key:%012ld", index % options.keys);
+  return key;
+}
+
+// Adds one call of the benchmarked operation to a batch; index is the
+// request's number in the run.
+void AddCall(const Options& options, long index, ipc::ManagerBatch& batch) {
   if (options.op == "counter-add") batch.CounterAdd("bench:counter", 1);
-  else if (options.op == "dict-set") batch.DictSet("bench:dict", "key", "xxx");
+  else if (options.op == "dict-set") batch.DictSet("bench:dict", KeyFor(options, index), "xxx");
   else batch.DictGet("bench:dict", "key");
 }
 
 // The benchmarked synchronous operation, with its proxies made once.
-std::function<ipc::Status()> MakeOp(const Options& options,
+std::function<ipc::Status()> MakeOp(const Options& options, long first,
                                     ipc::Manager& manager) {
   auto counter = manager.Counter("bench:counter");
   auto dict = manager.Dict("bench:dict");
   if (options.op == "counter-add") {
     return [counter]() mutable { return counter.Add(1).status(); };
+  }
+  if (options.op == "dict-set" && options.keys > 0) {
+    return [dict, &options, index = first]() mutable {
+      return dict.Set(KeyFor(options, index++), "xxx");
+    };
   }
   if (options.op == "dict-set") {
     return [dict]() mutable { return dict.Set("key", "xxx"); };
@@ -110,9 +136,10 @@ std::function<ipc::Status()> MakeOp(const Options& options,
   };
 }
 
-// One client's share of the requests; fills latencies (µs) when asked.
-bool RunClient(const Options& options, long requests,
-               std::vector<double>* latencies) {
+// One client's share of the requests, numbered from first; fills
+// latencies (µs) and their start times (Unix seconds) when asked.
+bool RunClient(const Options& options, long first, long requests,
+               std::vector<double>* latencies, std::vector<double>* starts) {
   ipc::ManagerOptions manager_options{.client_name = "ipcd-bench"};
   if (options.spin_us >= 0) {
     manager_options.reply_spin = std::chrono::microseconds(options.spin_us);
@@ -128,7 +155,7 @@ bool RunClient(const Options& options, long requests,
     for (long done = 0; done < requests; done += group) {
       batch.clear();
       for (long i = 0; i < std::min(group, requests - done); ++i) {
-        AddCall(options, batch);
+        AddCall(options, first + done + i, batch);
       }
       auto replies = options.batch > 1 ? batch.Run() : batch.RunPipelined();
       if (!replies.ok()) {
@@ -144,8 +171,13 @@ bool RunClient(const Options& options, long requests,
     }
     return true;
   }
-  const std::function<ipc::Status()> op = MakeOp(options, *manager);
+  const std::function<ipc::Status()> op = MakeOp(options, first, *manager);
   for (long i = 0; i < requests; ++i) {
+    if (starts) {
+      starts->push_back(std::chrono::duration<double>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count());
+    }
     const auto start = Clock::now();
     if (ipc::Status status = op(); !status.ok()) {
       std::fprintf(stderr, "ipcd-bench: %s\n", status.ToString().c_str());
@@ -182,20 +214,27 @@ int main(int argc, char** argv) {
   }
 
   std::vector<double> latencies;
+  std::vector<double> starts;
   const bool measure_latency =
       options.clients == 1 && options.pipeline == 1 && options.batch == 1;
   if (measure_latency) latencies.reserve(options.requests);
+  const bool keep_starts = measure_latency && !options.latency_file.empty();
+  if (keep_starts) starts.reserve(options.requests);
   const auto start = Clock::now();
   bool ok = true;
   if (options.clients == 1) {
-    ok = RunClient(options, options.requests, measure_latency ? &latencies : nullptr);
+    ok = RunClient(options, 0, options.requests,
+                   measure_latency ? &latencies : nullptr,
+                   keep_starts ? &starts : nullptr);
   } else {
     std::vector<pid_t> children;
+    long first = 0;
     for (long c = 0; c < options.clients; ++c) {
       const long share = options.requests / options.clients +
                          (c < options.requests % options.clients ? 1 : 0);
       const pid_t pid = fork();
-      if (pid == 0) _exit(RunClient(options, share, nullptr) ? 0 : 1);
+      if (pid == 0) _exit(RunClient(options, first, share, nullptr, nullptr) ? 0 : 1);
+      first += share;
       if (pid < 0) { std::perror("ipcd-bench: fork"); ok = false; break; }
       children.push_back(pid);
     }
@@ -210,10 +249,26 @@ int main(int argc, char** argv) {
               "\"batch\":%ld,\"requests\":%ld,\"requests_per_s\":%.0f",
               options.op.c_str(), options.clients, options.pipeline, options.batch,
               options.requests, options.requests / seconds);
+  if (keep_starts) {
+    FILE* out = std::fopen(options.latency_file.c_str(), "w");
+    if (out == nullptr) {
+      std::perror(options.latency_file.c_str());
+      return 1;
+    }
+    for (size_t i = 0; i < latencies.size(); ++i) {
+      std::fprintf(out, "%.6f %.1f\n", starts[i], latencies[i]);
+    }
+    std::fclose(out);
+  }
   if (measure_latency) {
-    std::nth_element(latencies.begin(), latencies.begin() + latencies.size() / 2,
-                     latencies.end());
-    std::printf(",\"p50_us\":%.1f", latencies[latencies.size() / 2]);
+    std::sort(latencies.begin(), latencies.end());
+    const auto at = [&](double q) {
+      return latencies[std::min(latencies.size() - 1,
+                                static_cast<size_t>(q * latencies.size()))];
+    };
+    std::printf(",\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
+                "\"max_us\":%.1f",
+                at(0.5), at(0.99), at(0.999), latencies.back());
   }
   std::printf("}\n");
   return 0;

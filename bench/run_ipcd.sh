@@ -17,6 +17,8 @@
 # Installs redis-server and redis-tools from Debian when they are missing
 # (needs root or sudo); without them the Redis rows are skipped.
 # Prints one JSON line per measurement, then a table of ratios.
+# With --state-dir (the durable state log) against Redis with an append-only
+# file: bench/run_ipcd_state.sh.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin=${1:-$root/build/bin}
