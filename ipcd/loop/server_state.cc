@@ -49,10 +49,11 @@ Status Server::OpenState() {
   const auto started = std::chrono::steady_clock::now();
   store_.LiftLimits(true);
   state::WalkResult walk;
+  state::Replayer replayer(dispatcher_, store_);
   Status replayed = state::WalkState(
       dir,
       [&](const state::Record& record, const std::string& file) {
-        return state::Replay(record, file, dispatcher_, store_);
+        return replayer.Apply(record, file);
       },
       &walk);
   store_.LiftLimits(false);
@@ -129,24 +130,30 @@ void Server::SettleState() {
   if (journal_ == nullptr) return;
   journal_->WriteAll();
   if (snapshot_pid_ > 0 || !journal_->SnapshotDue()) return;
-  if (Status next = journal_->StartNewLog(); !next.ok()) {
+  auto ended = journal_->StartNewLog();
+  if (!ended.ok()) {
     LogError("state: cannot start a new log for a snapshot: " +
-             next.ToString());
+             ended.status().ToString());
     journal_->SnapshotFinished(false, 0, 0);
     return;
   }
-  // The child writes the snapshot from its copy of the objects while this
-  // process goes on serving (copy-on-write, as Redis does).
+  // The child syncs the ended log and writes the snapshot from its copy of
+  // the objects while this process goes on serving (copy-on-write, as
+  // Redis does).
   const auto before = std::chrono::steady_clock::now();
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     int64_t bytes = 0;
-    const Status written = state::WriteSnapshot(journal_->dir(), store_,
-                                                journal_->last_seq(), &bytes);
+    Status written = state::Journal::FinishEndedLog(*ended);
+    if (written.ok()) {
+      written = state::WriteSnapshot(journal_->dir(), store_,
+                                     journal_->last_seq(), &bytes);
+    }
     if (!written.ok()) LogError("state: snapshot failed: " + written.ToString());
     ::_exit(written.ok() ? 0 : 1);
   }
+  ::close(ended->fd);
   if (pid < 0) {
     LogError(std::string("state: fork for a snapshot: ") + std::strerror(errno));
     journal_->SnapshotFinished(false, 0, 0);

@@ -1,5 +1,8 @@
 #include "objects/dict.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "objects/value.h"
 
 namespace ipcd {
@@ -21,45 +24,80 @@ void Dict::Erase(Map::iterator it, OpContext& ctx) {
   entries_.erase(it);
 }
 
+Dict::Map::iterator Dict::Position(std::string_view key) {
+  // Keys past the last one (a restore, or any rising sequence of keys)
+  // need no tree walk.
+  if (entries_.empty() || entries_.rbegin()->first < key) return entries_.end();
+  return entries_.lower_bound(key);
+}
+
 OpStatus Dict::Store(const std::string& key, const v1::Value& value,
                      OpContext& ctx) {
-  auto it = entries_.find(key);
-  const int64_t old_bytes =
-      it == entries_.end() ? 0 : EntryBytes(key, it->second);
+  const auto at = Position(key);
+  const bool present = at != entries_.end() && at->first == key;
+  const int64_t old_bytes = present ? EntryBytes(key, at->second) : 0;
   const int64_t delta = EntryBytes(key, value) - old_bytes;
   if (!Fits(ctx, delta)) return OverBudget(ctx, delta);
-  if (it == entries_.end()) {
-    entries_.emplace(key, value);
+  if (present) {
+    at->second = value;
   } else {
-    it->second = value;
+    entries_.emplace_hint(at, key, value);
   }
   Charge(ctx, delta);
   return OpStatus::Ok();
 }
 
 OpStatus Dict::Update(const v1::Call& call, OpContext& ctx) {
+  // Each distinct key once, in key order, with where it is or would go in
+  // entries_: one tree walk per key, and inserts in order with a hint (a
+  // snapshot restores its dicts through UPDATEs of sorted keys). A
+  // repeated key: the last entry wins.
+  struct Change {
+    std::string_view key;
+    const v1::Value* value;
+    Map::iterator at;  // entries_.lower_bound(key); std::map keeps it valid.
+  };
+  std::vector<Change> changes;
+  changes.reserve(static_cast<size_t>(call.items_size()));
+  for (const v1::Entry& entry : call.items()) {
+    changes.push_back({entry.key(), &entry.value(), {}});
+  }
+  const auto by_key = [](const Change& a, const Change& b) {
+    return a.key < b.key;
+  };
+  if (!std::is_sorted(changes.begin(), changes.end(), by_key)) {
+    std::stable_sort(changes.begin(), changes.end(), by_key);
+  }
+  // Of equal keys (adjacent now, in call order) keep the last.
+  size_t kept = 0;
+  for (const Change& change : changes) {
+    if (kept > 0 && changes[kept - 1].key == change.key) {
+      changes[kept - 1] = change;
+    } else {
+      changes[kept++] = change;
+    }
+  }
+  changes.resize(kept);
   // Check the whole update against the budget first, so that it either
-  // applies entirely or changes nothing. A repeated key: the last entry wins.
-  std::map<std::string_view, const v1::Value*> last;
-  for (const v1::Entry& entry : call.items())
-    last[entry.key()] = &entry.value();
+  // applies entirely or changes nothing.
   int64_t delta = 0;
-  for (const auto& [key, value] : last) {
-    if (key.empty()) {
+  for (Change& change : changes) {
+    if (change.key.empty()) {
       return OpStatus::Error(v1::INVALID_ARGUMENT,
                              Describe() + ": UPDATE with an empty key");
     }
-    auto it = entries_.find(key);
-    delta += static_cast<int64_t>(key.size()) + ValueBytes(*value);
-    if (it != entries_.end()) delta -= EntryBytes(it->first, it->second);
+    change.at = Position(change.key);
+    delta += static_cast<int64_t>(change.key.size()) + ValueBytes(*change.value);
+    if (change.at != entries_.end() && change.at->first == change.key) {
+      delta -= EntryBytes(change.at->first, change.at->second);
+    }
   }
   if (!Fits(ctx, delta)) return OverBudget(ctx, delta);
-  for (const auto& [key, value] : last) {
-    auto it = entries_.find(key);
-    if (it == entries_.end()) {
-      entries_.emplace(std::string(key), *value);
+  for (const Change& change : changes) {
+    if (change.at != entries_.end() && change.at->first == change.key) {
+      change.at->second = *change.value;
     } else {
-      it->second = *value;
+      entries_.emplace_hint(change.at, std::string(change.key), *change.value);
     }
   }
   Charge(ctx, delta);

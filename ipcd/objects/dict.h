@@ -26,6 +26,8 @@ class Dict final : public Object {
  private:
   using Map = std::map<std::string, v1::Value, std::less<>>;
 
+  // entries_.lower_bound(key), cheaply for a key past the last one.
+  Map::iterator Position(std::string_view key);
   // Sets key to value, charging the size difference; RESOURCE_EXHAUSTED
   // (and no change) when it does not fit.
   OpStatus Store(const std::string& key, const v1::Value& value,

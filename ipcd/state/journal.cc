@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include <google/protobuf/io/coded_stream.h>
+
 #include "daemon/log.h"
 #include "state/record_file.h"
 #include "state/state_dir.h"
@@ -20,6 +22,11 @@ namespace {
 // Space is reserved in steps of this much, or of what one change needs
 // when the disk has less.
 constexpr uint64_t kReserveStep = 8u << 20;
+// Wire tags (field number << 3 | length-delimited) of proto/ipcd_state.proto:
+// StateRecord.changes = 1, Change.call = 1, Change.requeue = 2.
+constexpr uint8_t kChangesField = (1 << 3) | 2;
+constexpr uint8_t kCallField = (1 << 3) | 2;
+constexpr uint8_t kRequeueField = (2 << 3) | 2;
 // After a failed snapshot, the next try waits this long.
 constexpr std::chrono::seconds kSnapshotRetry{30};
 
@@ -142,8 +149,8 @@ ipc::Status Journal::CreateLog(uint64_t base_seq) {
 }
 
 OpStatus Journal::Reserve(size_t bytes) {
-  const uint64_t need = file_end_ + pending_.size() + open_bytes_ + bytes +
-                        2 * kRecordHeaderBytes + 64;
+  const uint64_t need = file_end_ + pending_.size() + open_record_.size() +
+                        bytes + 2 * kRecordHeaderBytes + 64;
   if (need <= reserved_end_ || !can_reserve_) return OpStatus::Ok();
   uint64_t step = std::max<uint64_t>(kReserveStep, need - reserved_end_);
   for (;;) {
@@ -176,24 +183,39 @@ OpStatus Journal::Reserve(size_t bytes) {
 }
 
 void Journal::Add(const v1::Call& call) {
-  v1::Call* copy = record_.add_changes()->mutable_call();
-  *copy = call;
-  open_bytes_ += copy->ByteSizeLong() + 8;
+  AppendChange(kCallField, call);
 }
 
 void Journal::AddRequeue(const std::string& queue, const v1::Value& value) {
-  v1::Requeue* requeue = record_.add_changes()->mutable_requeue();
-  requeue->set_queue(queue);
-  *requeue->mutable_value() = value;
+  v1::Requeue requeue;
+  requeue.set_queue(queue);
+  *requeue.mutable_value() = value;
+  AppendChange(kRequeueField, requeue);
+}
+
+void Journal::AppendChange(uint8_t field, const google::protobuf::MessageLite& message) {
+  // The bytes a StateRecord with this one more Change would have, written
+  // straight into the record: no copy of the message, no second pass.
+  using google::protobuf::io::CodedOutputStream;
+  const size_t size = message.ByteSizeLong();
+  const size_t change =
+      1 + CodedOutputStream::VarintSize32(static_cast<uint32_t>(size)) + size;
+  const size_t at = open_record_.size();
+  open_record_.resize(
+      at + 1 +
+      CodedOutputStream::VarintSize32(static_cast<uint32_t>(change)) + change);
+  auto* p = reinterpret_cast<uint8_t*>(open_record_.data() + at);
+  *p++ = kChangesField;
+  p = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(change), p);
+  *p++ = field;
+  p = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size), p);
+  message.SerializeWithCachedSizesToArray(p);
 }
 
 uint64_t Journal::EndRecord() {
-  if (record_.changes_size() == 0) return 0;
-  payload_.clear();
-  record_.SerializeToString(&payload_);
-  record_.Clear();
-  open_bytes_ = 0;
-  AppendRecord(&pending_, ++last_seq_, payload_);
+  if (open_record_.empty()) return 0;
+  AppendRecord(&pending_, ++last_seq_, open_record_);
+  open_record_.clear();
   ++records_since_snapshot_;
   return last_seq_;
 }
@@ -269,21 +291,27 @@ bool Journal::SnapshotDue() const {
          log_bytes_ > std::max(config_.snapshot_after_bytes, snapshot_bytes_);
 }
 
-ipc::Status Journal::StartNewLog() {
+ipc::Result<Journal::EndedLog> Journal::StartNewLog() {
   WriteAll();
-  if (::fdatasync(fd_) != 0) Fail("fdatasync " + path_, errno);
-  synced_seq_ = written_seq_;
-  (void)::ftruncate(fd_, static_cast<off_t>(file_end_));
-  const int old_fd = fd_;
+  const EndedLog ended{fd_, file_end_};
   const std::string old_path = path_;
   if (ipc::Status made = CreateLog(last_seq_); !made.ok()) {
     // Go on appending to the old log.
     std::lock_guard<std::mutex> lock(mutex_);
-    fd_ = old_fd;
+    fd_ = ended.fd;
     path_ = old_path;
     return made;
   }
-  ::close(old_fd);
+  return ended;
+}
+
+ipc::Status Journal::FinishEndedLog(const EndedLog& log) {
+  // Its records are written; under everysec the last second of them may
+  // not be synced yet, and its reserved space is no longer needed.
+  if (::fdatasync(log.fd) != 0) return ipc::ErrnoStatus("fdatasync of the ended log", errno);
+  if (::ftruncate(log.fd, static_cast<off_t>(log.end)) != 0) {
+    return ipc::ErrnoStatus("truncate of the ended log", errno);
+  }
   return ipc::Status::Ok();
 }
 

@@ -93,9 +93,18 @@ class Journal {
   void Close();
 
   bool SnapshotDue() const;
-  // Ends the current log (written and synced) and starts the next one;
-  // the snapshot to write now covers up to last_seq().
-  ipc::Status StartNewLog();
+  // The log StartNewLog ended: still open, for the snapshot writer.
+  struct EndedLog {
+    int fd;
+    uint64_t end;  // Where its records end.
+  };
+  // Ends the current log (every record written) and starts the next one;
+  // the snapshot to write now covers up to last_seq(). The caller owns
+  // the ended log's descriptor and hands it to FinishEndedLog off the
+  // loop (the snapshot writer does), so the loop never waits for its sync.
+  ipc::Result<EndedLog> StartNewLog();
+  // Syncs the ended log and frees the space reserved past its end.
+  static ipc::Status FinishEndedLog(const EndedLog& log);
   // A snapshot of every record up to seq finished (ok) or failed.
   void SnapshotFinished(bool ok, uint64_t seq, int64_t bytes);
 
@@ -108,6 +117,8 @@ class Journal {
   explicit Journal(const Config& config);
   ipc::Status OpenLog(const std::string& path, uint64_t end);
   ipc::Status CreateLog(uint64_t base_seq);
+  // Appends a Change holding message as field to open_record_.
+  void AppendChange(uint8_t field, const google::protobuf::MessageLite& message);
   // Writes pending_ at the end of the file.
   void WritePending();
   void SyncNow();
@@ -121,9 +132,9 @@ class Journal {
   uint64_t reserved_end_ = 0;   // Bytes the file has space for.
   bool can_reserve_ = true;     // False when fallocate is not supported.
   std::string pending_;         // Ended records not written yet.
-  v1::StateRecord record_;      // The record being built.
-  uint64_t open_bytes_ = 0;     // record_'s size, about.
-  std::string payload_;         // Scratch for record_'s bytes.
+  // The record being built: a serialized v1.StateRecord, one Change at a
+  // time.
+  std::string open_record_;
   uint64_t last_seq_ = 0;       // Last ended record.
   uint64_t written_seq_ = 0;
   uint64_t synced_seq_ = 0;

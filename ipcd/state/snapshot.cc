@@ -120,22 +120,21 @@ ipc::Status WriteSnapshot(const std::string& dir, const ObjectStore& store,
   return SyncDir(dir);
 }
 
-ipc::Status Replay(const Record& record, const std::string& file,
-                   Dispatcher& dispatcher, ObjectStore& store) {
-  v1::StateRecord state;
-  if (!state.ParseFromArray(record.payload.data(),
-                            static_cast<int>(record.payload.size()))) {
+Replayer::Replayer(Dispatcher& dispatcher, ObjectStore& store)
+    : dispatcher_(dispatcher), store_(store) {
+  ctx_.may_wait = false;
+  ctx_.budget = &store.budget();
+  ctx_.held_locks = &no_locks_;
+}
+
+ipc::Status Replayer::Apply(const Record& record, const std::string& file) {
+  if (!state_.ParseFromArray(record.payload.data(),
+                             static_cast<int>(record.payload.size()))) {
     return Refused(file, record, "not an ipcd.v1.StateRecord");
   }
-  std::set<std::string, std::less<>> no_locks;
-  OpContext ctx;
-  ctx.may_wait = false;
-  ctx.budget = &store.budget();
-  ctx.held_locks = &no_locks;
-  v1::Result result;
-  for (const v1::Change& change : state.changes()) {
+  for (const v1::Change& change : state_.changes()) {
     if (change.has_requeue()) {
-      Object* queue = store.Find(change.requeue().queue());
+      Object* queue = store_.Find(change.requeue().queue());
       if (queue == nullptr || queue->kind() != v1::QUEUE) {
         return Refused(file, record,
                        "no queue '" + change.requeue().queue() +
@@ -148,13 +147,13 @@ ipc::Status Replay(const Record& record, const std::string& file,
                        "queue '" + q->name() + "' is full; no item can have "
                        "been taken from it");
       }
-      q->Requeue(change.requeue().value(), ctx);
+      q->Requeue(change.requeue().value(), ctx_);
       continue;
     }
-    result.Clear();
+    result_.Clear();
     Object* wait_on = nullptr;
     OpStatus status =
-        dispatcher.Execute(change.call(), ctx, &result, &wait_on);
+        dispatcher_.Execute(change.call(), ctx_, &result_, &wait_on);
     if (!status.ok()) {
       return Refused(file, record,
                      OpName(change.call().op()) + " '" +

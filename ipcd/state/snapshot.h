@@ -7,17 +7,19 @@
 // directory synced, so "snapshot" is always a whole file.
 //
 // Thread safety: WriteSnapshot only reads the store, and runs in a forked
-// child whose copy of the store no one else touches; Replay mutates the
-// store and runs before the event loop starts.
+// child whose copy of the store no one else touches; a Replayer mutates
+// the store and runs before the event loop starts.
 #ifndef IPCD_STATE_SNAPSHOT_H_
 #define IPCD_STATE_SNAPSHOT_H_
 
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "dispatch/dispatcher.h"
 #include "ipc/result.h"
 #include "objects/object_store.h"
+#include "proto/ipcd_state.pb.h"
 #include "state/record_file.h"
 
 namespace ipcd::state {
@@ -27,11 +29,23 @@ namespace ipcd::state {
 ipc::Status WriteSnapshot(const std::string& dir, const ObjectStore& store,
                           uint64_t seq, int64_t* bytes);
 
-// Applies one record's changes through dispatcher (no journal attached).
-// A change that does not apply as it did when it was logged is an error
-// naming the record.
-ipc::Status Replay(const Record& record, const std::string& file,
-                   Dispatcher& dispatcher, ObjectStore& store);
+// Applies records' changes through a dispatcher that has no journal
+// attached. A change that does not apply as it did when it was logged is
+// an error naming the record. Reuses its messages from record to record
+// (a restart replays millions).
+class Replayer {
+ public:
+  Replayer(Dispatcher& dispatcher, ObjectStore& store);
+  ipc::Status Apply(const Record& record, const std::string& file);
+
+ private:
+  Dispatcher& dispatcher_;
+  ObjectStore& store_;
+  std::set<std::string, std::less<>> no_locks_;
+  OpContext ctx_;
+  v1::StateRecord state_;
+  v1::Result result_;
+};
 
 }  // namespace ipcd::state
 

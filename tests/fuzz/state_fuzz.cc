@@ -57,7 +57,7 @@ struct Daemon {
     ipcd::state::Record record;
     record.seq = 1;
     record.payload = payload;
-    return ipcd::state::Replay(record, "fuzz", dispatcher, store);
+    return ipcd::state::Replayer(dispatcher, store).Apply(record, "fuzz");
   }
   NoWaiters host;
   ipcd::ObjectStore store;
@@ -105,6 +105,7 @@ void FuzzFile(std::string bytes, ipcd::state::FileKind kind) {
       ipcd::state::RecordReader::FromBytes("fuzz", std::move(bytes), kind);
   if (!reader.ok()) return;
   Daemon daemon;
+  ipcd::state::Replayer replayer(daemon.dispatcher, daemon.store);
   ipcd::state::Record record;
   for (;;) {
     const auto next = reader->Read(&record);
@@ -116,10 +117,7 @@ void FuzzFile(std::string bytes, ipcd::state::FileKind kind) {
       (void)reader->ValidRecordFollows(record.seq + 1);
       break;
     }
-    if (!ipcd::state::Replay(record, "fuzz", daemon.dispatcher, daemon.store)
-             .ok()) {
-      return;
-    }
+    if (!replayer.Apply(record, "fuzz").ok()) return;
   }
   CheckRoundTrip(daemon);
 }
