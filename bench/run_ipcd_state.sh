@@ -32,10 +32,9 @@
 #    round trip of a request that overlapped the snapshot (fork to
 #    "written" log line) against the longest of the run without, and the
 #    fork time ipcd logs.
-#    Parts 3 and 4 run ipcd with --fsync no: at 328edf8, under everysec,
-#    the sync thread did not block SIGCHLD, so the snapshot writer's exit
-#    could be lost and the snapshot never reaped (fixed by 2f8de41). The
-#    policy does not change what a restart reads.
+#    Parts 3 and 4 run ipcd with --fsync no, which keeps the disk out of
+#    the way of loading the keys; the policy does not change what a
+#    restart reads.
 #
 # Prints one JSON line per measurement, then a table of ratios.
 set -euo pipefail
