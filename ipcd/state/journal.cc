@@ -137,7 +137,10 @@ ipc::Status Journal::CreateLog(uint64_t base_seq) {
     ::unlink(tmp.c_str());
     return ipc::ErrnoStatus("create " + path, err);
   }
-  IPC_RETURN_IF_ERROR(SyncDir(config_.dir));
+  if (ipc::Status synced = SyncDir(config_.dir); !synced.ok()) {
+    ::close(fd);
+    return synced;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     fd_ = fd;
