@@ -141,9 +141,13 @@ void Server::SettleState() {
   // the objects while this process goes on serving (copy-on-write, as
   // Redis does).
   const auto before = std::chrono::steady_clock::now();
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
+    // Dies with the daemon (it shares the state dir's lock), also when the
+    // daemon died before the request took effect.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
     int64_t bytes = 0;
     Status written = state::Journal::FinishEndedLog(*ended);
     if (written.ok()) {

@@ -1,5 +1,8 @@
 #include "objects/value.h"
 
+#include <map>
+#include <string_view>
+
 #include <google/protobuf/io/coded_stream.h>
 
 namespace ipcd {
@@ -61,12 +64,20 @@ bool ValuesEqual(const v1::Value& a, const v1::Value& b) {
       return true;
     }
     case v1::Value::kMapValue: {
-      const auto& x = a.map_value().entries();
-      const auto& y = b.map_value().entries();
+      // As the protocol reads a map: entry order does not count, and of a
+      // repeated key only the last entry does.
+      const auto read = [](const v1::ValueMap& map) {
+        std::map<std::string_view, const v1::Value*> out;
+        for (const v1::Entry& entry : map.entries()) {
+          out[entry.key()] = &entry.value();
+        }
+        return out;
+      };
+      const auto x = read(a.map_value());
+      const auto y = read(b.map_value());
       if (x.size() != y.size()) return false;
-      for (int i = 0; i < x.size(); ++i) {
-        if (x[i].key() != y[i].key() ||
-            !ValuesEqual(x[i].value(), y[i].value())) {
+      for (auto i = x.begin(), j = y.begin(); i != x.end(); ++i, ++j) {
+        if (i->first != j->first || !ValuesEqual(*i->second, *j->second)) {
           return false;
         }
       }

@@ -12,7 +12,8 @@
 namespace ipcd {
 
 // Structural equality; a Value with no kind set equals null. Doubles compare
-// with == (so NaN equals nothing).
+// with == (so NaN equals nothing). Maps compare as the protocol reads them:
+// in any entry order, and of a repeated key only the last entry counts.
 bool ValuesEqual(const v1::Value& a, const v1::Value& b);
 
 // How deep lists and maps may nest in a Value (a scalar is depth 0; a list

@@ -8,8 +8,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <thread>
 
 namespace ipcd::state {
 namespace {
@@ -67,17 +71,28 @@ ipc::Result<int> LockStateDir(const std::string& dir) {
     return ipc::ErrnoStatus("state dir " + dir + ": cannot create " + path,
                             errno);
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  // A daemon's snapshot writer shares its lock and dies with it (a parent
+  // death signal), a moment later: while the pid in the file is dead, the
+  // lock is waited for, up to kDyingHolderWait.
+  constexpr auto kDyingHolderWait = std::chrono::seconds(5);
+  const auto give_up = std::chrono::steady_clock::now() + kDyingHolderWait;
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
-    char pid[32] = {};
-    (void)!::pread(fd, pid, sizeof pid - 1, 0);
+    char text[32] = {};
+    (void)!::pread(fd, text, sizeof text - 1, 0);
+    const std::string pid(text, std::strcspn(text, "\n"));
+    const bool holder_dead =
+        !pid.empty() && ::kill(std::atoi(pid.c_str()), 0) != 0 && errno == ESRCH;
+    if (err == EWOULDBLOCK && holder_dead &&
+        std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      continue;
+    }
     ::close(fd);
     if (err == EWOULDBLOCK) {
       return ipc::Status(ipc::ErrorCode::kAddressInUse,
-                         "state dir " + dir +
-                             " is in use by another ipcd (pid " +
-                             std::string(pid, std::strcspn(pid, "\n")) +
-                             ", holding " + path + ")");
+                         "state dir " + dir + " is in use by another ipcd (pid " +
+                             pid + ", holding " + path + ")");
     }
     return ipc::ErrnoStatus("state dir " + dir + ": flock " + path, err);
   }

@@ -126,8 +126,15 @@ Status ManagerConnection::Handshake(Channel& channel) {
   auto exchange = [&](std::string_view step) -> Status {
     request.set_id(next_id_++);
     request.SerializeToString(&bytes);
-    Status status = channel.Send(bytes, deadline);
-    if (status.ok()) status = channel.Receive(&bytes, deadline);
+    const Status sent = channel.Send(bytes, deadline);
+    // A daemon that turns a connection away answers and closes at once,
+    // maybe before our request arrives (then the send fails): its answer
+    // can still be read.
+    Status status = sent;
+    if (sent.ok() || sent.code() == ErrorCode::kClosed) {
+      status = channel.Receive(&bytes, deadline);
+      if (!status.ok() && !sent.ok()) status = sent;
+    }
     if (!status.ok()) {
       return Status(status.code() == ErrorCode::kDeadlineExceeded
                         ? ErrorCode::kDeadlineExceeded
