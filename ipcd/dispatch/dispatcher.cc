@@ -142,15 +142,15 @@ OpStatus Dispatcher::Destroy(const v1::Call& call) {
                                KindName(object->kind()) + ", not a " +
                                KindName(call.kind()));
   }
-  const bool journaled = journal_ != nullptr && Journaled(object->kind(), v1::DESTROY);
+  const bool journaled =
+      journal_ != nullptr && Journaled(object->kind(), v1::DESTROY);
+  const size_t size = journaled ? call.ByteSizeLong() : 0;
   if (journaled) {
-    if (OpStatus room = journal_->Reserve(call.ByteSizeLong()); !room.ok()) {
-      return room;
-    }
+    if (OpStatus room = journal_->Reserve(size); !room.ok()) return room;
   }
   if (!object->waiters().empty()) host_->ObjectDestroying(object);
   store_->Erase(object);
-  if (journaled) journal_->Add(call);
+  if (journaled) journal_->Add(call, size);
   return OpStatus::Ok();
 }
 
@@ -187,10 +187,9 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
   if (OpStatus depth = CheckNesting(call); !depth.ok()) return depth;
   // Room in the log first: a change the log cannot take is not applied.
   const bool journaled = journal_ != nullptr && Journaled(kind, op);
+  const size_t size = journaled ? call.ByteSizeLong() : 0;
   if (journaled) {
-    if (OpStatus room = journal_->Reserve(call.ByteSizeLong()); !room.ok()) {
-      return room;
-    }
+    if (OpStatus room = journal_->Reserve(size); !room.ok()) return room;
   }
   Object* object = store_->Find(call.object());
   if (object != nullptr && object->kind() != kind) {
@@ -225,7 +224,7 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
     store_->Erase(object);
     return status;
   }
-  if (journal_ != nullptr) Log(call, status, created, *result);
+  if (journal_ != nullptr) Log(call, size, status, created, *result);
   if (status.wait) {
     *wait_on = object;
     return status;
@@ -234,12 +233,13 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
   return status;
 }
 
-void Dispatcher::Log(const v1::Call& call, const OpStatus& status,
-                     bool created, const v1::Result& result) {
+void Dispatcher::Log(const v1::Call& call, size_t size,
+                     const OpStatus& status, bool created,
+                     const v1::Result& result) {
   const bool changed = status.ok() && Journaled(call.kind(), call.op()) &&
                        !(call.op() == v1::COMPARE_AND_SET && !result.flag());
   if (changed) {
-    journal_->Add(call);
+    journal_->Add(call, size);
   } else if (created && Journaled(call.kind(), v1::CREATE)) {
     // Made by a first use that logs nothing itself (a GET that waits).
     v1::Call create;
@@ -247,7 +247,7 @@ void Dispatcher::Log(const v1::Call& call, const OpStatus& status,
     create.set_kind(call.kind());
     create.set_op(v1::CREATE);
     create.set_capacity(call.capacity());
-    journal_->Add(create);
+    journal_->Add(create, create.ByteSizeLong());
   }
 }
 

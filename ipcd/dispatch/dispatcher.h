@@ -44,9 +44,9 @@ class Dispatcher {
 
  private:
   OpStatus Destroy(const v1::Call& call);
-  // Adds what call changed to the journal.
-  void Log(const v1::Call& call, const OpStatus& status, bool created,
-           const v1::Result& result);
+  // Adds what call (of serialized size `size`) changed to the journal.
+  void Log(const v1::Call& call, size_t size, const OpStatus& status,
+           bool created, const v1::Result& result);
   // The answer of a read-only op on an object that does not exist (an
   // empty one), without creating it.
   static OpStatus ReadMissing(const v1::Call& call, v1::Result* result);

@@ -185,22 +185,23 @@ OpStatus Journal::Reserve(size_t bytes) {
   }
 }
 
-void Journal::Add(const v1::Call& call) {
-  AppendChange(kCallField, call);
+void Journal::Add(const v1::Call& call, size_t size) {
+  AppendChange(kCallField, call, size);
 }
 
 void Journal::AddRequeue(const std::string& queue, const v1::Value& value) {
   v1::Requeue requeue;
   requeue.set_queue(queue);
   *requeue.mutable_value() = value;
-  AppendChange(kRequeueField, requeue);
+  AppendChange(kRequeueField, requeue, requeue.ByteSizeLong());
 }
 
-void Journal::AppendChange(uint8_t field, const google::protobuf::MessageLite& message) {
+void Journal::AppendChange(uint8_t field,
+                           const google::protobuf::MessageLite& message,
+                           size_t size) {
   // The bytes a StateRecord with this one more Change would have, written
   // straight into the record: no copy of the message, no second pass.
   using google::protobuf::io::CodedOutputStream;
-  const size_t size = message.ByteSizeLong();
   const size_t change =
       1 + CodedOutputStream::VarintSize32(static_cast<uint32_t>(size)) + size;
   const size_t at = open_record_.size();

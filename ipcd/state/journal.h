@@ -73,7 +73,8 @@ class Journal {
   // OK when a change of about `bytes` serialized bytes can be logged;
   // RESOURCE_EXHAUSTED naming the state dir and the cause otherwise.
   OpStatus Reserve(size_t bytes);
-  void Add(const v1::Call& call);
+  // size: call.ByteSizeLong(), as given to Reserve (computed once).
+  void Add(const v1::Call& call, size_t size);
   void AddRequeue(const std::string& queue, const v1::Value& value);
   // Ends the record being built; its sequence number, or 0 when it holds
   // no change.
@@ -118,7 +119,8 @@ class Journal {
   ipc::Status OpenLog(const std::string& path, uint64_t end);
   ipc::Status CreateLog(uint64_t base_seq);
   // Appends a Change holding message as field to open_record_.
-  void AppendChange(uint8_t field, const google::protobuf::MessageLite& message);
+  void AppendChange(uint8_t field, const google::protobuf::MessageLite& message,
+                    size_t size);
   // Writes pending_ at the end of the file.
   void WritePending();
   void SyncNow();

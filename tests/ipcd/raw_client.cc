@@ -26,6 +26,48 @@ v1::Value StringValue(const std::string& v) {
   return value;
 }
 
+v1::Value NullValue() {
+  v1::Value v;
+  v.set_null_value(v1::NULL_VALUE);
+  return v;
+}
+
+v1::Value BoolValue(bool b) {
+  v1::Value v;
+  v.set_bool_value(b);
+  return v;
+}
+
+v1::Value DoubleValue(double d) {
+  v1::Value v;
+  v.set_double_value(d);
+  return v;
+}
+
+v1::Value BytesValue(const std::string& b) {
+  v1::Value v;
+  v.set_bytes_value(b);
+  return v;
+}
+
+v1::Value ListValue(const std::vector<v1::Value>& items) {
+  v1::Value v;
+  auto* list = v.mutable_list_value();
+  for (const v1::Value& item : items) *list->add_items() = item;
+  return v;
+}
+
+v1::Value MapValue(const std::vector<std::pair<std::string, v1::Value>>& entries) {
+  v1::Value v;
+  auto* map = v.mutable_map_value();
+  for (const auto& [key, value] : entries) {
+    v1::Entry* e = map->add_entries();
+    e->set_key(key);
+    *e->mutable_value() = value;
+  }
+  return v;
+}
+
 RawClient RawClient::Open(const std::string& url, bool hello) {
   RawClient client;
   auto channel = Connect(url, std::chrono::seconds(10));

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ipc/channel.h"
 #include "ipc/result.h"
@@ -23,6 +25,12 @@ namespace v1 = ::ipcd::v1;
 v1::Call MakeCall(const std::string& name, v1::Kind kind, v1::Op op);
 v1::Value IntValue(int64_t v);
 v1::Value StringValue(const std::string& v);
+v1::Value NullValue();
+v1::Value BoolValue(bool v);
+v1::Value DoubleValue(double v);
+v1::Value BytesValue(const std::string& v);
+v1::Value ListValue(const std::vector<v1::Value>& items);
+v1::Value MapValue(const std::vector<std::pair<std::string, v1::Value>>& entries);
 
 class RawClient {
  public:

@@ -136,14 +136,6 @@ std::string DumpState(RawClient& client, const std::string& skip_prefix = "");
 std::vector<v1::Value> DrainQueue(RawClient& client, const std::string& queue,
                                   int limit = 100000);
 
-// Value builders.
-v1::Value NullValue();
-v1::Value BoolValue(bool v);
-v1::Value DoubleValue(double v);
-v1::Value BytesValue(const std::string& v);
-v1::Value ListValue(const std::vector<v1::Value>& items);
-v1::Value MapValue(const std::vector<std::pair<std::string, v1::Value>>& entries);
-
 // A Call with key and value filled in.
 v1::Call DictSet(const std::string& dict, const std::string& key,
                  const v1::Value& value);
