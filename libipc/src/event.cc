@@ -12,16 +12,22 @@ namespace {
 
 constexpr size_t kSegmentSize = 4096;
 
-// Fields are only ever appended (the segment is zero-filled, so a new field
-// starts at 0 in an event made before it existed).
+// The flag and the count of Set() calls share one word, the futex word, so
+// that a Set() is one atomic step. With two words a waiter could see the
+// flag of a Set() whose count had not moved yet, return, and have its next
+// Wait() (after a Clear()) see that late move and return as if a new Set()
+// had happened: a hand-off lost between two processes that Set/Wait/Clear
+// in turn (EventTest.PingPongAcrossProcessesLosesNoWakeUp).
+constexpr uint32_t kSetBit = 1;       // The flag: 1 while the event is set.
+constexpr uint32_t kSetsUnit = 2;     // The count of Set() calls, bits 1..31.
+
 struct EventState {
   internal::ObjectStamp stamp;
-  std::atomic<uint32_t> flag;     // 0 unset, 1 set.
+  // kSetBit | (sets * kSetsUnit), wrapping. A waiter that sees the count
+  // move was asleep during a Set(), and returns OK even if a Clear()
+  // followed (a pulse), as Python's Event.wait() returns True then.
+  std::atomic<uint32_t> word;
   std::atomic<uint32_t> waiters;  // Set() skips the wake-up call when 0.
-  // Bumped by every Set(): the futex word. A waiter that sees it move was
-  // asleep during a Set(), and returns OK even if a Clear() followed (a
-  // pulse), as Python's Event.wait() returns True then.
-  std::atomic<uint32_t> generation;
 };
 static_assert(sizeof(EventState) <= kSegmentSize);
 
@@ -75,37 +81,40 @@ Status Event::Unlink(std::string_view name) {
 Status Event::Set() {
   if (!mapping_) return Status(ErrorCode::kClosed, "event is not open");
   EventState& s = *mapping_->state;
-  s.flag.store(1, std::memory_order_seq_cst);
-  s.generation.fetch_add(1, std::memory_order_seq_cst);
-  internal::WakeWord(s.waiters, s.generation, INT_MAX);
+  uint32_t old = s.word.load(std::memory_order_relaxed);
+  while (!s.word.compare_exchange_weak(old, (old + kSetsUnit) | kSetBit,
+                                       std::memory_order_seq_cst)) {
+  }
+  internal::WakeWord(s.waiters, s.word, INT_MAX);
   return Status::Ok();
 }
 
 Status Event::Clear() {
   if (!mapping_) return Status(ErrorCode::kClosed, "event is not open");
-  mapping_->state->flag.store(0, std::memory_order_seq_cst);
+  mapping_->state->word.fetch_and(~kSetBit, std::memory_order_seq_cst);
   return Status::Ok();
 }
 
 bool Event::IsSet() const {
-  return mapping_ && mapping_->state->flag.load(std::memory_order_acquire) != 0;
+  return mapping_ &&
+         (mapping_->state->word.load(std::memory_order_acquire) & kSetBit) != 0;
 }
 
 Status Event::Wait(Deadline deadline) {
   if (!mapping_) return Status(ErrorCode::kClosed, "event is not open");
   EventState& s = *mapping_->state;
-  // The generation is read before the flag: a Set() after this read either
-  // shows in the flag or moves the generation, so none is missed.
-  const uint32_t start = s.generation.load(std::memory_order_seq_cst);
+  const uint32_t start_sets = s.word.load(std::memory_order_seq_cst) & ~kSetBit;
   for (;;) {
-    if (s.flag.load(std::memory_order_seq_cst) != 0 ||
-        s.generation.load(std::memory_order_acquire) != start) {
-      return Status::Ok();
-    }
+    // Read once: the flag and the count come from the same moment.
+    const uint32_t now = s.word.load(std::memory_order_seq_cst);
+    if ((now & kSetBit) != 0 || (now & ~kSetBit) != start_sets) return Status::Ok();
     if (deadline.is_non_blocking() || deadline.Expired()) {
       return deadline.ExpiredStatus(What(name_) + ": wait");
     }
-    internal::WaitOnWord(s.waiters, s.generation, start, deadline);
+    // A Clear() between our read and the sleep changes nothing we read
+    // (the flag was already 0); any Set() changes the word, so the kernel's
+    // re-check refuses to sleep.
+    internal::WaitOnWord(s.waiters, s.word, now, deadline);
   }
 }
 
