@@ -255,7 +255,10 @@ void Journal::MakeDurable(uint64_t seq) {
 }
 
 void Journal::SyncLoop() {
-  uint64_t synced = written_for_sync_.load(std::memory_order_acquire);
+  // Not what is written when this thread starts: it may start after the
+  // first records were written (a busy machine), and they need a sync too.
+  // At worst the first turn syncs records that were already on disk.
+  uint64_t synced = 0;
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stop_) {
     wake_.wait_for(lock, std::chrono::seconds(1));
