@@ -1,6 +1,6 @@
 #include "dispatch/dispatcher.h"
 
-#include "objects/queue.h"
+#include "objects/kind.h"
 #include "objects/value.h"
 #include "state/journal.h"
 
@@ -53,81 +53,11 @@ OpStatus CheckNesting(const v1::Call& call) {
 }
 
 bool Journaled(v1::Kind kind, v1::Op op) {
-  if (kind == v1::LOCK || kind == v1::RLOCK) return false;
-  switch (op) {
-    case v1::CREATE:
-    case v1::DESTROY:
-    case v1::SET:
-    case v1::DELETE:
-    case v1::UPDATE:
-    case v1::POP:
-    case v1::SETDEFAULT:
-    case v1::CLEAR:
-    case v1::COMPARE_AND_SET:
-    case v1::ADD:
-    case v1::PUT:
-    case v1::CLOSE:
-      return true;
-    case v1::GET:
-      return kind == v1::QUEUE;
-    default:
-      return false;
-  }
-}
-
-bool KindAccepts(v1::Kind kind, v1::Op op) {
-  if (op == v1::CREATE || op == v1::DESTROY) return true;
-  switch (kind) {
-    case v1::DICT:
-      return op == v1::GET || op == v1::SET || op == v1::DELETE ||
-             op == v1::CONTAINS || op == v1::LEN || op == v1::KEYS ||
-             op == v1::VALUES || op == v1::ITEMS || op == v1::UPDATE ||
-             op == v1::POP || op == v1::SETDEFAULT || op == v1::CLEAR ||
-             op == v1::COMPARE_AND_SET;
-    case v1::COUNTER:
-      return op == v1::GET || op == v1::SET || op == v1::COMPARE_AND_SET ||
-             op == v1::ADD;
-    case v1::LOCK:
-    case v1::RLOCK:
-      return op == v1::ACQUIRE || op == v1::RELEASE;
-    case v1::QUEUE:
-      return op == v1::GET || op == v1::LEN || op == v1::PUT || op == v1::CLOSE;
-    case v1::EVENT:
-      return op == v1::SET || op == v1::CLEAR || op == v1::IS_SET ||
-             op == v1::WAIT;
-    default:
-      return false;
-  }
-}
-
-OpStatus Dispatcher::ReadMissing(const v1::Call& call, v1::Result* result) {
-  switch (call.op()) {
-    case v1::LEN:
-      result->set_count(0);
-      return OpStatus::Ok();
-    case v1::CONTAINS:
-    case v1::IS_SET:
-      result->set_flag(false);
-      return OpStatus::Ok();
-    case v1::GET:
-      if (call.kind() == v1::COUNTER) {
-        result->mutable_value()->set_int_value(0);
-        return OpStatus::Ok();
-      }
-      if (call.key().empty()) {
-        return OpStatus::Error(v1::INVALID_ARGUMENT,
-                               "dict '" + call.object() + "': GET needs a key");
-      }
-      if (call.has_value()) {
-        *result->mutable_value() = call.value();
-        return OpStatus::Ok();
-      }
-      return OpStatus::Error(
-          v1::NOT_FOUND,
-          "dict '" + call.object() + "' has no key '" + call.key() + "'");
-    default:
-      return OpStatus::Error(v1::INTERNAL, "ReadMissing: unexpected op");
-  }
+  const KindSpec* spec = FindKind(kind);
+  if (spec == nullptr) return false;
+  if (op == v1::CREATE || op == v1::DESTROY) return spec->persisted;
+  const OpSpec* op_spec = spec->Find(op);
+  return op_spec != nullptr && op_spec->journaled;
 }
 
 OpStatus Dispatcher::Destroy(const v1::Call& call) {
@@ -170,12 +100,14 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
     return Destroy(call);
   }
   const v1::Kind kind = call.kind();
-  if (kind == v1::KIND_UNSPECIFIED || !v1::Kind_IsValid(kind)) {
+  const KindSpec* spec = FindKind(kind);
+  if (spec == nullptr) {
     return OpStatus::Error(v1::INVALID_ARGUMENT,
                            "'" + call.object() + "': " + OpName(op) +
                                " needs a kind (got " + KindName(kind) + ")");
   }
-  if (!KindAccepts(kind, op)) {
+  const OpSpec* op_spec = op == v1::CREATE ? nullptr : spec->Find(op);
+  if (op != v1::CREATE && op_spec == nullptr) {
     return OpStatus::Error(v1::UNSUPPORTED,
                            KindName(kind) + " '" + call.object() +
                                "' has no operation " + OpName(op));
@@ -186,7 +118,8 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
   }
   if (OpStatus depth = CheckNesting(call); !depth.ok()) return depth;
   // Room in the log first: a change the log cannot take is not applied.
-  const bool journaled = journal_ != nullptr && Journaled(kind, op);
+  const bool journaled =
+      journal_ != nullptr && (op_spec ? op_spec->journaled : spec->persisted);
   const size_t size = journaled ? call.ByteSizeLong() : 0;
   if (journaled) {
     if (OpStatus room = journal_->Reserve(size); !room.ok()) return room;
@@ -200,23 +133,13 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
   }
   bool created = false;
   if (object == nullptr) {
-    const bool read_only = op == v1::LEN || op == v1::CONTAINS ||
-                           op == v1::IS_SET ||
-                           (op == v1::GET && kind != v1::QUEUE);
-    if (read_only) return ReadMissing(call, result);
-    if (kind == v1::QUEUE && call.capacity() < 0) {
-      return OpStatus::Error(v1::INVALID_ARGUMENT, "queue '" + call.object() +
-                                                       "': negative capacity");
+    if (op_spec != nullptr && op_spec->reads_missing) {
+      return spec->read_missing(call, result);
     }
     if (OpStatus made = store_->Create(call, &object); !made.ok()) return made;
     created = true;
-  } else if (op == v1::CREATE && kind == v1::QUEUE &&
-             static_cast<Queue*>(object)->capacity() != call.capacity()) {
-    return OpStatus::Error(
-        v1::INVALID_ARGUMENT,
-        "queue '" + call.object() + "' exists with capacity " +
-            std::to_string(static_cast<Queue*>(object)->capacity()) + ", not " +
-            std::to_string(call.capacity()));
+  } else if (op == v1::CREATE && spec->check_create != nullptr) {
+    if (OpStatus same = spec->check_create(*object, call); !same.ok()) return same;
   }
   OpStatus status = object->Execute(call, ctx, result);
   if (!status.wait && !status.ok() && created) {

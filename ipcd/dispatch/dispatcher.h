@@ -1,7 +1,8 @@
 // Dispatcher: turns one Call into an operation on the object store. It
-// checks the name, the kind and the op/kind pairing, creates objects on
-// first use, and reports which objects changed so that the server can retry
-// requests parked on them. It knows nothing about connections.
+// checks the name, and the kind and op against the kind's spec
+// (objects/kind.h), creates objects on first use, and reports which
+// objects changed so that the server can retry requests parked on them.
+// It knows nothing about connections.
 //
 // Thread safety: single-threaded.
 #ifndef IPCD_DISPATCH_DISPATCHER_H_
@@ -47,9 +48,6 @@ class Dispatcher {
   // Adds what call (of serialized size `size`) changed to the journal.
   void Log(const v1::Call& call, size_t size, const OpStatus& status,
            bool created, const v1::Result& result);
-  // The answer of a read-only op on an object that does not exist (an
-  // empty one), without creating it.
-  static OpStatus ReadMissing(const v1::Call& call, v1::Result* result);
 
   ObjectStore* store_;
   WaiterHost* host_;
@@ -61,8 +59,6 @@ OpStatus CheckObjectName(const std::string& name);
 // Whether a successful op on an object of kind changes state that the log
 // keeps (locks are never persisted: their holders are connections).
 bool Journaled(v1::Kind kind, v1::Op op);
-// Whether objects of kind accept op.
-bool KindAccepts(v1::Kind kind, v1::Op op);
 // INVALID_ARGUMENT when a value of call nests deeper than kMaxValueNesting.
 OpStatus CheckNesting(const v1::Call& call);
 

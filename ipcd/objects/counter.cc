@@ -1,5 +1,7 @@
 #include "objects/counter.h"
 
+#include "objects/kind.h"
+
 namespace ipcd {
 
 OpStatus Counter::Execute(const v1::Call& call, OpContext& /*ctx*/,
@@ -51,5 +53,33 @@ OpStatus Counter::Execute(const v1::Call& call, OpContext& /*ctx*/,
 void Counter::Save(CallSink& sink) const {
   AddCall(sink, v1::SET)->mutable_value()->set_int_value(value_);
 }
+
+namespace {
+
+constexpr OpSpec kCounterOps[] = {
+    {.op = v1::GET, .reads_missing = true},
+    {.op = v1::SET, .journaled = true},
+    {.op = v1::ADD, .journaled = true},
+    {.op = v1::COMPARE_AND_SET, .journaled = true},
+};
+
+OpStatus MakeCounter(const v1::Call& call, std::unique_ptr<Object>* out) {
+  *out = std::make_unique<Counter>(call.object());
+  return OpStatus::Ok();
+}
+
+// A counter nobody made reads 0.
+OpStatus ReadMissingCounter(const v1::Call& /*call*/, v1::Result* result) {
+  result->mutable_value()->set_int_value(0);
+  return OpStatus::Ok();
+}
+
+}  // namespace
+
+extern const KindSpec kCounterKind{.kind = v1::COUNTER,
+                                   .name = "counter",
+                                   .ops = kCounterOps,
+                                   .make = MakeCounter,
+                                   .read_missing = ReadMissingCounter};
 
 }  // namespace ipcd

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "objects/kind.h"
 #include "objects/value.h"
 
 namespace ipcd {
@@ -229,5 +230,59 @@ void Dict::Save(CallSink& sink) const {
     *entry->mutable_value() = value;
   }
 }
+
+namespace {
+
+constexpr OpSpec kDictOps[] = {
+    {.op = v1::GET, .reads_missing = true},
+    {.op = v1::SET, .journaled = true},
+    {.op = v1::DELETE, .journaled = true},
+    {.op = v1::CONTAINS, .reads_missing = true},
+    {.op = v1::LEN, .reads_missing = true},
+    {.op = v1::KEYS},
+    {.op = v1::VALUES},
+    {.op = v1::ITEMS},
+    {.op = v1::UPDATE, .journaled = true},
+    {.op = v1::POP, .journaled = true},
+    {.op = v1::SETDEFAULT, .journaled = true},
+    {.op = v1::CLEAR, .journaled = true},
+    {.op = v1::COMPARE_AND_SET, .journaled = true},
+};
+
+OpStatus MakeDict(const v1::Call& call, std::unique_ptr<Object>* out) {
+  *out = std::make_unique<Dict>(call.object());
+  return OpStatus::Ok();
+}
+
+// A dict nobody made is empty: GET gives the call's default or NOT_FOUND.
+OpStatus ReadMissingDict(const v1::Call& call, v1::Result* result) {
+  switch (call.op()) {
+    case v1::LEN:
+      result->set_count(0);
+      return OpStatus::Ok();
+    case v1::CONTAINS:
+      result->set_flag(false);
+      return OpStatus::Ok();
+    default:  // GET
+      if (call.key().empty()) {
+        return OpStatus::Error(v1::INVALID_ARGUMENT,
+                               "dict '" + call.object() + "': GET needs a key");
+      }
+      if (call.has_value()) {
+        *result->mutable_value() = call.value();
+        return OpStatus::Ok();
+      }
+      return OpStatus::Error(v1::NOT_FOUND, "dict '" + call.object() + "' has no key '" +
+                                                call.key() + "'");
+  }
+}
+
+}  // namespace
+
+extern const KindSpec kDictKind{.kind = v1::DICT,
+                                .name = "dict",
+                                .ops = kDictOps,
+                                .make = MakeDict,
+                                .read_missing = ReadMissingDict};
 
 }  // namespace ipcd

@@ -1,5 +1,7 @@
 #include "objects/event.h"
 
+#include "objects/kind.h"
+
 namespace ipcd {
 
 OpStatus Event::Execute(const v1::Call& call, OpContext& ctx,
@@ -32,5 +34,33 @@ OpStatus Event::Execute(const v1::Call& call, OpContext& ctx,
 void Event::Save(CallSink& sink) const {
   AddCall(sink, flag_ ? v1::SET : v1::CREATE);
 }
+
+namespace {
+
+constexpr OpSpec kEventOps[] = {
+    {.op = v1::SET, .journaled = true},
+    {.op = v1::CLEAR, .journaled = true},
+    {.op = v1::IS_SET, .reads_missing = true},
+    {.op = v1::WAIT},
+};
+
+OpStatus MakeEvent(const v1::Call& call, std::unique_ptr<Object>* out) {
+  *out = std::make_unique<Event>(call.object());
+  return OpStatus::Ok();
+}
+
+// An event nobody made is not set.
+OpStatus ReadMissingEvent(const v1::Call& /*call*/, v1::Result* result) {
+  result->set_flag(false);
+  return OpStatus::Ok();
+}
+
+}  // namespace
+
+extern const KindSpec kEventKind{.kind = v1::EVENT,
+                                 .name = "event",
+                                 .ops = kEventOps,
+                                 .make = MakeEvent,
+                                 .read_missing = ReadMissingEvent};
 
 }  // namespace ipcd

@@ -1,5 +1,7 @@
 #include "objects/lock.h"
 
+#include "objects/kind.h"
+
 namespace ipcd {
 
 bool Lock::ReleaseHoldsOf(uint64_t session_id) {
@@ -50,5 +52,26 @@ OpStatus Lock::Execute(const v1::Call& call, OpContext& ctx,
       return Unsupported(call.op());
   }
 }
+
+namespace {
+
+// Nothing about a lock is logged: its holder is a connection, gone after a
+// restart.
+constexpr OpSpec kLockOps[] = {
+    {.op = v1::ACQUIRE},
+    {.op = v1::RELEASE},
+};
+
+OpStatus MakeLock(const v1::Call& call, std::unique_ptr<Object>* out) {
+  *out = std::make_unique<Lock>(call.object(), call.kind() == v1::RLOCK);
+  return OpStatus::Ok();
+}
+
+}  // namespace
+
+extern const KindSpec kLockKind{
+    .kind = v1::LOCK, .name = "lock", .ops = kLockOps, .persisted = false, .make = MakeLock};
+extern const KindSpec kRLockKind{
+    .kind = v1::RLOCK, .name = "rlock", .ops = kLockOps, .persisted = false, .make = MakeLock};
 
 }  // namespace ipcd

@@ -1,24 +1,12 @@
 #include "objects/object.h"
 
+#include "objects/kind.h"
+
 namespace ipcd {
 
 std::string KindName(v1::Kind kind) {
-  switch (kind) {
-    case v1::DICT:
-      return "dict";
-    case v1::COUNTER:
-      return "counter";
-    case v1::LOCK:
-      return "lock";
-    case v1::RLOCK:
-      return "rlock";
-    case v1::QUEUE:
-      return "queue";
-    case v1::EVENT:
-      return "event";
-    default:
-      return "unknown kind " + std::to_string(static_cast<int>(kind));
-  }
+  if (const KindSpec* spec = FindKind(kind)) return spec->name;
+  return "unknown kind " + std::to_string(static_cast<int>(kind));
 }
 
 std::string OpName(v1::Op op) {

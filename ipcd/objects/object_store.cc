@@ -1,10 +1,6 @@
 #include "objects/object_store.h"
 
-#include "objects/counter.h"
-#include "objects/dict.h"
-#include "objects/event.h"
-#include "objects/lock.h"
-#include "objects/queue.h"
+#include "objects/kind.h"
 
 namespace ipcd {
 
@@ -25,31 +21,14 @@ OpStatus ObjectStore::Create(const v1::Call& call, Object** out) {
                                call.object() + "': max_objects limit (" +
                                std::to_string(max_objects_) + ") reached");
   }
-  std::unique_ptr<Object> object;
-  switch (call.kind()) {
-    case v1::DICT:
-      object = std::make_unique<Dict>(call.object());
-      break;
-    case v1::COUNTER:
-      object = std::make_unique<Counter>(call.object());
-      break;
-    case v1::LOCK:
-      object = std::make_unique<Lock>(call.object(), false);
-      break;
-    case v1::RLOCK:
-      object = std::make_unique<Lock>(call.object(), true);
-      break;
-    case v1::QUEUE:
-      object = std::make_unique<Queue>(call.object(), call.capacity());
-      break;
-    case v1::EVENT:
-      object = std::make_unique<Event>(call.object());
-      break;
-    default:
-      return OpStatus::Error(
-          v1::INVALID_ARGUMENT,
-          "cannot create '" + call.object() + "': " + KindName(call.kind()));
+  const KindSpec* spec = FindKind(call.kind());
+  if (spec == nullptr) {
+    return OpStatus::Error(
+        v1::INVALID_ARGUMENT,
+        "cannot create '" + call.object() + "': " + KindName(call.kind()));
   }
+  std::unique_ptr<Object> object;
+  if (OpStatus made = spec->make(call, &object); !made.ok()) return made;
   *out = object.get();
   objects_.emplace(call.object(), std::move(object));
   return OpStatus::Ok();

@@ -29,9 +29,9 @@ class ObjectStore {
     auto it = objects_.find(name);
     return it == objects_.end() ? nullptr : it->second.get();
   }
-  // Creates call.object() of call.kind() (a queue with call.capacity()).
-  // REQUIRES: no object of that name exists. RESOURCE_EXHAUSTED at
-  // max_objects.
+  // Creates call.object() of call.kind(), made by the kind's spec from
+  // call's arguments (objects/kind.h). REQUIRES: no object of that name
+  // exists. RESOURCE_EXHAUSTED at max_objects.
   OpStatus Create(const v1::Call& call, Object** out);
   // Removes object and gives back its bytes. REQUIRES: it is in the store.
   void Erase(Object* object);

@@ -1,5 +1,6 @@
 #include "objects/queue.h"
 
+#include "objects/kind.h"
 #include "objects/value.h"
 
 namespace ipcd {
@@ -68,5 +69,47 @@ void Queue::Save(CallSink& sink) const {
   }
   if (closed_) AddCall(sink, v1::CLOSE);
 }
+
+namespace {
+
+constexpr OpSpec kQueueOps[] = {
+    {.op = v1::GET, .journaled = true},  // Takes an item: a change.
+    {.op = v1::PUT, .journaled = true},
+    {.op = v1::LEN, .reads_missing = true},
+    {.op = v1::CLOSE, .journaled = true},
+};
+
+OpStatus MakeQueue(const v1::Call& call, std::unique_ptr<Object>* out) {
+  if (call.capacity() < 0) {
+    return OpStatus::Error(v1::INVALID_ARGUMENT,
+                           "queue '" + call.object() + "': negative capacity");
+  }
+  *out = std::make_unique<Queue>(call.object(), call.capacity());
+  return OpStatus::Ok();
+}
+
+OpStatus CheckCreateQueue(const Object& existing, const v1::Call& call) {
+  const int64_t capacity = static_cast<const Queue&>(existing).capacity();
+  if (capacity == call.capacity()) return OpStatus::Ok();
+  return OpStatus::Error(v1::INVALID_ARGUMENT,
+                         "queue '" + call.object() + "' exists with capacity " +
+                             std::to_string(capacity) + ", not " +
+                             std::to_string(call.capacity()));
+}
+
+// A queue nobody made holds nothing.
+OpStatus ReadMissingQueue(const v1::Call& /*call*/, v1::Result* result) {
+  result->set_count(0);
+  return OpStatus::Ok();
+}
+
+}  // namespace
+
+extern const KindSpec kQueueKind{.kind = v1::QUEUE,
+                                 .name = "queue",
+                                 .ops = kQueueOps,
+                                 .make = MakeQueue,
+                                 .check_create = CheckCreateQueue,
+                                 .read_missing = ReadMissingQueue};
 
 }  // namespace ipcd

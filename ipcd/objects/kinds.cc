@@ -1,0 +1,24 @@
+// The kinds the daemon knows, one line each; a kind's spec lives in its
+// own file.
+#include "objects/kind.h"
+
+namespace ipcd {
+
+extern const KindSpec kCounterKind;
+extern const KindSpec kDictKind;
+extern const KindSpec kEventKind;
+extern const KindSpec kLockKind;
+extern const KindSpec kQueueKind;
+extern const KindSpec kRLockKind;
+
+const KindSpec* FindKind(v1::Kind kind) {
+  static const KindSpec* const kKinds[] = {
+      &kCounterKind, &kDictKind, &kEventKind, &kLockKind, &kQueueKind, &kRLockKind,
+  };
+  for (const KindSpec* spec : kKinds) {
+    if (spec->kind == kind) return spec;
+  }
+  return nullptr;
+}
+
+}  // namespace ipcd
