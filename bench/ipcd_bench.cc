@@ -3,7 +3,7 @@
 //
 //   ipcd-bench [--url URL] [--op OP] [--clients N] [--requests N]
 //              [--pipeline P | --batch B] [--spin-us N] [--keys K]
-//              [--latency-file FILE]
+//              [--latency-file FILE] [--event-loop]
 //
 // OP is counter-add (Counter.Add(1)), dict-set (Dict.Set with a 3-byte
 // value, as redis-benchmark's SET), dict-get, or locked-increment (a dict's
@@ -20,6 +20,10 @@
 // single client, one line per request: its start (Unix time, seconds)
 // and its round trip in µs, so a script can find the requests that ran
 // during some event (a snapshot) in the daemon's log.
+// --event-loop drives the --clients connections from this one process
+// with epoll, as redis-benchmark does (bench/event_loop_load.h; counter-add,
+// dict-set and dict-get, --pipeline, --keys), instead of one process with
+// its own ipc::Manager per client.
 // Prints one JSON line: requests per second over the
 // whole run, and with one client and no pipeline the p50, p99, p99.9 and
 // longest round trips.
@@ -37,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "event_loop_load.h"
 #include "ipc/manager.h"
 
 namespace {
@@ -47,7 +52,8 @@ constexpr char kUsage[] =
     "usage: ipcd-bench [--url URL] [--op counter-add|dict-set|dict-get|"
     "locked-increment]\n"
     "                  [--clients N] [--requests N] [--pipeline P | --batch B]\n"
-    "                  [--spin-us N] [--keys K] [--latency-file FILE]\n";
+    "                  [--spin-us N] [--keys K] [--latency-file FILE]\n"
+    "                  [--event-loop]\n";
 
 struct Options {
   std::string url;
@@ -59,6 +65,7 @@ struct Options {
   long spin_us = -1;  // -1: ManagerOptions' default.
   long keys = 0;      // 0: dict-set always sets "key".
   std::string latency_file;
+  bool event_loop = false;
 };
 
 bool ParseLong(const char* text, long min, long* out) {
@@ -72,6 +79,10 @@ bool ParseLong(const char* text, long min, long* out) {
 bool Parse(int argc, char** argv, Options* options) {
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
+    if (flag == "--event-loop") {
+      options->event_loop = true;
+      continue;
+    }
     if (i + 1 >= argc) return false;
     const char* value = argv[++i];
     if (flag == "--url") options->url = value;
@@ -86,6 +97,11 @@ bool Parse(int argc, char** argv, Options* options) {
     else return false;
   }
   if (options->pipeline > 1 && options->batch > 1) return false;
+  if (options->event_loop &&
+      (options->batch > 1 || options->op == "locked-increment" ||
+       !options->latency_file.empty() || options->url.rfind("unix://", 0) != 0)) {
+    return false;  // What the event loop does not do (and it needs a unix:// URL).
+  }
   return options->op == "counter-add" || options->op == "dict-set" ||
          options->op == "dict-get" || options->op == "locked-increment";
 }
@@ -211,6 +227,22 @@ int main(int argc, char** argv) {
     }
     (void)manager->Dict("bench:dict").Set("key", "xxx");
     for (int i = 0; i < 1000; ++i) (void)manager->Counter("bench:counter").Add(1);
+  }
+
+  if (options.event_loop) {
+    const double per_second = bench::RunEventLoopLoad(
+        {.socket_path = options.url.substr(std::strlen("unix://")),
+         .op = options.op,
+         .connections = options.clients,
+         .requests = options.requests,
+         .pipeline = options.pipeline,
+         .keys = options.keys});
+    if (per_second < 0) return 1;
+    std::printf("{\"bench\":\"ipcd %s\",\"clients\":%ld,\"pipeline\":%ld,"
+                "\"event_loop\":true,\"requests\":%ld,\"requests_per_s\":%.0f}\n",
+                options.op.c_str(), options.clients, options.pipeline, options.requests,
+                per_second);
+    return 0;
   }
 
   std::vector<double> latencies;

@@ -13,10 +13,18 @@
 # 1. always (ROUNDS alternating rounds, medians): ipcd --fsync always
 #    against redis-server --appendonly yes
 #    --appendfsync always, 50 synchronous clients and 50 clients with 16
-#    requests in flight each, counter add / INCR and dict set / SET.
+#    requests in flight each, counter add / INCR and dict set / SET, in two
+#    client shapes, the same for both servers: one process driving the 50
+#    connections with an event loop (ipcd-bench --event-loop, and
+#    redis-benchmark as it always is), and a process or thread per
+#    connection (ipcd-bench's 50 processes, each an ipc::Manager;
+#    redis-benchmark --threads 50). The shape decides much on two vCPUs:
+#    50 sleepers cost 50 wake-ups per turn of the server's loop.
 # 2. everysec: ipcd --fsync everysec against ipcd without --state-dir (two
 #    daemons up at once, the loads alternating ROUNDS times; the ratio of
-#    medians).
+#    medians). The 50-client loads use ipcd-bench --event-loop: the daemon,
+#    not 50 client processes, is then what the run is short of, so what
+#    the log costs it shows.
 # 3. restart: KEYS keys ("key:%012d" = "xxx") loaded into an ipcd dict
 #    (--fsync no, see below) and into Redis (appendfsync everysec), then
 #    each restarted twice: from the
@@ -159,8 +167,8 @@ ours() {
       "$row" "$*" "$work/bench.err" | tee -a "$results"
   fi
 }
-theirs() {  # theirs ROW SOCKET_NAME TEST CLIENTS PIPELINE N
-  redis-benchmark -s "$work/$2.sock" -t "$3" -c "$4" -P "$5" -n "$6" --csv |
+theirs() {  # theirs ROW SOCKET_NAME TEST CLIENTS PIPELINE N [THREADS]
+  redis-benchmark -s "$work/$2.sock" -t "$3" -c "$4" -P "$5" -n "$6" --threads "${7:-1}" --csv |
     python3 -c '
 import csv, json, sys
 rows = list(csv.DictReader(sys.stdin))
@@ -179,14 +187,17 @@ if part always; then
   n_sync=$((requests / 2))
   n_pipe=$((requests * 2))
   for _ in $(seq "$rounds"); do
-    ours always_c50_incr always --op counter-add --clients 50 --requests "$n_sync"
-    theirs always_c50_incr redis-always incr 50 1 "$n_sync"
-    ours always_c50_set always --op dict-set --clients 50 --requests "$n_sync"
-    theirs always_c50_set redis-always set 50 1 "$n_sync"
-    ours always_c50_p16_incr always --op counter-add --clients 50 --pipeline 16 --requests "$n_pipe"
-    theirs always_c50_p16_incr redis-always incr 50 16 "$n_pipe"
-    ours always_c50_p16_set always --op dict-set --clients 50 --pipeline 16 --requests "$n_pipe"
-    theirs always_c50_p16_set redis-always set 50 16 "$n_pipe"
+    for shape in loop procs; do
+      if [ $shape = loop ]; then mine=(--event-loop); threads=1; else mine=(); threads=50; fi
+      ours always_${shape}_c50_incr always --op counter-add --clients 50 --requests "$n_sync" "${mine[@]}"
+      theirs always_${shape}_c50_incr redis-always incr 50 1 "$n_sync" $threads
+      ours always_${shape}_c50_set always --op dict-set --clients 50 --requests "$n_sync" "${mine[@]}"
+      theirs always_${shape}_c50_set redis-always set 50 1 "$n_sync" $threads
+      ours always_${shape}_c50_p16_incr always --op counter-add --clients 50 --pipeline 16 --requests "$n_pipe" "${mine[@]}"
+      theirs always_${shape}_c50_p16_incr redis-always incr 50 16 "$n_pipe" $threads
+      ours always_${shape}_c50_p16_set always --op dict-set --clients 50 --pipeline 16 --requests "$n_pipe" "${mine[@]}"
+      theirs always_${shape}_c50_p16_set redis-always set 50 16 "$n_pipe" $threads
+    done
   done
   stop "$always_pid"
   stop "$redis_always_pid"
@@ -202,9 +213,9 @@ if part everysec; then
   for round in $(seq "$rounds"); do
     for daemon in memory everysec; do
       ours "${daemon}_c1_incr" "$daemon" --op counter-add --requests $((requests / 2))
-      ours "${daemon}_c50_incr" "$daemon" --op counter-add --clients 50 --requests "$requests"
-      ours "${daemon}_c50_p16_incr" "$daemon" --op counter-add --clients 50 --pipeline 16 --requests $((requests * 5))
-      ours "${daemon}_c50_p16_set" "$daemon" --op dict-set --clients 50 --pipeline 16 --requests $((requests * 5))
+      ours "${daemon}_c50_incr" "$daemon" --op counter-add --clients 50 --requests "$requests" --event-loop
+      ours "${daemon}_c50_p16_incr" "$daemon" --op counter-add --clients 50 --pipeline 16 --requests $((requests * 5)) --event-loop
+      ours "${daemon}_c50_p16_set" "$daemon" --op dict-set --clients 50 --pipeline 16 --requests $((requests * 5)) --event-loop
     done
   done
   stop "$everysec_pid"
@@ -349,12 +360,16 @@ def show(label, ours, theirs):
     ratio = f"{ours / theirs:.2f}" if ok and theirs else "-"
     print(f"{label:<52} {ours or '-':>12} {theirs or '-':>12} {ratio:>8}")
 print()
-if any(k.startswith("always_") for k in rows):
-    print(f"{'fsync always, req/s':<52} {'ipcd':>12} {'redis':>12} {'ratio':>8}")
-    for row, label in [("always_c50_incr", "50 clients, counter add vs INCR"),
-                       ("always_c50_set", "50 clients, dict set vs SET"),
-                       ("always_c50_p16_incr", "50 clients, pipeline 16, add vs INCR -P 16"),
-                       ("always_c50_p16_set", "50 clients, pipeline 16, set vs SET -P 16")]:
+for shape, title in [("loop", "one event-loop client process"),
+                     ("procs", "a process (ipcd) / thread (redis) per client")]:
+    if not any(k.startswith(f"always_{shape}_") for k in rows):
+        continue
+    print(f"{'fsync always, ' + title:<52} {'ipcd':>12} {'redis':>12} {'ratio':>8}")
+    for row, label in [("c50_incr", "50 clients, counter add vs INCR"),
+                       ("c50_set", "50 clients, dict set vs SET"),
+                       ("c50_p16_incr", "50 clients, pipeline 16, add vs INCR -P 16"),
+                       ("c50_p16_set", "50 clients, pipeline 16, set vs SET -P 16")]:
+        row = f"always_{shape}_{row}"
         show(label, rate(row, "ipcd"), rate(row, "redis"))
 if any(k.startswith("everysec_") for k in rows):
     print(f"{'ipcd fsync everysec vs no state dir, median req/s':<52} {'everysec':>12} {'memory':>12} {'ratio':>8}")
