@@ -174,14 +174,33 @@ void Dispatcher::Log(const v1::Call& call, size_t size,
   }
 }
 
-void Dispatcher::ListObjects(v1::ObjectList* list) const {
-  for (const auto& [name, object] : store_->objects()) {
+void Dispatcher::ListObjects(const v1::ListObjects& request,
+                             v1::ObjectList* list) const {
+  const ObjectStore::Map& objects = store_->objects();
+  const std::string& prefix = request.prefix();
+  // The first name past the cursor and not before the prefix.
+  auto it = !request.after().empty() && request.after() >= prefix
+                ? objects.upper_bound(request.after())
+                : objects.lower_bound(prefix);
+  const uint32_t limit = request.limit() == 0 || request.limit() > kMaxListPage
+                             ? kMaxListPage
+                             : request.limit();
+  size_t bytes = 0;
+  for (; it != objects.end() && it->first.starts_with(prefix); ++it) {
+    if (static_cast<uint32_t>(list->objects_size()) == limit ||
+        bytes >= kMaxListPageBytes) {
+      // More follow: the client asks again after the last one sent.
+      list->set_next(list->objects(list->objects_size() - 1).name());
+      return;
+    }
+    const auto& [name, object] = *it;
     v1::ObjectInfo* info = list->add_objects();
     info->set_name(name);
     info->set_kind(object->kind());
     info->set_size(object->Size());
     info->set_bytes(object->bytes());
     info->set_waiters(static_cast<int64_t>(object->waiters().size()));
+    bytes += name.size();
   }
 }
 

@@ -40,8 +40,9 @@ class Dispatcher {
   OpStatus Execute(const v1::Call& call, OpContext& ctx, v1::Result* result,
                    Object** wait_on);
 
-  // Fills list with every object, in name order.
-  void ListObjects(v1::ObjectList* list) const;
+  // Fills list with the page of objects request asks for, in name order
+  // (see ListObjects in proto/ipcd.proto).
+  void ListObjects(const v1::ListObjects& request, v1::ObjectList* list) const;
 
  private:
   OpStatus Destroy(const v1::Call& call);
@@ -53,6 +54,11 @@ class Dispatcher {
   WaiterHost* host_;
   state::Journal* journal_ = nullptr;
 };
+
+// The most objects, and about the most bytes of names, in one page of
+// ListObjects.
+inline constexpr uint32_t kMaxListPage = 1000;
+inline constexpr size_t kMaxListPageBytes = 256 * 1024;
 
 // OK when name is 1 to 255 bytes of printable UTF-8.
 OpStatus CheckObjectName(const std::string& name);

@@ -297,7 +297,7 @@ bool Server::HandleReady(Session* s, v1::Request& request, bool in_inbox) {
       break;
     }
     case v1::Request::kListObjects:
-      dispatcher_.ListObjects(response.mutable_objects());
+      dispatcher_.ListObjects(request.list_objects(), response.mutable_objects());
       break;
     case v1::Request::kGetStats:
       FillStats(response.mutable_stats());

@@ -171,6 +171,29 @@ TEST_F(IpcctlTest, ListHumanAndJson) {
       << json.out;
 }
 
+// ls pages through every object (the daemon sends at most 1,000 a page),
+// and ls PREFIX keeps those whose names start with it.
+TEST_F(IpcctlTest, ListPagesThroughEveryObjectAndFiltersByPrefix) {
+  auto manager = Manager::Connect(daemon_.url());
+  ASSERT_TRUE(manager.ok()) << manager.status();
+  auto batch = manager->Batch();
+  for (int i = 0; i < 2500; ++i) batch.CounterAdd("many/" + std::to_string(10000 + i), 1);
+  batch.CounterAdd("other", 1);
+  ASSERT_TRUE(batch.Run().ok());
+  const RunResult all = Ipcctl({"ls", "--json"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  size_t listed = 0;
+  for (size_t at = 0; (at = all.out.find("\"name\":", at)) != std::string::npos; ++at) ++listed;
+  EXPECT_EQ(listed, 2501u);
+  EXPECT_NE(all.out.find("\"many/12499\""), std::string::npos);
+  const RunResult some = Ipcctl({"ls", "many/1249"});
+  ASSERT_EQ(some.exit_code, 0) << some.err;
+  EXPECT_NE(some.out.find("many/12490"), std::string::npos) << some.out;
+  EXPECT_EQ(some.out.find("many/12489"), std::string::npos) << some.out;
+  EXPECT_EQ(some.out.find("other"), std::string::npos) << some.out;
+  EXPECT_EQ(Ipcctl({"ls", "a", "b"}).exit_code, 2);
+}
+
 TEST_F(IpcctlTest, StatsHumanAndJson) {
   const RunResult human = Ipcctl({"stats"});
   EXPECT_EQ(human.exit_code, 0) << human.err;

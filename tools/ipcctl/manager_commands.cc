@@ -50,10 +50,10 @@ void PrintNamed(const CommandLine& cl, const char* kind,
 }  // namespace
 
 int RunList(const CommandLine& cl) {
-  if (!cl.args.empty()) return UsageError("ls takes no arguments");
+  if (cl.args.size() > 1) return UsageError("ls takes at most a name prefix");
   auto manager = ConnectManager(cl);
   if (!manager.ok()) return Fail(manager.status());
-  auto objects = manager->ListObjects();
+  auto objects = manager->ListObjects(cl.args.empty() ? "" : cl.args[0]);
   if (!objects.ok()) return Fail(objects.status());
   if (cl.json) {
     PrintJsonArray(*objects, [](const ipc::ManagedObject& o) {

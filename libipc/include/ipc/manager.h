@@ -113,6 +113,19 @@ struct ManagedObject {
   int64_t waiters = 0;
 };
 
+// Which page of objects ListObjectsPage asks for.
+struct ListObjectsOptions {
+  std::string prefix;  // Only names starting with it ("" = all).
+  std::string after;   // Only names after it: the previous page's next.
+  uint32_t limit = 0;  // At most this many; 0 (or over 1000) = 1000.
+};
+
+// One page of objects, in name order; next is empty on the last page.
+struct ObjectPage {
+  std::vector<ManagedObject> objects;
+  std::string next;  // Pass as ListObjectsOptions::after for the next page.
+};
+
 // The daemon's counters and limits (see Stats in proto/ipcd.proto).
 // How the daemon keeps its state (ipcd --state-dir; docs/ipcd.md).
 struct ManagerPersistence {
@@ -389,8 +402,12 @@ class Manager {
   EventProxy Event(std::string name) const;
   ManagerBatch Batch() const;
 
-  // Every object, in name order.
-  Result<std::vector<ManagedObject>> ListObjects() const;
+  // Every object whose name starts with prefix, in name order, asked for
+  // a page at a time. Not a snapshot: an object made or destroyed while
+  // the pages are read may be missing or shown.
+  Result<std::vector<ManagedObject>> ListObjects(std::string_view prefix = "") const;
+  // One page (see ListObjects in proto/ipcd.proto).
+  Result<ObjectPage> ListObjectsPage(const ListObjectsOptions& options) const;
   Result<ManagerStats> Stats() const;
   // Removes the object of that name, whatever its kind; waiters on it get
   // kClosed. kNotFound when there is none.

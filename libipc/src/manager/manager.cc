@@ -2,6 +2,9 @@
 // daemon as a whole (ListObjects, GetStats, Destroy).
 #include "ipc/manager.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "ipc/url.h"
 #include "manager/auth.h"
 #include "manager/connection.h"
@@ -79,14 +82,19 @@ EventProxy Manager::Event(std::string name) const {
 }
 ManagerBatch Manager::Batch() const { return ManagerBatch(connection_); }
 
-Result<std::vector<ManagedObject>> Manager::ListObjects() const {
-  std::vector<ManagedObject> out;
+Result<ObjectPage> Manager::ListObjectsPage(const ListObjectsOptions& options) const {
+  ObjectPage page;
   IPC_RETURN_IF_ERROR(connection_->Exchange(
-      [](ipcd::v1::Request& request) { request.mutable_list_objects(); },
+      [&](ipcd::v1::Request& request) {
+        ipcd::v1::ListObjects* list = request.mutable_list_objects();
+        list->set_prefix(options.prefix);
+        list->set_after(options.after);
+        list->set_limit(options.limit);
+      },
       [&](const ipcd::v1::Response& response) {
-        out.reserve(response.objects().objects_size());
+        page.objects.reserve(response.objects().objects_size());
         for (const ipcd::v1::ObjectInfo& info : response.objects().objects()) {
-          out.push_back(ManagedObject{
+          page.objects.push_back(ManagedObject{
               .name = info.name(),
               .kind = std::string(internal::KindName(info.kind())),
               .size = info.size(),
@@ -94,9 +102,27 @@ Result<std::vector<ManagedObject>> Manager::ListObjects() const {
               .waiters = info.waiters(),
           });
         }
+        page.next = response.objects().next();
         return Status::Ok();
       }));
-  return out;
+  return page;
+}
+
+Result<std::vector<ManagedObject>> Manager::ListObjects(std::string_view prefix) const {
+  std::vector<ManagedObject> out;
+  ListObjectsOptions options{.prefix = std::string(prefix)};
+  for (;;) {
+    IPC_ASSIGN_OR_RETURN(ObjectPage page, ListObjectsPage(options));
+    std::move(page.objects.begin(), page.objects.end(), std::back_inserter(out));
+    // A next that does not move forward would loop forever: a daemon bug
+    // or a hostile peer, reported rather than followed.
+    if (page.next.empty()) return out;
+    if (page.next <= options.after) {
+      return Status(ErrorCode::kProtocolError,
+                    "ipcd's object list did not move past '" + options.after + "'");
+    }
+    options.after = std::move(page.next);
+  }
 }
 
 Result<ManagerStats> Manager::Stats() const {
