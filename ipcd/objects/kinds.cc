@@ -7,13 +7,14 @@ namespace ipcd {
 extern const KindSpec kCounterKind;
 extern const KindSpec kDictKind;
 extern const KindSpec kEventKind;
+extern const KindSpec kListKind;
 extern const KindSpec kLockKind;
 extern const KindSpec kQueueKind;
 extern const KindSpec kRLockKind;
 
 const KindSpec* FindKind(v1::Kind kind) {
   static const KindSpec* const kKinds[] = {
-      &kCounterKind, &kDictKind, &kEventKind, &kLockKind, &kQueueKind, &kRLockKind,
+      &kCounterKind, &kDictKind, &kEventKind, &kListKind, &kLockKind, &kQueueKind, &kRLockKind,
   };
   for (const KindSpec* spec : kKinds) {
     if (spec->kind == kind) return spec;

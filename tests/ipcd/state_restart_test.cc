@@ -173,6 +173,32 @@ void Populate(RawClient& c, RawClient& holder) {
     ASSERT_EQ(CodeOf(Do(c, "long", v1::QUEUE, v1::GET)), v1::OK);
   }
 
+  // Lists: every change a list logs.
+  v1::Call extend = MakeCall("lst", v1::LIST, v1::EXTEND);
+  *extend.mutable_value() =
+      ListValue({IntValue(1), StringValue("a"), ListValue({IntValue(2)}), IntValue(1)});
+  ASSERT_EQ(CodeOf(c.Call(extend)), v1::OK);
+  v1::Call list_call = MakeCall("lst", v1::LIST, v1::APPEND);
+  *list_call.mutable_value() = StringValue("end");
+  ASSERT_EQ(CodeOf(c.Call(list_call)), v1::OK);
+  list_call = MakeCall("lst", v1::LIST, v1::INSERT);
+  list_call.set_index(1);
+  *list_call.mutable_value() = StringValue("inserted");
+  ASSERT_EQ(CodeOf(c.Call(list_call)), v1::OK);
+  list_call = MakeCall("lst", v1::LIST, v1::SET);
+  list_call.set_index(-1);
+  *list_call.mutable_value() = StringValue("last");
+  ASSERT_EQ(CodeOf(c.Call(list_call)), v1::OK);
+  list_call = MakeCall("lst", v1::LIST, v1::REMOVE);
+  *list_call.mutable_value() = IntValue(1);
+  ASSERT_EQ(CodeOf(c.Call(list_call)), v1::OK);
+  list_call = MakeCall("lst", v1::LIST, v1::POP);
+  list_call.set_index(0);
+  ASSERT_EQ(c.Call(list_call).result().value().string_value(), "inserted");
+  ASSERT_EQ(CodeOf(c.Call(extend)), v1::OK);
+  ASSERT_EQ(CodeOf(Do(c, "lst-cleared", v1::LIST, v1::APPEND, "", IntValue(1))), v1::OK);
+  ASSERT_EQ(CodeOf(Do(c, "lst-cleared", v1::LIST, v1::CLEAR)), v1::OK);
+
   // Events.
   ASSERT_EQ(CodeOf(Do(c, "ev-set", v1::EVENT, v1::SET)), v1::OK);
   ASSERT_EQ(CodeOf(Do(c, "ev-cleared", v1::EVENT, v1::SET)), v1::OK);
@@ -248,6 +274,14 @@ void CheckRestored(RawClient& c) {
   EXPECT_EQ(items.front().string_value(), "item-10");
   EXPECT_EQ(items[2].int_value(), 12);
   EXPECT_EQ(items.back().int_value(), 99);
+
+  // The list: ["a", [2], 1, "last", 1, "a", [2], 1] in that order.
+  const v1::Response slice = Do(c, "lst", v1::LIST, v1::SLICE);
+  ASSERT_EQ(slice.result().values_size(), 8);
+  EXPECT_EQ(slice.result().values(0).string_value(), "a");
+  EXPECT_EQ(slice.result().values(3).string_value(), "last");
+  EXPECT_EQ(slice.result().values(7).int_value(), 1);
+  EXPECT_EQ(Do(c, "lst-cleared", v1::LIST, v1::LEN).result().count(), 0);
 
   // Events.
   EXPECT_TRUE(Do(c, "ev-set", v1::EVENT, v1::IS_SET).result().flag());

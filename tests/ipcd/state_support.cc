@@ -292,6 +292,11 @@ std::string DumpState(RawClient& client, const std::string& skip_prefix) {
                    .int_value()
             << "\n";
         break;
+      case v1::LIST: {
+        const v1::Response slice = client.Call(MakeCall(info.name(), v1::LIST, v1::SLICE));
+        for (const v1::Value& v : slice.result().values()) out << "  - " << v.ShortDebugString() << "\n";
+        break;
+      }
       case v1::EVENT:
         out << "  set "
             << client.Call(MakeCall(info.name(), v1::EVENT, v1::IS_SET)).result().flag()

@@ -154,7 +154,7 @@ TEST_F(IpcctlTest, QueueHumanAndJson) {
   EXPECT_EQ(empty.exit_code, 1);
 }
 
-TEST_F(IpcctlTest, ListHumanAndJson) {
+TEST_F(IpcctlTest, LsHumanAndJson) {
   const std::string name = Name("listed");
   ASSERT_EQ(Ipcctl({"counter", "set", name, "3"}).exit_code, 0);
   const RunResult human = Ipcctl({"ls"});
@@ -169,6 +169,27 @@ TEST_F(IpcctlTest, ListHumanAndJson) {
       << json.out;
   EXPECT_TRUE(json.out.starts_with("[") && json.out.ends_with("]\n"))
       << json.out;
+}
+
+TEST_F(IpcctlTest, ListKindHumanAndJson) {
+  const std::string name = Name("items");
+  ASSERT_EQ(Ipcctl({"list", "append", name, "1"}).exit_code, 0);
+  ASSERT_EQ(Ipcctl({"list", "append", name, "two"}).exit_code, 0);
+  ASSERT_EQ(Ipcctl({"--json", "list", "append", name, "3"}).out,
+            "{\"list\":\"" + name + "\",\"value\":3}\n");
+  EXPECT_EQ(Ipcctl({"list", "items", name}).out, "1\ntwo\n3\n");
+  EXPECT_EQ(Ipcctl({"--json", "list", "items", name}).out,
+            "{\"list\":\"" + name + "\",\"items\":[1,\"two\",3]}\n");
+  EXPECT_EQ(Ipcctl({"list", "get", name, "-2"}).out, "two\n");
+  EXPECT_EQ(Ipcctl({"list", "pop", name, "0"}).out, "1\n");
+  EXPECT_EQ(Ipcctl({"--json", "list", "len", name}).out,
+            "{\"list\":\"" + name + "\",\"len\":2}\n");
+  const RunResult out_of_range = Ipcctl({"list", "get", name, "7"});
+  EXPECT_EQ(out_of_range.exit_code, 1);
+  EXPECT_NE(out_of_range.err.find("index 7 is out of range for length 2"), std::string::npos)
+      << out_of_range.err;
+  EXPECT_EQ(Ipcctl({"list", "get", name, "x"}).exit_code, 2);
+  EXPECT_EQ(Ipcctl({"list", "frob", name}).exit_code, 2);
 }
 
 // ls pages through every object (the daemon sends at most 1,000 a page),

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "ipc/manager.h"
 #include "ipc/status.h"
+#include "ipc/value.h"
 
 namespace ipcctl {
 
@@ -41,12 +43,23 @@ int RunClean(const CommandLine& cl);
 // state_commands.cc: ipcd's state directory, read without the daemon.
 int RunCheckState(const CommandLine& cl);
 
-// manager_commands.cc: commands that talk to ipcd.
-int RunList(const CommandLine& cl);
+// manager_commands.cc: commands that talk to ipcd, and what they share.
+// Connects as ipcctl does: at once or not at all (no waiting for a daemon
+// that is not running), with the key file when one was named.
+ipc::Result<ipc::Manager> ConnectManager(const CommandLine& cl);
+// A whole number argument, e.g. counter add's N.
+bool ParseInt(const std::string& word, int64_t* out);
+// Prints a name's value: the value alone for people, an object for --json.
+void PrintNamed(const CommandLine& cl, const char* kind, const std::string& name,
+                const ipc::Value& value);
+int RunLs(const CommandLine& cl);
 int RunStats(const CommandLine& cl);
 int RunCounter(const CommandLine& cl);
 int RunDict(const CommandLine& cl);
 int RunQueue(const CommandLine& cl);
+
+// list_commands.cc: the list kind.
+int RunList(const CommandLine& cl);
 
 }  // namespace ipcctl
 

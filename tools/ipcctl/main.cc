@@ -33,6 +33,10 @@ constexpr char kUsage[] =
     "  dict set NAME KEY VALUE\n"
     "  dict del NAME KEY\n"
     "  dict items NAME             every KEY = VALUE, in key order\n"
+    "  list append NAME VALUE      add VALUE at the end of a list\n"
+    "  list get NAME INDEX         the item at INDEX (negative: from the end)\n"
+    "  list pop NAME [INDEX]       remove and print the item (default: the last)\n"
+    "  list len NAME | items NAME  the number of items | every item, one a line\n"
     "  queue put NAME VALUE        append (fails at once if a bounded queue is "
     "full)\n"
     "  queue get NAME [--timeout S]\n"
@@ -159,7 +163,8 @@ int main(int argc, char** argv) {
       rc >= 0) {
     return rc;
   }
-  if (cl.command == "ls") return RunList(cl);
+  if (cl.command == "ls") return RunLs(cl);
+  if (cl.command == "list") return RunList(cl);
   if (cl.command == "stats") return RunStats(cl);
   if (cl.command == "counter") return RunCounter(cl);
   if (cl.command == "dict") return RunDict(cl);

@@ -12,10 +12,7 @@
 #include "json_output.h"
 
 namespace ipcctl {
-namespace {
 
-// Connects as ipcctl does: at once or not at all (no waiting for a daemon
-// that is not running), with the key file when one was named.
 ipc::Result<ipc::Manager> ConnectManager(const CommandLine& cl) {
   ipc::ManagerOptions options;
   options.client_name = "ipcctl";
@@ -26,7 +23,6 @@ ipc::Result<ipc::Manager> ConnectManager(const CommandLine& cl) {
   return ipc::Manager::Connect(cl.url, options);
 }
 
-// A whole number argument, e.g. counter add's N.
 bool ParseInt(const std::string& word, int64_t* out) {
   const ipc::Value value = ipc::Value::ParseWord(word);
   if (const int64_t* n = value.if_int()) {
@@ -36,7 +32,6 @@ bool ParseInt(const std::string& word, int64_t* out) {
   return false;
 }
 
-// Prints a name's value: the value alone for people, an object for --json.
 void PrintNamed(const CommandLine& cl, const char* kind,
                 const std::string& name, const ipc::Value& value) {
   if (cl.json) {
@@ -47,9 +42,8 @@ void PrintNamed(const CommandLine& cl, const char* kind,
   }
 }
 
-}  // namespace
 
-int RunList(const CommandLine& cl) {
+int RunLs(const CommandLine& cl) {
   if (cl.args.size() > 1) return UsageError("ls takes at most a name prefix");
   auto manager = ConnectManager(cl);
   if (!manager.ok()) return Fail(manager.status());

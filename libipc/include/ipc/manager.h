@@ -321,6 +321,33 @@ class QueueProxy : public ObjectProxy {
   Status Close();
 };
 
+// A sequence of Values indexed from 0 (Python's list, in the daemon). An
+// index may be negative, counting from the end (-1 is the last item); one
+// outside the list is kInvalidArgument naming the index and the length.
+class ListProxy : public ObjectProxy {
+ public:
+  using ObjectProxy::ObjectProxy;
+  Status Append(Value value);
+  // Appends every item, all or none (kResourceExhausted at max_bytes).
+  Status Extend(Value::List items);
+  Result<Value> Get(int64_t index) const;
+  Status Set(int64_t index, Value value);
+  // Before index; past either end inserts at that end, as Python does.
+  Status Insert(int64_t index, Value value);
+  // Removes and returns the item at index (the last by default).
+  Result<Value> Pop(int64_t index = -1);
+  // Removes the first item equal to value; kNotFound when none is.
+  Status Remove(const Value& value);
+  // The index of the first item equal to value; kNotFound when none is.
+  Result<int64_t> Index(const Value& value) const;
+  Result<int64_t> Count(const Value& value) const;
+  Result<int64_t> Len() const;
+  // Items [start, stop), clamped to the list as Python's list[start:stop];
+  // stop = nullopt: to the end. Slice() is the whole list.
+  Result<Value::List> Slice(int64_t start = 0, std::optional<int64_t> stop = std::nullopt) const;
+  Status Clear();
+};
+
 // A flag that can be waited for (Python's threading.Event): Set wakes every
 // waiter, Wait parks in the daemon until the flag is set.
 class EventProxy : public ObjectProxy {
@@ -400,6 +427,7 @@ class Manager {
   LockProxy RLock(std::string name) const;
   QueueProxy Queue(std::string name) const;
   EventProxy Event(std::string name) const;
+  ListProxy List(std::string name) const;
   ManagerBatch Batch() const;
 
   // Every object whose name starts with prefix, in name order, asked for

@@ -80,6 +80,9 @@ QueueProxy Manager::Queue(std::string name) const {
 EventProxy Manager::Event(std::string name) const {
   return EventProxy(connection_, std::move(name));
 }
+ListProxy Manager::List(std::string name) const {
+  return ListProxy(connection_, std::move(name));
+}
 ManagerBatch Manager::Batch() const { return ManagerBatch(connection_); }
 
 Result<ObjectPage> Manager::ListObjectsPage(const ListObjectsOptions& options) const {

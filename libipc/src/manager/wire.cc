@@ -126,6 +126,8 @@ std::string_view KindName(ipcd::v1::Kind kind) {
       return "queue";
     case ipcd::v1::EVENT:
       return "event";
+    case ipcd::v1::LIST:
+      return "list";
     default:
       return "unknown";
   }

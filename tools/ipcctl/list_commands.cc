@@ -1,0 +1,62 @@
+// ipcctl list ...: the daemon's list kind.
+#include <iostream>
+#include <string>
+
+#include "commands.h"
+#include "json_output.h"
+
+namespace ipcctl {
+
+int RunList(const CommandLine& cl) {
+  const auto& a = cl.args;
+  constexpr char kUsage[] =
+      "usage: list append NAME VALUE | get NAME INDEX | pop NAME [INDEX] | "
+      "len NAME | items NAME";
+  if (a.size() < 2) return UsageError(kUsage);
+  const std::string& action = a[0];
+  const std::string& name = a[1];
+  const bool fits = (action == "append" && a.size() == 3) ||
+                    (action == "get" && a.size() == 3) ||
+                    (action == "pop" && (a.size() == 2 || a.size() == 3)) ||
+                    ((action == "len" || action == "items") && a.size() == 2);
+  if (!fits) return UsageError(kUsage);
+  int64_t index = -1;
+  if ((action == "get" || action == "pop") && a.size() == 3 && !ParseInt(a[2], &index)) {
+    return UsageError("list " + action + ": INDEX must be a whole number, not '" + a[2] + "'");
+  }
+  auto manager = ConnectManager(cl);
+  if (!manager.ok()) return Fail(manager.status());
+  auto list = manager->List(name);
+  if (action == "append") {
+    const ipc::Value value = ipc::Value::ParseWord(a[2]);
+    if (ipc::Status appended = list.Append(value); !appended.ok()) return Fail(appended);
+    if (cl.json) std::cout << JsonObject().Add("list", name).Add("value", value).Text() << "\n";
+    return kExitOk;
+  }
+  if (action == "get" || action == "pop") {
+    auto item = action == "get" ? list.Get(index) : list.Pop(index);
+    if (!item.ok()) return Fail(item.status());
+    PrintNamed(cl, "list", name, *item);
+    return kExitOk;
+  }
+  if (action == "len") {
+    auto len = list.Len();
+    if (!len.ok()) return Fail(len.status());
+    if (cl.json) {
+      std::cout << JsonObject().Add("list", name).Add("len", *len).Text() << "\n";
+    } else {
+      std::cout << *len << "\n";
+    }
+    return kExitOk;
+  }
+  auto items = list.Slice();
+  if (!items.ok()) return Fail(items.status());
+  if (cl.json) {
+    std::cout << JsonObject().Add("list", name).Add("items", ipc::Value(*items)).Text() << "\n";
+  } else {
+    for (const ipc::Value& item : *items) std::cout << HumanValue(item) << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace ipcctl
