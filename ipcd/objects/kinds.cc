@@ -11,10 +11,14 @@ extern const KindSpec kListKind;
 extern const KindSpec kLockKind;
 extern const KindSpec kQueueKind;
 extern const KindSpec kRLockKind;
+extern const KindSpec kSemaphoreKind;
+extern const KindSpec kBoundedSemaphoreKind;
 
 const KindSpec* FindKind(v1::Kind kind) {
   static const KindSpec* const kKinds[] = {
-      &kCounterKind, &kDictKind, &kEventKind, &kListKind, &kLockKind, &kQueueKind, &kRLockKind,
+      &kCounterKind,   &kDictKind,      &kEventKind,     &kListKind,
+      &kLockKind,      &kQueueKind,     &kRLockKind,     &kSemaphoreKind,
+      &kBoundedSemaphoreKind,
   };
   for (const KindSpec* spec : kKinds) {
     if (spec->kind == kind) return spec;

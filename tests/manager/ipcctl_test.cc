@@ -192,6 +192,19 @@ TEST_F(IpcctlTest, ListKindHumanAndJson) {
   EXPECT_EQ(Ipcctl({"list", "frob", name}).exit_code, 2);
 }
 
+TEST_F(IpcctlTest, SemaphoreHumanAndJson) {
+  const std::string name = Name("sem");
+  EXPECT_EQ(Ipcctl({"semaphore", "get", name}).out, "1\n") << "a missing one reads 1 unit";
+  EXPECT_EQ(Ipcctl({"semaphore", "release", name}).out, "2\n");
+  EXPECT_EQ(Ipcctl({"--json", "semaphore", "get", name}).out,
+            "{\"semaphore\":\"" + name + "\",\"free\":2}\n");
+  const std::string bounded = Name("bsem");
+  const RunResult past = Ipcctl({"bsemaphore", "release", bounded});
+  EXPECT_EQ(past.exit_code, 1);
+  EXPECT_NE(past.err.find("released too many times"), std::string::npos) << past.err;
+  EXPECT_EQ(Ipcctl({"semaphore", "frob", name}).exit_code, 2);
+}
+
 // ls pages through every object (the daemon sends at most 1,000 a page),
 // and ls PREFIX keeps those whose names start with it.
 TEST_F(IpcctlTest, ListPagesThroughEveryObjectAndFiltersByPrefix) {

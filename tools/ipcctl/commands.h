@@ -58,8 +58,9 @@ int RunCounter(const CommandLine& cl);
 int RunDict(const CommandLine& cl);
 int RunQueue(const CommandLine& cl);
 
-// list_commands.cc: the list kind.
+// kind_commands.cc: the list and semaphore kinds.
 int RunList(const CommandLine& cl);
+int RunSemaphore(const CommandLine& cl);  // semaphore and bsemaphore
 
 }  // namespace ipcctl
 

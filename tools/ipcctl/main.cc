@@ -37,6 +37,8 @@ constexpr char kUsage[] =
     "  list get NAME INDEX         the item at INDEX (negative: from the end)\n"
     "  list pop NAME [INDEX]       remove and print the item (default: the last)\n"
     "  list len NAME | items NAME  the number of items | every item, one a line\n"
+    "  semaphore get NAME          a semaphore's free units (bsemaphore: a\n"
+    "  semaphore release NAME      bounded one); release adds one, printing them\n"
     "  queue put NAME VALUE        append (fails at once if a bounded queue is "
     "full)\n"
     "  queue get NAME [--timeout S]\n"
@@ -165,6 +167,7 @@ int main(int argc, char** argv) {
   }
   if (cl.command == "ls") return RunLs(cl);
   if (cl.command == "list") return RunList(cl);
+  if (cl.command == "semaphore" || cl.command == "bsemaphore") return RunSemaphore(cl);
   if (cl.command == "stats") return RunStats(cl);
   if (cl.command == "counter") return RunCounter(cl);
   if (cl.command == "dict") return RunDict(cl);

@@ -348,6 +348,32 @@ class ListProxy : public ObjectProxy {
   Status Clear();
 };
 
+// Units that connections take and give back (Python's Semaphore and
+// BoundedSemaphore, in the daemon). Acquire parks in the daemon, first come
+// first served, until a unit is free; the units a connection took are
+// given back when it closes (a process killed holding units leaks none).
+// Not kept by the daemon's state log. Release without a unit taken adds
+// one (a bounded semaphore refuses one past its initial units).
+class SemaphoreProxy : public ObjectProxy {
+ public:
+  // Creates it with initial units if it does not exist yet (a first use
+  // without Create makes it with 1); kInvalidArgument if it exists with
+  // another number.
+  Status Create(int64_t initial);
+  // kDeadlineExceeded when no unit was free before the deadline.
+  Status Acquire(Deadline deadline = Deadline::Infinite());
+  Status Release();
+  // The units free now.
+  Result<int64_t> Value() const;
+
+ private:
+  friend class Manager;
+  SemaphoreProxy(std::shared_ptr<internal::ManagerConnection> connection, std::string name,
+                 bool bounded)
+      : ObjectProxy(std::move(connection), std::move(name)), bounded_(bounded) {}
+  bool bounded_;
+};
+
 // A flag that can be waited for (Python's threading.Event): Set wakes every
 // waiter, Wait parks in the daemon until the flag is set.
 class EventProxy : public ObjectProxy {
@@ -428,6 +454,8 @@ class Manager {
   QueueProxy Queue(std::string name) const;
   EventProxy Event(std::string name) const;
   ListProxy List(std::string name) const;
+  SemaphoreProxy Semaphore(std::string name) const;
+  SemaphoreProxy BoundedSemaphore(std::string name) const;
   ManagerBatch Batch() const;
 
   // Every object whose name starts with prefix, in name order, asked for

@@ -83,6 +83,12 @@ EventProxy Manager::Event(std::string name) const {
 ListProxy Manager::List(std::string name) const {
   return ListProxy(connection_, std::move(name));
 }
+SemaphoreProxy Manager::Semaphore(std::string name) const {
+  return SemaphoreProxy(connection_, std::move(name), /*bounded=*/false);
+}
+SemaphoreProxy Manager::BoundedSemaphore(std::string name) const {
+  return SemaphoreProxy(connection_, std::move(name), /*bounded=*/true);
+}
 ManagerBatch Manager::Batch() const { return ManagerBatch(connection_); }
 
 Result<ObjectPage> Manager::ListObjectsPage(const ListObjectsOptions& options) const {

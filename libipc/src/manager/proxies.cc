@@ -1,4 +1,5 @@
-// CounterProxy, LockProxy (and its Guard), QueueProxy, EventProxy: each
+// CounterProxy, LockProxy (and its Guard), QueueProxy, EventProxy,
+// SemaphoreProxy: each
 // method is one Call (see Op in proto/ipcd.proto). DictProxy is in
 // dict_proxy.cc.
 #include "ipc/manager.h"
@@ -187,6 +188,40 @@ Result<int64_t> QueueProxy::Size() const {
 Status QueueProxy::Close() {
   return RunCall(*connection_, name_, ipcd::v1::QUEUE, ipcd::v1::CLOSE,
                  NoArguments, IgnoreResult);
+}
+
+// ---------------------------------------------------------------------------
+// SemaphoreProxy
+
+namespace {
+ipcd::v1::Kind SemaphoreKind(bool bounded) {
+  return bounded ? ipcd::v1::BOUNDED_SEMAPHORE : ipcd::v1::SEMAPHORE;
+}
+}  // namespace
+
+Status SemaphoreProxy::Create(int64_t initial) {
+  return RunCall(
+      *connection_, name_, SemaphoreKind(bounded_), ipcd::v1::CREATE,
+      [&](Call& call) { call.mutable_value()->set_int_value(initial); }, IgnoreResult);
+}
+
+Status SemaphoreProxy::Acquire(Deadline deadline) {
+  return RunCall(*connection_, name_, SemaphoreKind(bounded_), ipcd::v1::ACQUIRE,
+                 NoArguments, IgnoreResult, &deadline);
+}
+
+Status SemaphoreProxy::Release() {
+  return RunCall(*connection_, name_, SemaphoreKind(bounded_), ipcd::v1::RELEASE,
+                 NoArguments, IgnoreResult);
+}
+
+Result<int64_t> SemaphoreProxy::Value() const {
+  int64_t out = 0;
+  IPC_RETURN_IF_ERROR(RunCall(*connection_, name_, SemaphoreKind(bounded_), ipcd::v1::GET,
+                              NoArguments, [&](const ipcd::v1::Result& r) {
+                                return ReadInt(r, "semaphore GET", &out);
+                              }));
+  return out;
 }
 
 // ---------------------------------------------------------------------------

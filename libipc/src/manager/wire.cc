@@ -128,6 +128,10 @@ std::string_view KindName(ipcd::v1::Kind kind) {
       return "event";
     case ipcd::v1::LIST:
       return "list";
+    case ipcd::v1::SEMAPHORE:
+      return "semaphore";
+    case ipcd::v1::BOUNDED_SEMAPHORE:
+      return "bounded_semaphore";
     default:
       return "unknown";
   }

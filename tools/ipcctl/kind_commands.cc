@@ -1,4 +1,4 @@
-// ipcctl list ...: the daemon's list kind.
+// ipcctl list ... and semaphore ...: the daemon's list and semaphore kinds.
 #include <iostream>
 #include <string>
 
@@ -55,6 +55,27 @@ int RunList(const CommandLine& cl) {
     std::cout << JsonObject().Add("list", name).Add("items", ipc::Value(*items)).Text() << "\n";
   } else {
     for (const ipc::Value& item : *items) std::cout << HumanValue(item) << "\n";
+  }
+  return kExitOk;
+}
+
+int RunSemaphore(const CommandLine& cl) {
+  const auto& a = cl.args;
+  constexpr char kUsage[] = "usage: semaphore get NAME | release NAME  (bounded: bsemaphore)";
+  if (a.size() != 2 || (a[0] != "get" && a[0] != "release")) return UsageError(kUsage);
+  auto manager = ConnectManager(cl);
+  if (!manager.ok()) return Fail(manager.status());
+  const bool bounded = cl.command == "bsemaphore";
+  auto sem = bounded ? manager->BoundedSemaphore(a[1]) : manager->Semaphore(a[1]);
+  if (a[0] == "release") {
+    if (ipc::Status released = sem.Release(); !released.ok()) return Fail(released);
+  }
+  auto free = sem.Value();
+  if (!free.ok()) return Fail(free.status());
+  if (cl.json) {
+    std::cout << JsonObject().Add(cl.command, a[1]).Add("free", *free).Text() << "\n";
+  } else {
+    std::cout << *free << "\n";
   }
   return kExitOk;
 }
