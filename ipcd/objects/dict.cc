@@ -250,32 +250,28 @@ constexpr OpSpec kDictOps[] = {
 };
 
 OpStatus MakeDict(const v1::Call& call, std::unique_ptr<Object>* out) {
-  *out = std::make_unique<Dict>(call.object());
+  *out = std::make_unique<Dict>(call.object(), call.kind());
   return OpStatus::Ok();
 }
 
-// A dict nobody made is empty: GET gives the call's default or NOT_FOUND.
+// A dict (or namespace) nobody made is empty: the answers of an empty one.
 OpStatus ReadMissingDict(const v1::Call& call, v1::Result* result) {
-  switch (call.op()) {
-    case v1::LEN:
-      result->set_count(0);
-      return OpStatus::Ok();
-    case v1::CONTAINS:
-      result->set_flag(false);
-      return OpStatus::Ok();
-    default:  // GET
-      if (call.key().empty()) {
-        return OpStatus::Error(v1::INVALID_ARGUMENT,
-                               "dict '" + call.object() + "': GET needs a key");
-      }
-      if (call.has_value()) {
-        *result->mutable_value() = call.value();
-        return OpStatus::Ok();
-      }
-      return OpStatus::Error(v1::NOT_FOUND, "dict '" + call.object() + "' has no key '" +
-                                                call.key() + "'");
-  }
+  Dict empty(call.object(), call.kind());
+  OpContext ctx;  // Reads charge nothing.
+  return empty.Execute(call, ctx, result);
 }
+
+// A namespace is a dict of attributes with Python's Namespace operations
+// (UPDATE too: its snapshot is written as a dict's is).
+constexpr OpSpec kNamespaceOps[] = {
+    {.op = v1::GET, .reads_missing = true},
+    {.op = v1::SET, .journaled = true},
+    {.op = v1::DELETE, .journaled = true},
+    {.op = v1::CONTAINS, .reads_missing = true},
+    {.op = v1::KEYS},
+    {.op = v1::ITEMS},
+    {.op = v1::UPDATE, .journaled = true},
+};
 
 }  // namespace
 
@@ -284,5 +280,10 @@ extern const KindSpec kDictKind{.kind = v1::DICT,
                                 .ops = kDictOps,
                                 .make = MakeDict,
                                 .read_missing = ReadMissingDict};
+extern const KindSpec kNamespaceKind{.kind = v1::NAMESPACE,
+                                     .name = "namespace",
+                                     .ops = kNamespaceOps,
+                                     .make = MakeDict,
+                                     .read_missing = ReadMissingDict};
 
 }  // namespace ipcd

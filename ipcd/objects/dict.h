@@ -1,6 +1,7 @@
 // Dict: string keys to Values, kept in key order (KEYS/VALUES/ITEMS return
 // them sorted). Each entry costs its key's length plus its value's
-// serialized size against max_bytes.
+// serialized size against max_bytes. The namespace kind is a Dict too: its
+// attributes are the keys.
 //
 // Thread safety: single-threaded (see object.h).
 #ifndef IPCD_OBJECTS_DICT_H_
@@ -14,7 +15,9 @@ namespace ipcd {
 
 class Dict final : public Object {
  public:
-  explicit Dict(std::string name) : Object(std::move(name), v1::DICT) {}
+  // kind: DICT, or NAMESPACE (the same object with fewer operations).
+  explicit Dict(std::string name, v1::Kind kind = v1::DICT)
+      : Object(std::move(name), kind) {}
 
   OpStatus Execute(const v1::Call& call, OpContext& ctx,
                    v1::Result* result) override;

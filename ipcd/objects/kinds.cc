@@ -13,12 +13,14 @@ extern const KindSpec kQueueKind;
 extern const KindSpec kRLockKind;
 extern const KindSpec kSemaphoreKind;
 extern const KindSpec kBoundedSemaphoreKind;
+extern const KindSpec kNamespaceKind;
+extern const KindSpec kValueKind;
 
 const KindSpec* FindKind(v1::Kind kind) {
   static const KindSpec* const kKinds[] = {
       &kCounterKind,   &kDictKind,      &kEventKind,     &kListKind,
       &kLockKind,      &kQueueKind,     &kRLockKind,     &kSemaphoreKind,
-      &kBoundedSemaphoreKind,
+      &kBoundedSemaphoreKind, &kNamespaceKind, &kValueKind,
   };
   for (const KindSpec* spec : kKinds) {
     if (spec->kind == kind) return spec;

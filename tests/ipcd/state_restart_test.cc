@@ -199,6 +199,18 @@ void Populate(RawClient& c, RawClient& holder) {
   ASSERT_EQ(CodeOf(Do(c, "lst-cleared", v1::LIST, v1::APPEND, "", IntValue(1))), v1::OK);
   ASSERT_EQ(CodeOf(Do(c, "lst-cleared", v1::LIST, v1::CLEAR)), v1::OK);
 
+  // Values and namespaces.
+  ASSERT_EQ(CodeOf(Do(c, "val", v1::VALUE, v1::SET, "", MapValue({{"a", IntValue(1)}}))), v1::OK);
+  v1::Call vcas = MakeCall("val-cas", v1::VALUE, v1::COMPARE_AND_SET);
+  *vcas.mutable_value() = StringValue("swapped");
+  ASSERT_TRUE(c.Call(vcas).result().flag());
+  v1::Call vcreate = MakeCall("val-created", v1::VALUE, v1::CREATE);
+  *vcreate.mutable_value() = IntValue(5);
+  ASSERT_EQ(CodeOf(c.Call(vcreate)), v1::OK);
+  ASSERT_EQ(CodeOf(Do(c, "ns", v1::NAMESPACE, v1::SET, "x", IntValue(1))), v1::OK);
+  ASSERT_EQ(CodeOf(Do(c, "ns", v1::NAMESPACE, v1::SET, "y", StringValue("y"))), v1::OK);
+  ASSERT_EQ(CodeOf(Do(c, "ns", v1::NAMESPACE, v1::DELETE, "x")), v1::OK);
+
   // Events.
   ASSERT_EQ(CodeOf(Do(c, "ev-set", v1::EVENT, v1::SET)), v1::OK);
   ASSERT_EQ(CodeOf(Do(c, "ev-cleared", v1::EVENT, v1::SET)), v1::OK);
@@ -282,6 +294,12 @@ void CheckRestored(RawClient& c) {
   EXPECT_EQ(slice.result().values(3).string_value(), "last");
   EXPECT_EQ(slice.result().values(7).int_value(), 1);
   EXPECT_EQ(Do(c, "lst-cleared", v1::LIST, v1::LEN).result().count(), 0);
+
+  // Values and namespaces.
+  EXPECT_EQ(Do(c, "val-cas", v1::VALUE, v1::GET).result().value().string_value(), "swapped");
+  EXPECT_EQ(Do(c, "val-created", v1::VALUE, v1::GET).result().value().int_value(), 5);
+  EXPECT_EQ(CodeOf(Do(c, "ns", v1::NAMESPACE, v1::GET, "x")), v1::NOT_FOUND);
+  EXPECT_EQ(Do(c, "ns", v1::NAMESPACE, v1::GET, "y").result().value().string_value(), "y");
 
   // Events.
   EXPECT_TRUE(Do(c, "ev-set", v1::EVENT, v1::IS_SET).result().flag());

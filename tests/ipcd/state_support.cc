@@ -277,8 +277,9 @@ std::string DumpState(RawClient& client, const std::string& skip_prefix) {
     out << "object '" << info.name() << "' " << v1::Kind_Name(info.kind())
         << " size " << info.size() << " bytes " << info.bytes() << "\n";
     switch (info.kind()) {
-      case v1::DICT: {
-        const v1::Response items = client.Call(MakeCall(info.name(), v1::DICT, v1::ITEMS));
+      case v1::DICT:
+      case v1::NAMESPACE: {
+        const v1::Response items = client.Call(MakeCall(info.name(), info.kind(), v1::ITEMS));
         for (const v1::Entry& e : items.result().items()) {
           out << "  [" << e.key() << "] = " << e.value().ShortDebugString() << "\n";
         }
@@ -290,6 +291,11 @@ std::string DumpState(RawClient& client, const std::string& skip_prefix) {
                    .result()
                    .value()
                    .int_value()
+            << "\n";
+        break;
+      case v1::VALUE:
+        out << "  = "
+            << client.Call(MakeCall(info.name(), v1::VALUE, v1::GET)).result().value().ShortDebugString()
             << "\n";
         break;
       case v1::LIST: {

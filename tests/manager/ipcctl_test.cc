@@ -205,6 +205,24 @@ TEST_F(IpcctlTest, SemaphoreHumanAndJson) {
   EXPECT_EQ(Ipcctl({"semaphore", "frob", name}).exit_code, 2);
 }
 
+TEST_F(IpcctlTest, ValueAndNamespaceHumanAndJson) {
+  const std::string value = Name("val"), ns = Name("ns");
+  EXPECT_EQ(Ipcctl({"value", "get", value}).out, "null\n");
+  ASSERT_EQ(Ipcctl({"value", "set", value, "12"}).exit_code, 0);
+  EXPECT_EQ(Ipcctl({"--json", "value", "get", value}).out,
+            "{\"value\":\"" + value + "\",\"is\":12}\n");
+  ASSERT_EQ(Ipcctl({"namespace", "set", ns, "mode", "fast"}).exit_code, 0);
+  ASSERT_EQ(Ipcctl({"namespace", "set", ns, "level", "3"}).exit_code, 0);
+  EXPECT_EQ(Ipcctl({"namespace", "get", ns, "mode"}).out, "fast\n");
+  EXPECT_EQ(Ipcctl({"namespace", "items", ns}).out, "level = 3\nmode = fast\n");
+  EXPECT_EQ(Ipcctl({"--json", "namespace", "items", ns}).out,
+            "{\"namespace\":\"" + ns + "\",\"attributes\":{\"level\":3,\"mode\":\"fast\"}}\n");
+  const RunResult missing = Ipcctl({"namespace", "get", ns, "nope"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("has no key 'nope'"), std::string::npos) << missing.err;
+  EXPECT_EQ(Ipcctl({"value", "frob", value}).exit_code, 2);
+}
+
 // ls pages through every object (the daemon sends at most 1,000 a page),
 // and ls PREFIX keeps those whose names start with it.
 TEST_F(IpcctlTest, ListPagesThroughEveryObjectAndFiltersByPrefix) {

@@ -58,9 +58,11 @@ int RunCounter(const CommandLine& cl);
 int RunDict(const CommandLine& cl);
 int RunQueue(const CommandLine& cl);
 
-// kind_commands.cc: the list and semaphore kinds.
+// kind_commands.cc: the list, semaphore, value and namespace kinds.
 int RunList(const CommandLine& cl);
 int RunSemaphore(const CommandLine& cl);  // semaphore and bsemaphore
+int RunValue(const CommandLine& cl);
+int RunNamespace(const CommandLine& cl);
 
 }  // namespace ipcctl
 

@@ -1,4 +1,5 @@
-// ipcctl list ... and semaphore ...: the daemon's list and semaphore kinds.
+// ipcctl list, semaphore, value and namespace: the daemon's kinds beyond
+// dict, counter and queue.
 #include <iostream>
 #include <string>
 
@@ -76,6 +77,66 @@ int RunSemaphore(const CommandLine& cl) {
     std::cout << JsonObject().Add(cl.command, a[1]).Add("free", *free).Text() << "\n";
   } else {
     std::cout << *free << "\n";
+  }
+  return kExitOk;
+}
+
+int RunValue(const CommandLine& cl) {
+  const auto& a = cl.args;
+  const bool get = a.size() == 2 && a[0] == "get";
+  const bool set = a.size() == 3 && a[0] == "set";
+  if (!get && !set) return UsageError("usage: value get NAME | set NAME VALUE");
+  auto manager = ConnectManager(cl);
+  if (!manager.ok()) return Fail(manager.status());
+  auto object = manager->Value(a[1]);
+  if (set) {
+    const ipc::Value value = ipc::Value::ParseWord(a[2]);
+    if (ipc::Status stored = object.Set(value); !stored.ok()) return Fail(stored);
+    if (cl.json) std::cout << JsonObject().Add("value", a[1]).Add("is", value).Text() << "\n";
+    return kExitOk;
+  }
+  auto value = object.Get();
+  if (!value.ok()) return Fail(value.status());
+  if (cl.json) {
+    std::cout << JsonObject().Add("value", a[1]).Add("is", *value).Text() << "\n";
+  } else {
+    std::cout << HumanValue(*value) << "\n";
+  }
+  return kExitOk;
+}
+
+int RunNamespace(const CommandLine& cl) {
+  const auto& a = cl.args;
+  const bool get = a.size() == 3 && a[0] == "get";
+  const bool set = a.size() == 4 && a[0] == "set";
+  const bool items = a.size() == 2 && a[0] == "items";
+  if (!get && !set && !items) {
+    return UsageError("usage: namespace get NAME ATTR | set NAME ATTR VALUE | items NAME");
+  }
+  auto manager = ConnectManager(cl);
+  if (!manager.ok()) return Fail(manager.status());
+  auto ns = manager->Namespace(a[1]);
+  if (set) {
+    if (ipc::Status stored = ns.Set(a[2], ipc::Value::ParseWord(a[3])); !stored.ok()) {
+      return Fail(stored);
+    }
+    return kExitOk;
+  }
+  if (get) {
+    auto value = ns.Get(a[2]);
+    if (!value.ok()) return Fail(value.status());
+    PrintNamed(cl, "namespace", a[1], *value);
+    return kExitOk;
+  }
+  auto all = ns.Items();
+  if (!all.ok()) return Fail(all.status());
+  if (cl.json) {
+    std::cout << JsonObject().Add("namespace", a[1]).Add("attributes", ipc::Value(*all)).Text()
+              << "\n";
+  } else {
+    for (const auto& [attribute, value] : *all) {
+      std::cout << attribute << " = " << HumanValue(value) << "\n";
+    }
   }
   return kExitOk;
 }

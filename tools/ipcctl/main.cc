@@ -39,6 +39,9 @@ constexpr char kUsage[] =
     "  list len NAME | items NAME  the number of items | every item, one a line\n"
     "  semaphore get NAME          a semaphore's free units (bsemaphore: a\n"
     "  semaphore release NAME      bounded one); release adds one, printing them\n"
+    "  value get NAME | value set NAME VALUE\n"
+    "  namespace get NAME ATTR | namespace set NAME ATTR VALUE\n"
+    "  namespace items NAME        every ATTR = VALUE, in name order\n"
     "  queue put NAME VALUE        append (fails at once if a bounded queue is "
     "full)\n"
     "  queue get NAME [--timeout S]\n"
@@ -168,6 +171,8 @@ int main(int argc, char** argv) {
   if (cl.command == "ls") return RunLs(cl);
   if (cl.command == "list") return RunList(cl);
   if (cl.command == "semaphore" || cl.command == "bsemaphore") return RunSemaphore(cl);
+  if (cl.command == "value") return RunValue(cl);
+  if (cl.command == "namespace") return RunNamespace(cl);
   if (cl.command == "stats") return RunStats(cl);
   if (cl.command == "counter") return RunCounter(cl);
   if (cl.command == "dict") return RunDict(cl);

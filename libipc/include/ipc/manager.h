@@ -374,6 +374,36 @@ class SemaphoreProxy : public ObjectProxy {
   bool bounded_;
 };
 
+// One Value in the daemon (Python's manager Value, of any type a Value
+// holds). It holds null until set, or the value of the Create that made it.
+class ValueProxy : public ObjectProxy {
+ public:
+  using ObjectProxy::ObjectProxy;
+  // Makes it holding initial if it does not exist; an existing one keeps
+  // its value.
+  Status Create(Value initial);
+  Result<Value> Get() const;
+  Status Set(Value value);
+  // Sets desired if the value equals expected; false (and nothing changed)
+  // otherwise.
+  Result<bool> CompareAndSet(const Value& expected, Value desired);
+};
+
+// Named attributes (Python's manager Namespace): a dict of attributes with
+// a namespace's operations.
+class NamespaceProxy : public ObjectProxy {
+ public:
+  using ObjectProxy::ObjectProxy;
+  // kNotFound naming the attribute when it is not set.
+  Result<Value> Get(std::string_view attribute) const;
+  Status Set(std::string_view attribute, Value value);
+  // kNotFound when it is not set.
+  Status Delete(std::string_view attribute);
+  Result<bool> Contains(std::string_view attribute) const;
+  // Every attribute and its value, in name order.
+  Result<Value::Map> Items() const;
+};
+
 // A flag that can be waited for (Python's threading.Event): Set wakes every
 // waiter, Wait parks in the daemon until the flag is set.
 class EventProxy : public ObjectProxy {
@@ -456,6 +486,10 @@ class Manager {
   ListProxy List(std::string name) const;
   SemaphoreProxy Semaphore(std::string name) const;
   SemaphoreProxy BoundedSemaphore(std::string name) const;
+  // Named as Python's Manager names it; inside Manager's own scope the
+  // name hides the type ipc::Value (write ipc::Value there).
+  ValueProxy Value(std::string name) const;
+  NamespaceProxy Namespace(std::string name) const;
   ManagerBatch Batch() const;
 
   // Every object whose name starts with prefix, in name order, asked for

@@ -89,6 +89,12 @@ SemaphoreProxy Manager::Semaphore(std::string name) const {
 SemaphoreProxy Manager::BoundedSemaphore(std::string name) const {
   return SemaphoreProxy(connection_, std::move(name), /*bounded=*/true);
 }
+ValueProxy Manager::Value(std::string name) const {
+  return ValueProxy(connection_, std::move(name));
+}
+NamespaceProxy Manager::Namespace(std::string name) const {
+  return NamespaceProxy(connection_, std::move(name));
+}
 ManagerBatch Manager::Batch() const { return ManagerBatch(connection_); }
 
 Result<ObjectPage> Manager::ListObjectsPage(const ListObjectsOptions& options) const {

@@ -132,6 +132,10 @@ std::string_view KindName(ipcd::v1::Kind kind) {
       return "semaphore";
     case ipcd::v1::BOUNDED_SEMAPHORE:
       return "bounded_semaphore";
+    case ipcd::v1::VALUE:
+      return "value";
+    case ipcd::v1::NAMESPACE:
+      return "namespace";
     default:
       return "unknown";
   }
