@@ -4,6 +4,7 @@
 
 namespace ipcd {
 
+extern const KindSpec kBarrierKind;
 extern const KindSpec kCounterKind;
 extern const KindSpec kDictKind;
 extern const KindSpec kEventKind;
@@ -18,7 +19,7 @@ extern const KindSpec kValueKind;
 
 const KindSpec* FindKind(v1::Kind kind) {
   static const KindSpec* const kKinds[] = {
-      &kCounterKind,   &kDictKind,      &kEventKind,     &kListKind,
+      &kBarrierKind,   &kCounterKind,   &kDictKind,      &kEventKind,     &kListKind,
       &kLockKind,      &kQueueKind,     &kRLockKind,     &kSemaphoreKind,
       &kBoundedSemaphoreKind, &kNamespaceKind, &kValueKind,
   };

@@ -209,6 +209,28 @@ TEST(ManagerReconnectTest, DaemonRestartOnTheSameSocket) {
   ASSERT_OK(observer->Counter(counter).Get());
 }
 
+// A guard whose connection was lost to a daemon restart, released before
+// any other call noticed: kClosed, and the release never goes out on the
+// new connection (where it was "not held by this connection").
+TEST(ManagerReconnectTest, GuardReleasedAfterARestartIsClosed) {
+  auto daemon = DaemonProcess::Start();
+  ASSERT_GT(daemon.pid(), 0);
+  auto manager = Manager::Connect(daemon.url(), {.wait_for_daemon = seconds(20)});
+  ASSERT_OK(manager);
+  const std::string lock = UniqueName("lock");
+  auto guard = manager->Lock(lock).Acquire(seconds(5));
+  ASSERT_OK(guard);
+  EXPECT_EQ(daemon.Stop(), 0) << daemon.Stderr();
+  TempDir logs;
+  SpawnedIpcd restarted({.args = {"--socket", daemon.socket_path()},
+                         .stderr_file = logs.File("stderr")});
+  EXPECT_CODE(guard->Release(), ErrorCode::kClosed);
+  // The lock is free on the new daemon, and the Manager works on.
+  auto again = manager->Lock(lock).Acquire(Deadline::Now());
+  ASSERT_OK(again);
+  ASSERT_OK(again->Release());
+}
+
 TEST(ManagerReconnectTest, DaemonGoneForGoodGivesAClearError) {
   auto daemon = DaemonProcess::Start();
   ASSERT_GT(daemon.pid(), 0);

@@ -404,6 +404,28 @@ class NamespaceProxy : public ObjectProxy {
   Result<Value::Map> Items() const;
 };
 
+// Parties that meet (Python's threading.Barrier, in the daemon): Wait parks
+// until `parties` connections wait, then each gets its arrival index (0 to
+// parties - 1). A Wait that times out (kDeadlineExceeded) breaks the
+// barrier, as does a waiting party whose process dies; a broken barrier
+// answers Wait with kClosed until Reset. Not kept by the state log.
+class BarrierProxy : public ObjectProxy {
+ public:
+  using ObjectProxy::ObjectProxy;
+  // Makes it for parties (>= 1) if it does not exist; kInvalidArgument if
+  // it exists for another number.
+  Status Create(int64_t parties);
+  // kInvalidArgument when the barrier was never created.
+  Result<int64_t> Wait(Deadline deadline = Deadline::Infinite());
+  // Breaks it: waiting parties get kClosed.
+  Status Abort();
+  // Waiting parties get kClosed, and the barrier is whole again.
+  Status Reset();
+  Result<bool> Broken() const;
+  Result<int64_t> Parties() const;
+  Result<int64_t> Waiting() const;  // Parties waiting now.
+};
+
 // A flag that can be waited for (Python's threading.Event): Set wakes every
 // waiter, Wait parks in the daemon until the flag is set.
 class EventProxy : public ObjectProxy {
@@ -490,6 +512,7 @@ class Manager {
   // name hides the type ipc::Value (write ipc::Value there).
   ValueProxy Value(std::string name) const;
   NamespaceProxy Namespace(std::string name) const;
+  BarrierProxy Barrier(std::string name) const;
   ManagerBatch Batch() const;
 
   // Every object whose name starts with prefix, in name order, asked for

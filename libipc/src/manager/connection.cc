@@ -220,21 +220,23 @@ Status ManagerConnection::Handshake(Channel& channel) {
   return Status::Ok();
 }
 
-Status ManagerConnection::EnsureConnected() {
-  if (channel_.is_open()) {
-    if (fork_generation_ != ForkGeneration()) {
-      // Inherited from the parent: its session, not ours.
-      Drop();
-    } else if (Clock::now() - last_reply_ > kIdleCheck &&
-               PeerHungUp(channel_.fd())) {
-      Drop();
-    }
+void ManagerConnection::DropIfStale() {
+  if (!channel_.is_open()) return;
+  if (fork_generation_ != ForkGeneration()) {
+    // Inherited from the parent: its session, not ours.
+    Drop();
+  } else if (Clock::now() - last_reply_ > kIdleCheck && PeerHungUp(channel_.fd())) {
+    Drop();
   }
+}
+
+Status ManagerConnection::EnsureConnected() {
+  DropIfStale();
   if (channel_.is_open()) return Status::Ok();
   return Connect(/*first=*/false);
 }
 
-Status ManagerConnection::SendRequest() {
+Status ManagerConnection::SendRequest(bool may_reconnect) {
   const uint64_t before = generation_;
   IPC_RETURN_IF_ERROR(EnsureConnected());
   const bool fresh = generation_ != before;
@@ -245,8 +247,9 @@ Status ManagerConnection::SendRequest() {
   }
   Drop();
   // Only a connection already closed before this request proves the
-  // request never arrived; then one fresh connection may carry it.
-  if (sent.code() != ErrorCode::kClosed || fresh) return Lost(sent);
+  // request never arrived; then one fresh connection may carry it, unless
+  // the request belongs to the connection that closed.
+  if (sent.code() != ErrorCode::kClosed || fresh || !may_reconnect) return Lost(sent);
   IPC_RETURN_IF_ERROR(Connect(/*first=*/false));
   sent = channel_.Send(out_);
   if (!sent.ok()) {
@@ -327,17 +330,20 @@ Status ManagerConnection::ParseResponse(uint64_t id) {
 }
 
 Status ManagerConnection::RoundTrip(const ExchangeOptions& options) {
-  if (options.only_generation != 0 &&
-      (!channel_.is_open() || options.only_generation != generation_ ||
-       fork_generation_ != ForkGeneration())) {
-    return Status(
-        ErrorCode::kClosed,
-        "ipcd at " + url_ + ": the connection this was meant for is gone");
+  const bool bound = options.only_generation != 0;
+  if (bound) {
+    // Notice a lost connection now: what was meant for it (a lock's
+    // release) must fail, not go out on the connection that replaces it.
+    DropIfStale();
+    if (!channel_.is_open() || options.only_generation != generation_) {
+      return Status(ErrorCode::kClosed,
+                    "ipcd at " + url_ + ": the connection this was meant for is gone");
+    }
   }
   const uint64_t id = next_id_++;
   request_.set_id(id);
   request_.SerializeToString(&out_);
-  IPC_RETURN_IF_ERROR(SendRequest());
+  IPC_RETURN_IF_ERROR(SendRequest(/*may_reconnect=*/!bound));
   return ReceiveResponse(id, options.reply_deadline.value_or(ReplyTimeout()),
                          options.reply_deadline.has_value());
 }

@@ -122,11 +122,14 @@ class ManagerConnection {
   // Manager::Connect's, not a reconnect (only the error text differs).
   Status Connect(bool first);
   Status Handshake(Channel& channel);
+  // Drops the channel if it was inherited from a parent process or, after
+  // kIdleCheck without a reply, its peer hung up.
+  void DropIfStale();
   // Makes sure the channel is open and usable by this process.
   Status EnsureConnected();
-  // Sends out_ (request id already set), reconnecting and re-sending once
-  // when the old connection was already closed.
-  Status SendRequest();
+  // Sends out_ (request id already set), reconnecting and re-sending once,
+  // when may_reconnect, if the old connection was already closed.
+  Status SendRequest(bool may_reconnect);
   // Receives the response to request id into response_; blocking_call
   // picks the words of the timeout error.
   Status ReceiveResponse(uint64_t id, Deadline reply_deadline,

@@ -95,6 +95,9 @@ ValueProxy Manager::Value(std::string name) const {
 NamespaceProxy Manager::Namespace(std::string name) const {
   return NamespaceProxy(connection_, std::move(name));
 }
+BarrierProxy Manager::Barrier(std::string name) const {
+  return BarrierProxy(connection_, std::move(name));
+}
 ManagerBatch Manager::Batch() const { return ManagerBatch(connection_); }
 
 Result<ObjectPage> Manager::ListObjectsPage(const ListObjectsOptions& options) const {

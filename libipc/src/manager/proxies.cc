@@ -1,5 +1,5 @@
 // CounterProxy, LockProxy (and its Guard), QueueProxy, EventProxy,
-// SemaphoreProxy: each
+// SemaphoreProxy, BarrierProxy: each
 // method is one Call (see Op in proto/ipcd.proto). DictProxy is in
 // dict_proxy.cc.
 #include "ipc/manager.h"
@@ -222,6 +222,66 @@ Result<int64_t> SemaphoreProxy::Value() const {
                                 return ReadInt(r, "semaphore GET", &out);
                               }));
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// BarrierProxy
+
+Status BarrierProxy::Create(int64_t parties) {
+  return RunCall(
+      *connection_, name_, ipcd::v1::BARRIER, ipcd::v1::CREATE,
+      [&](Call& call) { call.set_capacity(parties); }, IgnoreResult);
+}
+
+Result<int64_t> BarrierProxy::Wait(Deadline deadline) {
+  int64_t index = 0;
+  IPC_RETURN_IF_ERROR(RunCall(*connection_, name_, ipcd::v1::BARRIER, ipcd::v1::WAIT,
+                              NoArguments,
+                              [&](const ipcd::v1::Result& r) {
+                                index = r.count();
+                                return Status::Ok();
+                              },
+                              &deadline));
+  return index;
+}
+
+Status BarrierProxy::Abort() {
+  return RunCall(*connection_, name_, ipcd::v1::BARRIER, ipcd::v1::ABORT, NoArguments,
+                 IgnoreResult);
+}
+
+Status BarrierProxy::Reset() {
+  return RunCall(*connection_, name_, ipcd::v1::BARRIER, ipcd::v1::RESET, NoArguments,
+                 IgnoreResult);
+}
+
+namespace {
+// The barrier's GET: its parties, whether broken, and how many wait.
+Result<ipcd::v1::Result> BarrierState(internal::ManagerConnection& connection,
+                                      const std::string& name) {
+  ipcd::v1::Result state;
+  IPC_RETURN_IF_ERROR(RunCall(connection, name, ipcd::v1::BARRIER, ipcd::v1::GET, NoArguments,
+                              [&](const ipcd::v1::Result& r) {
+                                state = r;
+                                return Status::Ok();
+                              }));
+  return state;
+}
+}  // namespace
+
+Result<bool> BarrierProxy::Broken() const {
+  IPC_ASSIGN_OR_RETURN(ipcd::v1::Result state, BarrierState(*connection_, name_));
+  return state.flag();
+}
+
+Result<int64_t> BarrierProxy::Parties() const {
+  IPC_ASSIGN_OR_RETURN(ipcd::v1::Result state, BarrierState(*connection_, name_));
+  return state.count();
+}
+
+Result<int64_t> BarrierProxy::Waiting() const {
+  IPC_ASSIGN_OR_RETURN(ipcd::v1::Result state, BarrierState(*connection_, name_));
+  return state.value().int_value();
 }
 
 // ---------------------------------------------------------------------------

@@ -136,6 +136,8 @@ std::string_view KindName(ipcd::v1::Kind kind) {
       return "value";
     case ipcd::v1::NAMESPACE:
       return "namespace";
+    case ipcd::v1::BARRIER:
+      return "barrier";
     default:
       return "unknown";
   }
