@@ -52,9 +52,10 @@ class Batch:
         self._calls.clear()
 
     def _add(self, read, name, kind, op, **arguments):
-        # Checked now, so a bad value fails where it was added.
-        calls.fill(pb.Call(), name, kind, op, **arguments)
-        self._calls.append(((name, kind, op), arguments, read))
+        # Built now, so that a bad value fails where it was added.
+        call = pb.Call()
+        calls.fill(call, name, kind, op, **arguments)
+        self._calls.append((call, read))
         return self
 
     # Counters.
@@ -125,23 +126,29 @@ class Batch:
         """Sends the calls as one Batch request, applied in one step."""
         request = pb.Request()
         request.batch.SetInParent()  # An empty batch is still a Batch.
-        for (name, kind, op), arguments, _ in self._calls:
-            calls.fill(request.batch.calls.add(), name, kind, op, **arguments)
+        request.batch.calls.extend(call for call, _ in self._calls)
         replies = self._connection.round_trip(request).batch.replies
         if len(replies) != len(self._calls):
             raise errors.ProtocolError(
                 f"ipcd answered a batch of {len(self._calls)} calls with "
                 f"{len(replies)} replies")
         return [self._read(reply.status, reply.result, read)
-                for reply, (_, _, read) in zip(replies, self._calls)]
+                for reply, (_, read) in zip(replies, self._calls)]
 
     def run_pipelined(self):
         """Sends each call as its own request, all before reading answers."""
-        requests = [calls.make(name, kind, op, **arguments)
-                    for (name, kind, op), arguments, _ in self._calls]
-        responses = self._connection.pipeline(requests)
-        return [self._read(response.status, response.result, read)
-                for response, (_, _, read) in zip(responses, self._calls)]
+        entries = self._calls
+
+        def make_request(i):
+            request = pb.Request()
+            request.call.CopyFrom(entries[i][0])
+            return request
+
+        readers = iter([read for _, read in entries])
+        return self._connection.pipeline(
+            len(entries), make_request,
+            lambda response: self._read(response.status, response.result,
+                                        next(readers)))
 
     @staticmethod
     def _read(status, result, read):

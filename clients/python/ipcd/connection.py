@@ -106,36 +106,37 @@ class Connection:
                 raise errors.error_for(status.code, status.message)
             return response
 
-    def pipeline(self, requests):
-        """Sends every request without waiting for answers (at most
-        PIPELINE_WINDOW outstanding), and returns their Responses in
-        order, failed calls included. Raises only when the connection is
-        lost; the calls not answered by then may or may not have run."""
-        n = len(requests)
-        responses = []
+    def pipeline(self, n, make_request, read):
+        """Sends n requests without waiting for answers (at most
+        PIPELINE_WINDOW outstanding) and returns [read(response) for each],
+        in order, failed calls included: make_request(i) builds the i-th
+        Request, read turns its Response into the caller's value. Requests
+        are built and answers read a window at a time, so a long pipeline
+        never holds all of them at once. Raises only when the connection
+        is lost; the calls not answered by then may or may not have run."""
+        out = []
         with self._lock:
             fresh = self._ensure_connected()
             first_id = self._next_id
             self._next_id += n
-            frames = []
-            for i, request in enumerate(requests):
-                request.id = first_id + i
-                frames.append(request.SerializeToString())
             sent = 0
-            while len(responses) < n:
-                answered = len(responses)
+            while len(out) < n:
+                answered = len(out)
                 if sent < n and sent - answered <= PIPELINE_WINDOW // 2:
                     end = min(n, answered + PIPELINE_WINDOW)
-                    if sent == answered:
-                        # Nothing outstanding: the reconnect-once rule holds.
-                        self._send_many(frames[sent:end], fresh)
-                    else:
-                        self._send_many(frames[sent:end], fresh=True)
+                    frames = []
+                    for i in range(sent, end):
+                        request = make_request(i)
+                        request.id = first_id + i
+                        frames.append(request.SerializeToString())
+                    # With nothing outstanding the reconnect-once rule
+                    # holds; with answers pending, a failure is a loss.
+                    self._send_many(frames, fresh or sent != answered)
                     fresh = False
                     sent = end
-                responses.append(self._receive(first_id + answered,
-                                               self._reply_timeout, False))
-        return responses
+                out.append(read(self._receive(first_id + answered,
+                                              self._reply_timeout, False)))
+        return out
 
     # --- under self._lock -------------------------------------------------
 
