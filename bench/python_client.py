@@ -11,7 +11,8 @@ Operations (one client process; the server is its own process in both):
                     round trip, atomic in the server (Manager has no counter).
   dict set          d["key"] = "xxx" on a dict proxy.
   locked increment  with lock: d["count"] += 1 (acquire, get, set, release).
-The pipelined rows send the same requests with Batch.run_pipelined() (at
+The reply_spin 0 row is the client sleeping at once for each answer
+instead of polling for it 20 us first. The pipelined rows send the same requests with Batch.run_pipelined() (at
 most 64 unanswered); Manager cannot pipeline, so its synchronous number is
 the baseline. Each number is the best of 3 rounds.
 
@@ -135,6 +136,11 @@ def main():
     try:
         m = ipcd.connect(url)
         ours = {name: rate(args.requests, op) for name, op in ipcd_ops(m).items()}
+        m.close()
+        # The client sleeping at once, as Manager's does.
+        m = ipcd.connect(url, reply_spin=0)
+        ours["counter add, reply_spin 0"] = rate(args.requests,
+                                                 ipcd_ops(m)["counter add"])
         m.close()
     finally:
         if daemon:

@@ -54,13 +54,14 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 class Connection:
     def __init__(self, address, authkey, client_name, connect_timeout,
-                 reply_timeout, wait_for_daemon):
+                 reply_timeout, wait_for_daemon, reply_spin=0.0):
         self.address = address
         self._authkey = authkey
         self._client_name = client_name
         self._connect_timeout = connect_timeout
         self._reply_timeout = reply_timeout or None  # 0: wait for ever.
         self._wait_for_daemon = wait_for_daemon
+        self._reply_spin = reply_spin
         self._lock = threading.Lock()
         self._sock = None
         self._fork_generation = None
@@ -174,8 +175,8 @@ class Connection:
         give_up = time.monotonic() + wait if wait > 0 else None
         while True:
             try:
-                sock = wire.FrameSocket.connect(self.address,
-                                                self._connect_timeout)
+                sock = wire.FrameSocket.connect(
+                    self.address, self._connect_timeout, self._reply_spin)
                 break
             except (FileNotFoundError, ConnectionRefusedError) as e:
                 # No socket file, or one a dead daemon left: no daemon.

@@ -32,7 +32,8 @@ from .queue_proxy import QueueProxy
 
 
 def connect(url=None, *, authkey=None, authkey_file=None, client_name=None,
-            wait_for_daemon=0.0, connect_timeout=10.0, reply_timeout=30.0):
+            wait_for_daemon=0.0, connect_timeout=10.0, reply_timeout=30.0,
+            reply_spin=20e-6):
     """Connects to ipcd and says hello.
 
     url: None or "" for default_url() (the same rules as
@@ -47,6 +48,9 @@ def connect(url=None, *, authkey=None, authkey_file=None, client_name=None,
     for its answer before raising Timeout and dropping the connection (a
     stopped or wedged daemon must not hang its clients); 0 = for ever.
     Blocking calls wait their own timeout plus 5 s.
+    reply_spin: seconds to poll for an answer before sleeping for it (0:
+    never); it pays when the daemon answers from another core, and backs
+    off by itself when answers come slower (see wire.py).
 
     Raises NotFound when no daemon listens there, PermissionDenied for a
     wrong or missing key (or a daemon that cannot prove it holds it),
@@ -63,7 +67,8 @@ def connect(url=None, *, authkey=None, authkey_file=None, client_name=None,
     if client_name is None:
         client_name = _program_name()
     connection = Connection(_address.parse(url), authkey or b"", client_name,
-                            connect_timeout, reply_timeout, wait_for_daemon)
+                            connect_timeout, reply_timeout, wait_for_daemon,
+                            reply_spin)
     connection.open()
     return Manager(connection)
 

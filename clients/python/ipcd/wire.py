@@ -3,6 +3,12 @@
 Each frame is a 4-byte little-endian length and that many bytes of one
 serialized Request or Response (docs/protocol.md, "Framing").
 
+Before sleeping in recv for an answer, the receiver polls for it briefly
+(spin, as ipc::Manager's reply_spin): when the daemon runs on another core
+its answer often comes sooner than a sleeping process can be woken. When
+answers do not come that fast (a busy machine) it stops polling for a
+while, doubling the pause after each miss, so the CPU goes to the daemon.
+
 The socket stays in blocking mode and waits are bounded with SO_RCVTIMEO
 and SO_SNDTIMEO rather than Python's socket timeouts: those poll() before
 every recv, one more system call on each round trip, and a synchronous
@@ -13,6 +19,7 @@ Thread safety: none; Connection serializes its use.
 import select
 import socket
 import struct
+import time
 
 _LENGTH = struct.Struct("<I")
 _TIMEVAL = struct.Struct("@ll")
@@ -35,15 +42,18 @@ def _timeval(seconds):
 
 
 class FrameSocket:
-    def __init__(self, sock):
+    def __init__(self, sock, spin=0.0):
         self.sock = sock
+        self.spin = spin
         self._buffer = bytearray()
         self._recv_timeout = None
         self._send = sock.sendall
         self._recv = sock.recv
+        self._spin_skip = 0     # Receives left to do without polling.
+        self._spin_backoff = 0
 
     @classmethod
-    def connect(cls, address, timeout):
+    def connect(cls, address, timeout, spin=0.0):
         """Connects within timeout seconds; OSError (socket.timeout among
         them) when that fails."""
         if address.family == "unix":
@@ -59,7 +69,7 @@ class FrameSocket:
             # Requests are small and each waits for its answer.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(None)
-        return cls(sock)
+        return cls(sock, spin)
 
     def fileno(self):
         return self.sock.fileno()
@@ -92,13 +102,34 @@ class FrameSocket:
                 self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
                                      _timeval(timeout))
                 self._recv_timeout = timeout
-            try:
-                chunk = self._recv(_READ_SIZE)
-            except BlockingIOError:  # SO_RCVTIMEO passed.
-                raise TimedOut() from None
+            chunk = self._poll() if self.spin > 0 else None
+            if chunk is None:
+                try:
+                    chunk = self._recv(_READ_SIZE)
+                except BlockingIOError:  # SO_RCVTIMEO passed.
+                    raise TimedOut() from None
             if not chunk:
                 raise PeerClosed("the daemon closed the connection")
             buffer += chunk
+
+    def _poll(self):
+        """Bytes that came within self.spin seconds, or None (and a longer
+        pause before the next poll)."""
+        if self._spin_skip:
+            self._spin_skip -= 1
+            return None
+        until = time.perf_counter() + self.spin
+        while True:
+            try:
+                chunk = self._recv(_READ_SIZE, socket.MSG_DONTWAIT)
+                self._spin_backoff = 0
+                return chunk
+            except BlockingIOError:
+                if time.perf_counter() >= until:
+                    break
+        self._spin_backoff = min(self._spin_backoff * 2 or 1, 64)
+        self._spin_skip = self._spin_backoff
+        return None
 
     def hung_up(self):
         """True when the peer closed, reset, or sent something unasked

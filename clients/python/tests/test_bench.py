@@ -15,4 +15,5 @@ def test_bench_prints_a_row_per_operation():
     assert lines[0].split() == ["operation", "ipcd", "client/s", "Manager/s", "ratio"]
     assert [line.split("  ")[0] for line in lines[1:]] == [
         "counter add", "dict set", "locked increment",
-        "counter add, pipelined", "dict set, pipelined"]
+        "counter add, pipelined", "dict set, pipelined",
+        "counter add, reply_spin 0"]
