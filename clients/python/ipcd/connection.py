@@ -98,10 +98,18 @@ class Connection:
             fresh = self._ensure_connected()
             request.id = request_id = self._next_id
             self._next_id += 1
-            self._send(request.SerializeToString(), fresh)
-            response = self._receive(
-                request_id, reply_timeout if blocking else self._reply_timeout,
-                blocking)
+            try:
+                self._send(request.SerializeToString(), fresh)
+                response = self._receive(
+                    request_id,
+                    reply_timeout if blocking else self._reply_timeout,
+                    blocking)
+            except BaseException:
+                # Interrupted (KeyboardInterrupt, a signal handler's
+                # exception) with the answer still to come: it could never
+                # be matched to its call, so the connection goes.
+                self._drop()
+                raise
             status = response.status
             if status.code and status.code not in quiet_codes:
                 raise errors.error_for(status.code, status.message)
@@ -120,26 +128,33 @@ class Connection:
             fresh = self._ensure_connected()
             first_id = self._next_id
             self._next_id += n
-            sent = 0
-            while len(out) < n:
-                answered = len(out)
-                if sent < n and sent - answered <= PIPELINE_WINDOW // 2:
-                    end = min(n, answered + PIPELINE_WINDOW)
-                    frames = []
-                    for i in range(sent, end):
-                        request = make_request(i)
-                        request.id = first_id + i
-                        frames.append(request.SerializeToString())
-                    # With nothing outstanding the reconnect-once rule
-                    # holds; with answers pending, a failure is a loss.
-                    self._send_many(frames, fresh or sent != answered)
-                    fresh = False
-                    sent = end
-                out.append(read(self._receive(first_id + answered,
-                                              self._reply_timeout, False)))
+            try:
+                self._pipeline(n, make_request, read, fresh, first_id, out)
+            except BaseException:
+                self._drop()  # Answers may be outstanding: see round_trip.
+                raise
         return out
 
     # --- under self._lock -------------------------------------------------
+
+    def _pipeline(self, n, make_request, read, fresh, first_id, out):
+        sent = 0
+        while len(out) < n:
+            answered = len(out)
+            if sent < n and sent - answered <= PIPELINE_WINDOW // 2:
+                end = min(n, answered + PIPELINE_WINDOW)
+                frames = []
+                for i in range(sent, end):
+                    request = make_request(i)
+                    request.id = first_id + i
+                    frames.append(request.SerializeToString())
+                # With nothing outstanding the reconnect-once rule holds;
+                # with answers pending, a failed send is a lost connection.
+                self._send_many(frames, fresh or sent != answered)
+                fresh = False
+                sent = end
+            out.append(read(self._receive(first_id + answered,
+                                          self._reply_timeout, False)))
 
     def _is_generation(self, generation):
         """True when the open connection is that one and still up. Checked

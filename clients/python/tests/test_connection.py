@@ -179,3 +179,25 @@ def test_errors_are_named_after_codes():
         e = error_for(int(code), "m")
         assert e.code == code and isinstance(e, ipcd.Error) and str(e) == "m"
     assert ipcd.DeadlineExceeded is ipcd.Timeout
+
+
+def test_an_interrupted_call_leaves_no_stray_answer(manager):
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(signum, frame):
+        raise Interrupted()
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    try:
+        with pytest.raises(Interrupted):
+            manager.queue("jobs").get(timeout=10)
+    finally:
+        # The watchdog's timer was this one: give it back.
+        signal.signal(signal.SIGALRM, previous)
+        signal.alarm(30)
+    # The interrupted get's answer would have come on the old connection;
+    # the next calls get their own answers.
+    manager.queue("jobs").put("x")
+    assert manager.queue("jobs").get(timeout=1) == "x"
