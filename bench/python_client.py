@@ -3,7 +3,8 @@
 the same operations in the same run on the same machine; prints a table of
 operations per second and the ratios.
 
-  PYTHONPATH=build/clients/python python3 bench/python_client.py [--requests N] [--ipcd PATH | --url URL] [--json]
+  PYTHONPATH=build/clients/python python3 bench/python_client.py [--requests N]
+      [--ipcd PATH [--spin-us N] | --url URL] [--json]
 
 Operations (one client process; the server is its own process in both):
   counter add       ipcd: counter.add(1), one request, atomic in the daemon.
@@ -114,12 +115,13 @@ def manager_ops(mgr):
             "locked increment": locked}
 
 
-def start_ipcd(binary):
+def start_ipcd(binary, spin_us):
     binary = binary or os.environ.get("IPCD_BINARY") or os.path.join(
         HERE, "..", "build", "bin", "ipcd")
     workdir = tempfile.mkdtemp(prefix="bench-py-")
     path = os.path.join(workdir, "ipcd.sock")
-    daemon = subprocess.Popen([binary, "--socket", path],
+    extra = [] if spin_us is None else ["--spin-us", str(spin_us)]
+    daemon = subprocess.Popen([binary, "--socket", path, *extra],
                               stderr=subprocess.DEVNULL)
     ipcd.connect(path, wait_for_daemon=10).close()
     return daemon, "unix://" + path
@@ -130,9 +132,12 @@ def main():
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--ipcd")
     parser.add_argument("--url")
+    parser.add_argument("--spin-us", type=int,
+                        help="the ipcd it starts polls this long after each "
+                             "request (ipcd --spin-us; default: ipcd's)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    daemon, url = (None, args.url) if args.url else start_ipcd(args.ipcd)
+    daemon, url = (None, args.url) if args.url else start_ipcd(args.ipcd, args.spin_us)
     try:
         m = ipcd.connect(url)
         ours = {name: rate(args.requests, op) for name, op in ipcd_ops(m).items()}
