@@ -31,6 +31,6 @@ class CounterProxy(Proxy):
 
 def _int(n):
     # A float or str would reach the daemon as another kind of value.
-    if type(n) is not int and (not isinstance(n, int) or isinstance(n, bool)):
+    if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"a counter takes an int, not {type(n).__name__}")
     return int(n)

@@ -115,7 +115,7 @@ def from_proto(value):
 
 def check_key(key):
     """A dict key must be a str: the protocol's keys are strings."""
-    if type(key) is not str and not isinstance(key, str):
+    if not isinstance(key, str):
         raise TypeError(f"ipcd dict keys are str, not {type(key).__name__} "
                         f"({key!r:.60})")
     return key
