@@ -11,7 +11,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   libsystemd-dev libssl-dev
-  iproute2 python3
+  iproute2 python3 python3-protobuf python3-pytest
   clang libclang-rt-14-dev
 )
 

@@ -1,0 +1,158 @@
+"""Manager: the client of ipcd, and connect(), which makes one.
+
+  m = ipcd.connect()                       # the default socket
+  m = ipcd.connect("tcp://host:7070", authkey=b"...")
+  d = m.dict("cfg"); c = m.counter("hits"); q = m.queue("jobs")
+
+Objects are named and created by their first use; every kind shares one
+namespace (once "cfg" is a dict, m.lock("cfg") calls fail with
+InvalidArgument). Making a proxy sends nothing; each method is one request
+on the Manager's one connection.
+
+Thread safety: a Manager and its proxies may be used from any number of
+threads; calls share the connection and run one at a time, so a call that
+waits in the daemon (a lock acquire) holds up the other threads' calls. Lock
+holds belong to the connection: threads that need exclusion from each other
+each need their own Manager. After fork(), the child may keep using a
+Manager made before: its first call opens the child's own connection.
+"""
+import os
+import sys
+
+from . import address as _address
+from . import calls, errors, info
+from ._proto import pb
+from .batch import Batch
+from .connection import Connection
+from .counter import CounterProxy
+from .dict_proxy import DictProxy
+from .event import EventProxy
+from .lock import LockProxy
+from .queue_proxy import QueueProxy
+
+
+def connect(url=None, *, authkey=None, authkey_file=None, client_name=None,
+            wait_for_daemon=0.0, connect_timeout=10.0, reply_timeout=30.0,
+            reply_spin=20e-6):
+    """Connects to ipcd and says hello.
+
+    url: None or "" for default_url() (the same rules as
+    ipc::Manager::DefaultUrl: $IPCD_SOCKET, ...), "unix:///path",
+    "unix://@abstract", an absolute socket path, or "tcp://host:port".
+    authkey (bytes) or authkey_file (read as ipcd reads --authkey-file):
+    the key a tcp:// listener requires; the daemon must prove it too.
+    wait_for_daemon: seconds to wait for a daemon that is not listening yet
+    (at connect and at each reconnect); 0 fails at once with NotFound.
+    connect_timeout: seconds the hello and key exchange may take.
+    reply_timeout: seconds a call that does not wait in the daemon waits
+    for its answer before raising Timeout and dropping the connection (a
+    stopped or wedged daemon must not hang its clients); 0 = for ever.
+    Blocking calls wait their own timeout plus 5 s.
+    reply_spin: seconds to poll for an answer before sleeping for it (0:
+    never); it pays when the daemon answers from another core, and backs
+    off by itself when answers come slower (see wire.py).
+
+    Raises NotFound when no daemon listens there, PermissionDenied for a
+    wrong or missing key (or a daemon that cannot prove it holds it),
+    InvalidArgument for a relative path or another scheme.
+    """
+    if authkey is not None and authkey_file is not None:
+        raise ValueError("give authkey or authkey_file, not both")
+    if authkey_file is not None:
+        authkey = _address.read_authkey_file(authkey_file)
+    elif isinstance(authkey, str):
+        authkey = authkey.encode()
+    elif authkey is not None:
+        authkey = bytes(authkey)
+    if client_name is None:
+        client_name = _program_name()
+    connection = Connection(_address.parse(url), authkey or b"", client_name,
+                            connect_timeout, reply_timeout, wait_for_daemon,
+                            reply_spin)
+    connection.open()
+    return Manager(connection)
+
+
+def _program_name():
+    """The script's name for the daemon's log; "python" for python -m or -c."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return "python" if name in ("", "-c", "__main__.py") else name
+
+
+class Manager:
+    """A connection to ipcd and the factory of its proxies (use connect())."""
+
+    def __init__(self, connection):
+        self._connection = connection
+
+    @property
+    def url(self):
+        """The URL connected to."""
+        return self._connection.url
+
+    def dict(self, name, initial=None):
+        """The dict called name; initial (a mapping), when given, is set
+        into it at once (one request)."""
+        proxy = DictProxy(self._connection, name)
+        if initial:
+            proxy.update(initial)
+        return proxy
+
+    def counter(self, name):
+        return CounterProxy(self._connection, name)
+
+    def lock(self, name):
+        return LockProxy(self._connection, name, recursive=False)
+
+    def rlock(self, name):
+        return LockProxy(self._connection, name, recursive=True)
+
+    def queue(self, name, maxsize=None):
+        """The queue called name; maxsize, when given, creates it with that
+        bound now (0: unbounded; InvalidArgument if it exists with another)."""
+        proxy = QueueProxy(self._connection, name)
+        if maxsize is not None:
+            proxy.create(maxsize)
+        return proxy
+
+    def event(self, name):
+        return EventProxy(self._connection, name)
+
+    def batch(self):
+        return Batch(self._connection)
+
+    def list_objects(self):
+        """Every object, in name order, as ipcd.ObjectInfo values."""
+        request = pb.Request()
+        request.list_objects.SetInParent()
+        return info.objects_from_proto(
+            self._connection.round_trip(request).objects)
+
+    def stats(self):
+        """The daemon's counters and limits, as an ipcd.Stats value."""
+        request = pb.Request()
+        request.get_stats.SetInParent()
+        return info.stats_from_proto(self._connection.round_trip(request).stats)
+
+    def destroy(self, name):
+        """Removes the object of that name, whatever its kind; waiters on it
+        get Closed. NotFound when there is none."""
+        request = calls.make(name, pb.KIND_UNSPECIFIED, pb.DESTROY)
+        self._connection.round_trip(request)
+
+    def close(self):
+        """Closes the connection, releasing this client's locks. A later
+        call reconnects."""
+        self._connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return f"<ipcd.Manager {self.url}>"
+
+
+__all__ = ["connect", "Manager"]
