@@ -203,9 +203,9 @@ def main():
     write("ipcd_request_fuzz", "seed-oversize", struct.pack("<I", 1 << 20) + b"abc")
     write("ipcd_request_fuzz", "seed-partial", frame(req_list(2))[:-1])
 
-    # manager_response_fuzz: first byte = the call to start with (see
-    # Calls() in manager_response_fuzz.cc); then the daemon's frames. The
-    # client's Hello is id 1, so the first call is id 2.
+    # manager_response_fuzz: first byte = the call to start with and how
+    # many (see the top of manager_response_fuzz.cc); then the daemon's
+    # frames. The client's Hello is id 1, so the first call is id 2.
     replies = {
         0: [resp(2, result=result(value=v_int(5)))],                      # Counter Add
         1: [resp(2, result=result(value=v_map(a=v_int(1))))],             # Dict Get
@@ -229,6 +229,11 @@ def main():
     for first, frames in replies.items():
         write("manager_response_fuzz", "seed-%02d" % first,
               bytes([first]) + b"".join(frame(f) for f in frames))
+    # First byte 21 * (n - 1) + first: n calls from `first` on, one connection.
+    write("manager_response_fuzz", "seed-three-calls",
+          bytes([21 * 2 + 0]) + frame(resp(2, result=result(value=v_int(5))))
+          + frame(resp(3, result=result(value=v_str("v"))))
+          + frame(resp(4, result=result(items={"a": v_int(1)}))))
     write("manager_response_fuzz", "seed-wrong-id", bytes([0]) + frame(resp(9, result=result())))
     write("manager_response_fuzz", "seed-deep", bytes([1]) + frame(resp(2, result=result(value=deep(60)))))
 

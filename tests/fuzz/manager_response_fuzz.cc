@@ -1,28 +1,36 @@
 // Fuzz target: the Manager client (ipc::Manager and its proxies) fed
 // arbitrary daemon responses.
 //
-// A fake daemon runs in this process on a thread of its own, listening on a
-// unix socket in a temporary directory. For each input it accepts the
-// client's connection, answers its Hello correctly, then writes the input
-// (after its first byte) as is — the fuzzer picks the framing, the ids and
-// the Response bytes — and shuts its write side. Connections after the first
-// one of an input (the client reconnecting) are closed at once.
+// A fake daemon runs in this process on a thread of its own. For each input
+// a fresh listening unix socket is made (in a temporary directory); the fake
+// daemon accepts one connection on it and at once closes and unlinks it, so
+// that the client's reconnects after this connection fail at once (no
+// socket file: kNotFound) instead of costing another accept. It then reads
+// the client's Hello, answers it correctly, writes the input (after its
+// first byte) as is — the fuzzer picks the framing, the ids and the
+// Response bytes — shuts its write side and reads until the client closes.
 //
 // The client connects (which must succeed: the handshake is valid), then
-// makes a fixed list of calls, starting at the one the input's first byte
-// picks, so that every call's reply parsing gets the fuzzed bytes first.
-// Each call must return — a value or an error — without crashing; blocking
-// calls get a 10 ms deadline and every other call a 2 s reply timeout, and
-// since the fake daemon closes its side, nothing may wait that long.
-#include <fcntl.h>
+// makes up to 4 calls from a fixed list of 21 (dict, counter, queue, lock,
+// rlock, event, list, stats, batch, pipelined batch, Modify, Destroy): the
+// input's first byte b picks the first one (b % 21) and how many
+// (1 + (b / 21) % 4), each the next in the list, so that every call's reply
+// parsing gets the fuzzed bytes first, and later calls see what an earlier
+// one left (a dropped connection, a reconnect refused). Each call must
+// return — a value or an error — without crashing; blocking calls get a
+// 10 ms deadline and every other call a 2 s reply timeout, and since the
+// fake daemon closes its side, nothing waits on a timer: the whole input
+// must take under 5 s.
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -57,127 +65,116 @@ void RemoveDir() {
   (void)::rmdir(g_dir.c_str());
 }
 
-// What the fake daemon sends after the HelloReply on the next connection.
-std::mutex g_mu;
-std::string g_script;
-bool g_script_taken = true;
-
-struct Conn {
-  int fd = -1;
-  bool scripted = false;  // Answers Hello, then sends the script.
-  bool hello_done = false;
-  std::string in;
-  std::string out;
-  size_t out_off = 0;
-  bool shut = false;
-};
-
-void SetNonBlocking(int fd) {
-  (void)::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+std::string SocketFile() {
+  static const std::string path = [] {
+    char tmpl[] = "/tmp/ipc-mgr-fuzz-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) Fail("mkdtemp failed");
+    g_dir = tmpl;
+    std::atexit(RemoveDir);
+    return g_dir + "/ipcd.sock";
+  }();
+  return path;
 }
 
-// The HelloReply to the Hello frame at the start of c.in, once complete.
-void MaybeAnswerHello(Conn& c) {
-  if (c.hello_done || c.in.size() < 4) return;
-  uint32_t n = 0;
-  for (int i = 0; i < 4; ++i) n |= uint32_t{static_cast<uint8_t>(c.in[i])} << (8 * i);
-  if (c.in.size() < 4 + size_t{n}) return;
-  v1::Request hello;
-  if (!hello.ParseFromArray(c.in.data() + 4, static_cast<int>(n)) ||
-      !hello.has_hello()) {
-    Fail("the client's first request is not a Hello");
+// A listening socket at SocketFile(), for one input.
+int Listen() {
+  const std::string& path = SocketFile();
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::listen(fd, 4) != 0) {
+    Fail("cannot listen on " + path + ": " + std::strerror(errno));
   }
-  c.hello_done = true;
+  return fd;
+}
+
+// The fake daemon's work for one input, handed over under mu. Never
+// destroyed: the fake daemon's thread waits on cv until the process exits.
+struct Handover {
+  std::mutex mu;
+  std::condition_variable cv;
+  int listener = -1;    // >= 0: an input is waiting to be served.
+  std::string script;   // What follows the HelloReply.
+  bool served = false;  // The input's connection has been closed.
+};
+Handover& H() {
+  static Handover* const h = new Handover;
+  return *h;
+}
+
+// Serves one input: one connection on listener, which is closed (and its
+// socket file removed) as soon as that connection is accepted.
+void ServeOne(int listener, const std::string& script) {
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  if (!fuzz::WaitFor(listener, POLLIN, deadline))
+    Fail("the client did not connect within 5 s");
+  const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (fd < 0) Fail(std::string("accept: ") + std::strerror(errno));
+  // From now on a reconnect finds no socket file.
+  (void)::unlink(SocketFile().c_str());
+  ::close(listener);
+  std::string body;
+  if (!fuzz::ReadFrame(fd, &body, deadline, 4096))
+    Fail("no Hello from the client within 5 s");
+  v1::Request hello;
+  if (!hello.ParseFromString(body) || !hello.has_hello())
+    Fail("the client's first request is not a Hello");
   v1::Response reply;
   reply.set_id(hello.id());
   reply.mutable_hello()->set_protocol_version(v1::PROTOCOL_VERSION_CURRENT);
   reply.mutable_hello()->set_server_version("ipcd fuzz");
   reply.mutable_hello()->set_session_id(1);
-  c.out = fuzz::Frame(reply.SerializeAsString());
-  std::lock_guard<std::mutex> lock(g_mu);
-  c.out += g_script;
-}
-
-void Serve(int listener) {
-  std::vector<Conn> conns;
+  // A client that has dropped the connection makes the write fail: fine.
+  (void)fuzz::WriteAll(fd, fuzz::Frame(reply.SerializeAsString()) + script,
+                       deadline);
+  (void)::shutdown(fd, SHUT_WR);
+  // Whatever the client sends is read (and ignored) until it closes.
   char buf[16384];
   for (;;) {
-    std::vector<pollfd> fds;
-    fds.push_back({listener, POLLIN, 0});
-    for (const Conn& c : conns) {
-      short events = POLLIN;
-      if (c.out_off < c.out.size()) events |= POLLOUT;
-      fds.push_back({c.fd, events, 0});
+    const ssize_t r = ::recv(fd, buf, sizeof(buf), 0);
+    if (r > 0) continue;
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == EAGAIN) {
+      if (!fuzz::WaitFor(fd, POLLIN, deadline))
+        Fail("the client kept its connection open for 5 s");
+      continue;
     }
-    if (::poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR)
-      Fail("poll failed");
-    for (size_t i = 1; i < fds.size(); ++i) {
-      Conn& c = conns[i - 1];
-      if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-        const ssize_t r = ::recv(c.fd, buf, sizeof(buf), 0);
-        if (r > 0) {
-          if (!c.hello_done) c.in.append(buf, static_cast<size_t>(r));
-          MaybeAnswerHello(c);
-        } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-          ::close(c.fd);
-          c.fd = -1;
-          continue;
-        }
-      }
-      if (c.out_off < c.out.size()) {
-        const ssize_t w = ::send(c.fd, c.out.data() + c.out_off,
-                                 c.out.size() - c.out_off, MSG_NOSIGNAL);
-        if (w > 0) {
-          c.out_off += static_cast<size_t>(w);
-        } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-          c.out_off = c.out.size();
-        }
-      }
-      if (c.hello_done && !c.shut && c.out_off == c.out.size()) {
-        (void)::shutdown(c.fd, SHUT_WR);
-        c.shut = true;
-      }
+    break;  // EOF or an error (a reset): the client has closed.
+  }
+  ::close(fd);
+}
+
+void Serve() {
+  Handover& h = H();
+  for (;;) {
+    int listener;
+    std::string script;
+    {
+      std::unique_lock<std::mutex> lock(h.mu);
+      h.cv.wait(lock, [&h] { return h.listener >= 0; });
+      listener = h.listener;
+      h.listener = -1;
+      script.swap(h.script);
     }
-    std::erase_if(conns, [](const Conn& c) { return c.fd < 0; });
-    if (fds[0].revents & POLLIN) {
-      const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) continue;
-      bool scripted = false;
-      {
-        std::lock_guard<std::mutex> lock(g_mu);
-        scripted = !g_script_taken;
-        g_script_taken = true;
-      }
-      if (!scripted) {
-        ::close(fd);  // A reconnect: refused.
-        continue;
-      }
-      SetNonBlocking(fd);
-      Conn c;
-      c.fd = fd;
-      c.scripted = true;
-      conns.push_back(std::move(c));
+    ServeOne(listener, script);
+    {
+      std::lock_guard<std::mutex> lock(h.mu);
+      h.served = true;
     }
+    h.cv.notify_all();
   }
 }
 
 const std::string& Url() {
   static const std::string url = [] {
-    char tmpl[] = "/tmp/ipc-mgr-fuzz-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) Fail("mkdtemp failed");
-    g_dir = tmpl;
-    std::atexit(RemoveDir);
-    const std::string path = g_dir + "/ipcd.sock";
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::listen(fd, 64) != 0) {
-      Fail("cannot listen on " + path);
-    }
-    std::thread(Serve, fd).detach();
-    return "unix://" + path;
+    std::thread(Serve).detach();
+    // max_message: the most a frame of the script (at most 64 KiB) can
+    // hold. A fuzzed length prefix above it is discarded as it arrives,
+    // instead of the client allocating (and zeroing) up to the default
+    // 64 MiB for a frame the script cannot complete.
+    return "unix://" + SocketFile() + "?max_message=65536";
   }();
   return url;
 }
@@ -235,18 +232,27 @@ const std::vector<Call>& Calls() {
   return calls;
 }
 
+// At most this many calls per input (see the top of the file).
+constexpr size_t kMaxCalls = 4;
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 64 * 1024) return 0;
   const std::string& url = Url();
-  const size_t first = size > 0 ? data[0] : 0;
+  const std::vector<Call>& calls = Calls();
+  const size_t b = size > 0 ? data[0] : 0;
+  const size_t first = b % calls.size();
+  const size_t count = 1 + (b / calls.size()) % kMaxCalls;
+  Handover& h = H();
   {
-    std::lock_guard<std::mutex> lock(g_mu);
-    g_script.assign(reinterpret_cast<const char*>(data) + (size > 0 ? 1 : 0),
+    std::lock_guard<std::mutex> lock(h.mu);
+    h.script.assign(reinterpret_cast<const char*>(data) + (size > 0 ? 1 : 0),
                     size > 0 ? size - 1 : 0);
-    g_script_taken = false;
+    h.served = false;
+    h.listener = Listen();
   }
+  h.cv.notify_all();
   ipc::ManagerOptions options;
   options.client_name = "fuzz";
   options.connect_timeout = std::chrono::seconds(2);
@@ -256,11 +262,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto manager = ipc::Manager::Connect(url, options);
   if (!manager.ok()) Fail("Connect failed after a valid handshake: " +
                           manager.status().ToString());
-  const std::vector<Call>& calls = Calls();
-  for (size_t i = 0; i < calls.size(); ++i) {
+  for (size_t i = 0; i < count; ++i) {
     calls[(first + i) % calls.size()](*manager);
   }
   manager->Close();
+  {
+    // The fake daemon has seen the close (and removed the socket file).
+    std::unique_lock<std::mutex> lock(h.mu);
+    if (!h.cv.wait_until(lock, start + std::chrono::seconds(5),
+                         [&h] { return h.served; })) {
+      Fail("the fake daemon did not see the client close within 5 s");
+    }
+  }
   if (Clock::now() - start > std::chrono::seconds(5))
     Fail("the client took over 5 s on a daemon that had closed its side");
   return 0;
