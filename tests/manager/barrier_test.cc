@@ -66,7 +66,7 @@ TEST_F(ManagerBarrierTest, ATimeoutBreaksItForEveryoneUntilReset) {
       << mine.status();
   EXPECT_CODE(theirs, ErrorCode::kClosed);
   EXPECT_TRUE(*barrier.Broken());
-  EXPECT_CODE(barrier.Wait(seconds(5)), ErrorCode::kClosed) << "broken until reset";
+  EXPECT_CODE(barrier.Wait(seconds(5)), ErrorCode::kClosed);  // Broken until reset.
   ASSERT_OK(barrier.Reset());
   EXPECT_FALSE(*barrier.Broken());
   EXPECT_CODE(barrier.Wait(milliseconds(10)), ErrorCode::kDeadlineExceeded);

@@ -371,7 +371,7 @@ Status ManagerConnection::Pipeline(
       if (sent == answered) {
         // Nothing outstanding: a plain send, which may reconnect and
         // re-send when the old connection was already closed.
-        IPC_RETURN_IF_ERROR(SendRequest());
+        IPC_RETURN_IF_ERROR(SendRequest(/*may_reconnect=*/true));
         ++sent;
         continue;
       }
