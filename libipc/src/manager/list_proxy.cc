@@ -7,30 +7,12 @@ namespace ipc {
 
 using internal::IgnoreResult;
 using internal::NoArguments;
+using internal::ReadCount;
+using internal::ReadValue;
 using internal::RunCall;
 using ipcd::v1::Call;
 
-namespace {
-
 constexpr ipcd::v1::Kind kList = ipcd::v1::LIST;
-
-// A reader of result.value into out.
-auto ReadValue(Value* out) {
-  return [out](const ipcd::v1::Result& r) {
-    *out = internal::ValueFromProto(r.value());
-    return Status::Ok();
-  };
-}
-
-// A reader of result.count into out.
-auto ReadCount(int64_t* out) {
-  return [out](const ipcd::v1::Result& r) {
-    *out = r.count();
-    return Status::Ok();
-  };
-}
-
-}  // namespace
 
 Status ListProxy::Append(Value value) {
   return RunCall(

@@ -47,6 +47,20 @@ Status RunCall(ManagerConnection& connection, const std::string& name,
 inline void NoArguments(ipcd::v1::Call&) {}
 inline Status IgnoreResult(const ipcd::v1::Result&) { return Status::Ok(); }
 
+// Readers of result.value and result.count into *out, for RunCall.
+inline auto ReadValue(Value* out) {
+  return [out](const ipcd::v1::Result& r) {
+    *out = ValueFromProto(r.value());
+    return Status::Ok();
+  };
+}
+inline auto ReadCount(int64_t* out) {
+  return [out](const ipcd::v1::Result& r) {
+    *out = r.count();
+    return Status::Ok();
+  };
+}
+
 // result.value as an int64 (unset reads as 0, as proto3 would write it);
 // kProtocolError for another kind.
 Status ReadInt(const ipcd::v1::Result& result, std::string_view what,

@@ -7,22 +7,11 @@ namespace ipc {
 
 using internal::IgnoreResult;
 using internal::NoArguments;
+using internal::ReadValue;
 using internal::RunCall;
 using internal::ValueFromProto;
 using internal::ValueToProto;
 using ipcd::v1::Call;
-
-namespace {
-
-// A reader of result.value into out.
-auto ReadValue(Value* out) {
-  return [out](const ipcd::v1::Result& r) {
-    *out = ValueFromProto(r.value());
-    return Status::Ok();
-  };
-}
-
-}  // namespace
 
 Status ValueProxy::Create(Value initial) {
   return RunCall(
