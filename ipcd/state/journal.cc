@@ -1,6 +1,7 @@
 #include "state/journal.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -145,6 +146,9 @@ ipc::Status Journal::CreateLog(uint64_t base_seq) {
     std::lock_guard<std::mutex> lock(mutex_);
     fd_ = fd;
   }
+  // The ended log's mapping goes before FinishEndedLog truncates the file
+  // under it; its pages stay in the page cache for that fdatasync.
+  Unmap();
   path_ = path;
   file_end_ = reserved_end_ = header.size();
   can_reserve_ = true;
@@ -157,9 +161,9 @@ OpStatus Journal::Reserve(size_t bytes) {
   if (need <= reserved_end_ || !can_reserve_) return OpStatus::Ok();
   uint64_t step = std::max<uint64_t>(kReserveStep, need - reserved_end_);
   for (;;) {
-    if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(reserved_end_),
-                    static_cast<off_t>(step)) == 0) {
+    if (::fallocate(fd_, 0, static_cast<off_t>(reserved_end_), static_cast<off_t>(step)) == 0) {
       reserved_end_ += step;
+      MapReserved();
       return OpStatus::Ok();
     }
     const int err = errno;
@@ -224,10 +228,54 @@ uint64_t Journal::EndRecord() {
   return last_seq_;
 }
 
+void Journal::MapReserved() {
+  // Only space fallocate has given: a page of the mapping without its
+  // blocks would raise SIGBUS instead of an error when the disk is full.
+  void* map = map_ == nullptr
+                  ? ::mmap(nullptr, reserved_end_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0)
+                  : ::mremap(map_, map_len_, reserved_end_, MREMAP_MAYMOVE);
+  if (map == MAP_FAILED) {
+    // Correct without it: WritePending writes what the mapping lacks.
+    LogWarning("state dir " + config_.dir + ": cannot map the log (" + std::strerror(errno) +
+               "); writing it with a system call per loop turn");
+    Unmap();
+    return;
+  }
+  map_ = static_cast<char*>(map);
+  map_len_ = reserved_end_;
+}
+
+void Journal::Unmap() {
+  if (map_ != nullptr) ::munmap(map_, map_len_);
+  map_ = nullptr;
+  map_len_ = 0;
+}
+
+void Journal::CopyRecordsToMap() {
+  // Into the page cache the mapping shares with the file: in the kernel
+  // (so a SIGKILL of ipcd loses nothing) without a system call. One
+  // memcpy per record, in order: memcpy may store a block's end before
+  // its start, and a SIGKILL inside one copying two records could leave
+  // the second whole behind a torn first, which recovery must take for
+  // damage in the middle of the log. Record by record, a kill tears at
+  // most the last one started, with only zeros after it.
+  char* to = map_ + file_end_;
+  for (size_t at = 0; at < pending_.size();) {
+    uint32_t payload = 0;
+    std::memcpy(&payload, pending_.data() + at, sizeof payload);
+    const size_t size = kRecordHeaderBytes + payload;
+    std::memcpy(to + at, pending_.data() + at, size);
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // Kept apart.
+    at += size;
+  }
+}
+
 void Journal::WritePending() {
   if (pending_.empty()) return;
   int err = 0;
-  if (!WriteAllBytes(fd_, pending_.data(), pending_.size(), file_end_, &err)) {
+  if (file_end_ + pending_.size() <= map_len_) {
+    CopyRecordsToMap();
+  } else if (!WriteAllBytes(fd_, pending_.data(), pending_.size(), file_end_, &err)) {
     Fail("writing " + path_, err);
   }
   file_end_ += pending_.size();
@@ -287,6 +335,7 @@ void Journal::Close() {
   if (fd_ < 0) return;
   WriteAll();
   (void)::fdatasync(fd_);
+  Unmap();
   (void)::ftruncate(fd_, static_cast<off_t>(file_end_));  // Reserved space.
   ::close(fd_);
   fd_ = -1;

@@ -9,10 +9,14 @@
 // (group commit). Under everysec a thread fdatasyncs once a second, off
 // the loop; under no the kernel decides.
 //
-// Space is reserved ahead with fallocate (FALLOC_FL_KEEP_SIZE), and a
-// change that cannot get its space is refused before it is applied
-// (Reserve), so a full disk refuses writes cleanly and writes resume once
-// space returns. A write that fails anyway (EIO, or a file system that
+// Space is reserved ahead with fallocate (the file grows by zeros, which
+// readers take for its end), and a change that cannot get its space is
+// refused before it is applied (Reserve), so a full disk refuses writes
+// cleanly and writes resume once space returns. The reserved space is
+// mapped: writing the records of a loop turn is a memcpy into the page
+// cache, not a system call, and is as safe from a SIGKILL of ipcd as a
+// write. Records that do not fit the mapping (a file system without
+// fallocate) are written with pwrite. A write that fails anyway (EIO, or a file system that
 // cannot reserve) leaves memory ahead of the disk: ipcd then logs why and
 // exits, and a restart recovers what the disk holds — every acknowledged
 // change.
@@ -123,6 +127,12 @@ class Journal {
                     size_t size);
   // Writes pending_ at the end of the file.
   void WritePending();
+  // Maps (or grows the mapping to) the file up to reserved_end_; on
+  // failure leaves it unmapped, and records are written with pwrite.
+  void MapReserved();
+  void Unmap();
+  // Copies pending_ (whole records) to map_ at file_end_.
+  void CopyRecordsToMap();
   void SyncNow();
   void SyncLoop();
   [[noreturn]] void Fail(const std::string& what, int err);
@@ -132,6 +142,8 @@ class Journal {
   std::string path_;
   uint64_t file_end_ = 0;       // Bytes written to the file.
   uint64_t reserved_end_ = 0;   // Bytes the file has space for.
+  char* map_ = nullptr;         // The file's bytes [0, map_len_), shared.
+  uint64_t map_len_ = 0;
   bool can_reserve_ = true;     // False when fallocate is not supported.
   std::string pending_;         // Ended records not written yet.
   // The record being built: a serialized v1.StateRecord, one Change at a

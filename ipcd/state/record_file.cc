@@ -152,6 +152,10 @@ bool RecordReader::ValidAt(uint64_t offset, Record* record,
 RecordReader::Next RecordReader::Read(Record* record) {
   if (!damage_.empty()) return Next::kDamaged;
   if (offset_ == bytes_.size()) return Next::kEnd;
+  // Zeros to the end of the file: space the running daemon had reserved
+  // (and mapped) for records, left so by a crash. No record starts with
+  // zeros throughout: its checksum would not match.
+  if (bytes_.find_first_not_of('\0', offset_) == std::string::npos) return Next::kEnd;
   if (!ValidAt(offset_, record, &damage_)) return Next::kDamaged;
   offset_ += kRecordHeaderBytes + record->payload.size();
   return Next::kRecord;

@@ -57,7 +57,8 @@ class RecordReader {
   static ipc::Result<RecordReader> FromBytes(std::string name,
                                              std::string bytes, FileKind kind);
 
-  // The next record (kRecord), the clean end of the file (kEnd), or a
+  // The next record (kRecord), the clean end of the file (kEnd: its end,
+  // or only zero bytes from here on, log space reserved ahead), or a
   // record that is cut short or fails its checksum (kDamaged: offset() is
   // where it starts and damage() says what is wrong). After kDamaged,
   // Read keeps returning kDamaged.

@@ -178,9 +178,11 @@ TEST_F(DamageTest, TornLastRecordIsDroppedAtEveryCut) {
   }
 }
 
-// After a power loss a file system may show a log longer than what was
-// written, the rest zeros: a torn tail like any other, whatever its length.
-TEST_F(DamageTest, AZeroFilledTailIsATornTail) {
+// Zeros after the last record: the space a running ipcd reserves (and
+// maps) ahead of its records, left by a crash, or a file system that shows
+// a log longer than what was written after a power loss. The log ends
+// where the zeros begin, whatever their length; new records go there.
+TEST_F(DamageTest, AZeroFilledTailIsTheLogsEnd) {
   for (const size_t zeros : {size_t{1}, size_t{16}, size_t{4096}, size_t{65536}}) {
     SCOPED_TRACE(std::to_string(zeros) + " zero bytes after the last record");
     TempDir copy_root;
@@ -189,18 +191,36 @@ TEST_F(DamageTest, AZeroFilledTailIsATornTail) {
     const std::string copy_log = copy + log_.substr(log_.rfind('/'));
     ASSERT_TRUE(WriteWholeFile(copy_log, original_.bytes + std::string(zeros, '\0')));
     DaemonProcess daemon = DaemonProcess::Start({"--state-dir", copy});
-    ASSERT_GT(daemon.pid(), 0);
-    EXPECT_TRUE(ContainsNumber(daemon.Stderr(), original_.bytes.size())) << daemon.Stderr();
+    ASSERT_GT(daemon.pid(), 0) << "ipcd refused a log with a zero tail";
     RawClient c = RawClient::Open(daemon.url());
     ExpectKeys(c, kKeys);
     ASSERT_EQ(CodeOf(c.Call(DictSet("d", "after", StringValue("a")))), v1::OK);
     EXPECT_EQ(daemon.Stop(), 0);
+    const StateFile after = ReadStateFile(copy_log);
+    EXPECT_EQ(after.end, after.bytes.size()) << "the zeros are still in " << copy_log;
+    EXPECT_EQ(after.records.size(), original_.records.size() + 1);
     DaemonProcess again = DaemonProcess::Start({"--state-dir", copy});
     ASSERT_GT(again.pid(), 0);
     RawClient c2 = RawClient::Open(again.url());
     ExpectKeys(c2, kKeys, {{"after", "a"}});
     EXPECT_EQ(again.Stop(), 0);
   }
+}
+
+// A crash in the middle of copying a record into the mapped log: half of
+// it, then zeros. A torn tail: dropped with a warning naming its offset.
+TEST_F(DamageTest, ATornRecordBeforeAZeroTailIsATornTail) {
+  const StateRecordSpan last = original_.records.back();
+  std::string bytes = original_.bytes.substr(0, last.offset + last.size / 2);
+  bytes.append(4096, '\0');
+  const std::string copy_log = state_ + log_.substr(log_.rfind('/'));
+  ASSERT_TRUE(WriteWholeFile(copy_log, bytes));
+  DaemonProcess daemon = DaemonProcess::Start({"--state-dir", state_});
+  ASSERT_GT(daemon.pid(), 0) << "ipcd refused a log with a torn record before zeros";
+  EXPECT_TRUE(ContainsNumber(daemon.Stderr(), last.offset)) << daemon.Stderr();
+  RawClient c = RawClient::Open(daemon.url());
+  ExpectKeys(c, kKeys - 1);
+  EXPECT_EQ(daemon.Stop(), 0);
 }
 
 enum class Field { kLength, kCrc, kSeq, kPayload };
