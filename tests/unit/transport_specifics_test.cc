@@ -2,8 +2,13 @@
 // exclusive senders, chosen ports.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstring>
+#include <fstream>
 
 #include "ipc/channel.h"
 #include "support/test_util.h"
@@ -141,6 +146,42 @@ TEST(UdpTest, TheListenerAnswersWhoeverSpokeLast) {
   EXPECT_EQ(a->Receive(5s).value_or(""), "to a");
   EXPECT_EQ(b->Receive(5s).value_or(""), "to b");
   EXPECT_EQ(a->Send(std::string(65508, 'x')).code(), ErrorCode::kMessageTooLarge);
+}
+
+// The resident memory of this process, in bytes.
+long ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * ::sysconf(_SC_PAGESIZE);
+}
+
+// A peer that announces a message of max_message bytes and sends a few:
+// the receiver holds what arrived, not what was announced (a hostile peer,
+// or a daemon answering the Manager, must not make it commit 64 MiB per
+// connection for four bytes).
+TEST(StreamChannelTest, AnAnnouncedMessageThatNeverComesCostsOnlyWhatArrived) {
+  TempDir dir;
+  auto listener = ipc::Listen("unix://" + dir.File("s") + "?max_message=67108864");
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string path = dir.File("s");
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  auto channel = listener->Accept(5s);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  const uint32_t announced = 64u << 20;
+  std::string bytes(reinterpret_cast<const char*>(&announced), 4);
+  bytes.append(1000, 'x');
+  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  const long before = ResidentBytes();
+  std::string message;
+  EXPECT_EQ(channel->Receive(&message, 100ms).code(), ErrorCode::kDeadlineExceeded);
+  EXPECT_LT(ResidentBytes() - before, 8l << 20);
+  ::close(fd);
+  EXPECT_EQ(channel->Receive(&message, 5s).code(), ErrorCode::kClosed);
 }
 
 }  // namespace

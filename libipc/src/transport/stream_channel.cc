@@ -329,14 +329,20 @@ Status StreamChannel::Receive(std::string* message, Deadline deadline) {
           discard_left_ = discard_size_ = length;
           continue;
         }
-        partial_.resize(length);
+        // Room for the first bytes only, grown as they arrive: a peer
+        // that announces max_message and sends nothing costs no more.
+        payload_size_ = length;
+        partial_.resize(std::min<size_t>(length, kFirstPayloadBytes));
         payload_have_ = 0;
         read_state_ = ReadState::kPayload;
         continue;
       }
       case ReadState::kPayload:
         payload_have_ += got;
-        if (payload_have_ < partial_.size()) continue;
+        if (payload_have_ == partial_.size() && payload_have_ < payload_size_) {
+          partial_.resize(std::min<size_t>(payload_size_, 2 * partial_.size()));
+        }
+        if (payload_have_ < payload_size_) continue;
         read_state_ = ReadState::kHeader;
         message->swap(partial_);
         return Status::Ok();

@@ -88,8 +88,11 @@ class StreamChannel final : public ChannelImpl {
   std::string partial_;   // Payload being assembled.
   // ReceiveAvailable's read buffer: the most it takes in one system call.
   static constexpr size_t kReceiveBatchBytes = 64 * 1024;
+  // A message's buffer starts this large and doubles as its bytes come.
+  static constexpr size_t kFirstPayloadBytes = 64 * 1024;
   std::string batch_;
   size_t payload_have_ = 0;
+  size_t payload_size_ = 0;  // What the header announced.
   uint64_t discard_left_ = 0;
   uint64_t discard_size_ = 0;
 };
