@@ -170,6 +170,7 @@ void Dispatcher::Log(const v1::Call& call, size_t size,
     create.set_kind(call.kind());
     create.set_op(v1::CREATE);
     create.set_capacity(call.capacity());
+    create.set_order(call.order());
     journal_->Add(create, create.ByteSizeLong());
   }
 }

@@ -1,15 +1,34 @@
 #include "objects/queue.h"
 
+#include <string>
+
 #include "objects/kind.h"
 #include "objects/value.h"
 
 namespace ipcd {
 
-OpStatus Queue::Get(const v1::Call& call, OpContext& ctx, v1::Result* result) {
-  if (!items_.empty()) {
-    Charge(ctx, -ValueBytes(items_.front()));
-    *result->mutable_value() = std::move(items_.front());
+v1::Value Queue::TakeNext() {
+  v1::Value item;
+  if (order_ == v1::ORDER_PRIORITY) {
+    auto first = ranked_.begin();
+    last_taken_priority_ = first->first;
+    item = std::move(first->second);
+    ranked_.erase(first);
+  } else if (order_ == v1::ORDER_LIFO) {
+    item = std::move(items_.back());
+    items_.pop_back();
+  } else {
+    item = std::move(items_.front());
     items_.pop_front();
+  }
+  return item;
+}
+
+OpStatus Queue::Get(const v1::Call& call, OpContext& ctx, v1::Result* result) {
+  if (Size() > 0) {
+    v1::Value item = TakeNext();
+    Charge(ctx, -ValueBytes(item));
+    *result->mutable_value() = std::move(item);
     return OpStatus::Ok();
   }
   if (closed_) {
@@ -24,6 +43,10 @@ OpStatus Queue::Put(const v1::Call& call, OpContext& ctx) {
     return OpStatus::Error(v1::INVALID_ARGUMENT,
                            Describe() + ": PUT needs a value");
   }
+  if (call.has_priority() && order_ != v1::ORDER_PRIORITY) {
+    return OpStatus::Error(v1::INVALID_ARGUMENT,
+                           Describe() + " is not a priority queue: PUT takes no priority");
+  }
   if (closed_) return OpStatus::Error(v1::CLOSED, Describe() + " is closed");
   if (capacity_ > 0 && Size() >= capacity_) {
     if (MayWait(call, ctx)) return OpStatus::Wait();
@@ -32,14 +55,44 @@ OpStatus Queue::Put(const v1::Call& call, OpContext& ctx) {
   }
   const int64_t delta = ValueBytes(call.value());
   if (!Fits(ctx, delta)) return OverBudget(ctx, delta);
-  items_.push_back(call.value());
+  if (order_ == v1::ORDER_PRIORITY) {
+    ranked_.emplace(call.priority(), call.value());  // After its equals.
+  } else {
+    items_.push_back(call.value());
+  }
+  ++unfinished_;
   Charge(ctx, delta);
   return OpStatus::Ok();
 }
 
+OpStatus Queue::TaskDone(v1::Result* result) {
+  if (unfinished_ == 0) {
+    return OpStatus::Error(v1::INVALID_ARGUMENT,
+                           Describe() + ": TASK_DONE called more times than items were put");
+  }
+  result->set_count(--unfinished_);
+  return OpStatus::Ok();
+}
+
+OpStatus Queue::Join(const v1::Call& call, const OpContext& ctx) {
+  if (unfinished_ == 0) return OpStatus::Ok();
+  if (MayWait(call, ctx)) return OpStatus::Wait();
+  return OpStatus::Error(v1::DEADLINE_EXCEEDED,
+                         Describe() + " still has " + std::to_string(unfinished_) +
+                             " unfinished tasks");
+}
+
 void Queue::Requeue(v1::Value item, OpContext& ctx) {
   Charge(ctx, ValueBytes(item));
-  items_.push_front(std::move(item));
+  if (order_ == v1::ORDER_PRIORITY) {
+    // Before the first of its equals: the next to be taken among them.
+    ranked_.emplace_hint(ranked_.lower_bound(last_taken_priority_), last_taken_priority_,
+                         std::move(item));
+  } else if (order_ == v1::ORDER_LIFO) {
+    items_.push_back(std::move(item));
+  } else {
+    items_.push_front(std::move(item));
+  }
 }
 
 OpStatus Queue::Execute(const v1::Call& call, OpContext& ctx,
@@ -57,15 +110,29 @@ OpStatus Queue::Execute(const v1::Call& call, OpContext& ctx,
     case v1::CLOSE:
       closed_ = true;
       return OpStatus::Ok();
+    case v1::TASK_DONE:
+      return TaskDone(result);
+    case v1::JOIN:
+      return Join(call, ctx);
     default:
       return Unsupported(call.op());
   }
 }
 
 void Queue::Save(CallSink& sink) const {
-  AddCall(sink, v1::CREATE)->set_capacity(capacity_);
+  v1::Call* create = AddCall(sink, v1::CREATE);
+  create->set_capacity(capacity_);
+  create->set_order(order_);
+  // The PUTs below add the tasks of the items still queued.
+  create->set_unfinished_tasks(unfinished_ - Size());
+  // In the order PUTs rebuild them: a LIFO queue from the bottom up.
   for (const v1::Value& item : items_) {
     *AddCall(sink, v1::PUT)->mutable_value() = item;
+  }
+  for (const auto& [priority, item] : ranked_) {
+    v1::Call* put = AddCall(sink, v1::PUT);
+    put->set_priority(priority);
+    *put->mutable_value() = item;
   }
   if (closed_) AddCall(sink, v1::CLOSE);
 }
@@ -77,24 +144,50 @@ constexpr OpSpec kQueueOps[] = {
     {.op = v1::PUT, .journaled = true},
     {.op = v1::LEN, .reads_missing = true},
     {.op = v1::CLOSE, .journaled = true},
+    {.op = v1::TASK_DONE, .journaled = true},
+    {.op = v1::JOIN, .reads_missing = true},  // Nothing unfinished.
 };
 
-OpStatus MakeQueue(const v1::Call& call, std::unique_ptr<Object>* out) {
-  if (call.capacity() < 0) {
-    return OpStatus::Error(v1::INVALID_ARGUMENT,
-                           "queue '" + call.object() + "': negative capacity");
+std::string OrderName(v1::QueueOrder order) {
+  switch (order) {
+    case v1::ORDER_FIFO:
+      return "fifo";
+    case v1::ORDER_LIFO:
+      return "lifo";
+    case v1::ORDER_PRIORITY:
+      return "priority";
+    default:
+      return "order " + std::to_string(static_cast<int>(order));
   }
-  *out = std::make_unique<Queue>(call.object(), call.capacity());
+}
+
+OpStatus MakeQueue(const v1::Call& call, std::unique_ptr<Object>* out) {
+  const std::string what = "queue '" + call.object() + "'";
+  if (call.capacity() < 0) {
+    return OpStatus::Error(v1::INVALID_ARGUMENT, what + ": negative capacity");
+  }
+  if (!v1::QueueOrder_IsValid(call.order())) {
+    return OpStatus::Error(v1::INVALID_ARGUMENT,
+                           what + ": unknown " + OrderName(call.order()));
+  }
+  if (call.unfinished_tasks() < 0) {
+    return OpStatus::Error(v1::INVALID_ARGUMENT, what + ": negative unfinished_tasks");
+  }
+  *out = std::make_unique<Queue>(call.object(), call.capacity(), call.order(),
+                                 call.unfinished_tasks());
   return OpStatus::Ok();
 }
 
 OpStatus CheckCreateQueue(const Object& existing, const v1::Call& call) {
-  const int64_t capacity = static_cast<const Queue&>(existing).capacity();
-  if (capacity == call.capacity()) return OpStatus::Ok();
-  return OpStatus::Error(v1::INVALID_ARGUMENT,
-                         "queue '" + call.object() + "' exists with capacity " +
-                             std::to_string(capacity) + ", not " +
-                             std::to_string(call.capacity()));
+  const auto& queue = static_cast<const Queue&>(existing);
+  if (queue.capacity() == call.capacity() && queue.order() == call.order()) {
+    return OpStatus::Ok();
+  }
+  return OpStatus::Error(
+      v1::INVALID_ARGUMENT,
+      "queue '" + call.object() + "' exists as a " + OrderName(queue.order()) +
+          " queue of capacity " + std::to_string(queue.capacity()) + ", not a " +
+          OrderName(call.order()) + " queue of capacity " + std::to_string(call.capacity()));
 }
 
 // A queue nobody made holds nothing.

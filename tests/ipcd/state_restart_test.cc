@@ -172,6 +172,22 @@ void Populate(RawClient& c, RawClient& holder) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_EQ(CodeOf(Do(c, "long", v1::QUEUE, v1::GET)), v1::OK);
   }
+  // A LIFO queue and a priority queue, each with a task done and one
+  // taken but not done.
+  for (const v1::QueueOrder order : {v1::ORDER_LIFO, v1::ORDER_PRIORITY}) {
+    const std::string name = order == v1::ORDER_LIFO ? "lifo" : "prio";
+    v1::Call make = MakeCall(name, v1::QUEUE, v1::CREATE);
+    make.set_order(order);
+    ASSERT_EQ(CodeOf(c.Call(make)), v1::OK);
+    for (const int64_t i : {5, 1, 3, 1, 4}) {
+      v1::Call put = QueuePut(name, IntValue(i * 10 + (order == v1::ORDER_PRIORITY ? 0 : 1)));
+      if (order == v1::ORDER_PRIORITY) put.set_priority(i);
+      ASSERT_EQ(CodeOf(c.Call(put)), v1::OK);
+    }
+    ASSERT_EQ(CodeOf(Do(c, name, v1::QUEUE, v1::GET)), v1::OK);
+    ASSERT_EQ(CodeOf(Do(c, name, v1::QUEUE, v1::GET)), v1::OK);
+    ASSERT_EQ(Do(c, name, v1::QUEUE, v1::TASK_DONE).result().count(), 4);
+  }
 
   // Lists: every change a list logs.
   v1::Call extend = MakeCall("lst", v1::LIST, v1::EXTEND);
@@ -286,6 +302,29 @@ void CheckRestored(RawClient& c) {
   EXPECT_EQ(items.front().string_value(), "item-10");
   EXPECT_EQ(items[2].int_value(), 12);
   EXPECT_EQ(items.back().int_value(), 99);
+
+  // Of the LIFO queue's 51, 11, 31, 11, 41, the last two were taken; of
+  // the priority queue's 50, 10, 30, 10, 40, the two 10s. Four tasks are
+  // unfinished in each: JOIN waits for four TASK_DONEs.
+  for (const auto& [name, order, left] :
+       {std::tuple{"lifo", v1::ORDER_LIFO, std::vector<int64_t>{31, 11, 51}},
+        std::tuple{"prio", v1::ORDER_PRIORITY, std::vector<int64_t>{30, 40, 50}}}) {
+    SCOPED_TRACE(name);
+    v1::Call make = MakeCall(name, v1::QUEUE, v1::CREATE);
+    EXPECT_EQ(CodeOf(c.Call(make)), v1::INVALID_ARGUMENT) << "the order was lost";
+    make.set_order(order);
+    EXPECT_EQ(CodeOf(c.Call(make)), v1::OK);
+    std::vector<int64_t> got_items;
+    for (const v1::Value& v : DrainQueue(c, name)) got_items.push_back(v.int_value());
+    EXPECT_EQ(got_items, left);
+    v1::Call join = MakeCall(name, v1::QUEUE, v1::JOIN);
+    join.set_timeout_ms(0);
+    EXPECT_EQ(CodeOf(c.Call(join)), v1::DEADLINE_EXCEEDED);
+    for (int64_t n : {3, 2, 1, 0}) {
+      EXPECT_EQ(Do(c, name, v1::QUEUE, v1::TASK_DONE).result().count(), n);
+    }
+    EXPECT_EQ(CodeOf(c.Call(join)), v1::OK);
+  }
 
   // The list: ["a", [2], 1, "last", 1, "a", [2], 1] in that order.
   const v1::Response slice = Do(c, "lst", v1::LIST, v1::SLICE);

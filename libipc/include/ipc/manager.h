@@ -63,6 +63,7 @@
 #include <vector>
 
 #include "ipc/deadline.h"
+#include "ipc/queue_order.h"
 #include "ipc/result.h"
 #include "ipc/value.h"
 
@@ -308,17 +309,29 @@ class LockProxy : public ObjectProxy {
 class QueueProxy : public ObjectProxy {
  public:
   using ObjectProxy::ObjectProxy;
-  // Creates the queue with at most capacity items (0 = unbounded) if it does
-  // not exist yet; kInvalidArgument if it exists with another capacity.
-  Status Create(int64_t capacity);
-  // kFull when a bounded queue had no room before the deadline.
+  // Creates the queue with at most capacity items (0 = unbounded) taken in
+  // order if it does not exist yet; kInvalidArgument if it exists with
+  // another capacity or order. A queue made by a first Put or Get is an
+  // unbounded FIFO.
+  Status Create(int64_t capacity, QueueOrder order = QueueOrder::kFifo);
+  // kFull when a bounded queue had no room before the deadline. In a
+  // priority queue the item takes priority 0.
   Status Put(Value value, Deadline deadline = Deadline::Infinite());
+  // Put on a priority queue (lower is taken first); kInvalidArgument on a
+  // queue of another order.
+  Status PutWithPriority(int64_t priority, Value value,
+                         Deadline deadline = Deadline::Infinite());
   // kEmpty when nothing came before the deadline; kClosed when closed and
   // drained.
   Result<Value> Get(Deadline deadline = Deadline::Infinite());
   Result<int64_t> Size() const;
   // Refuses further Puts; Gets drain what is left, then give kClosed.
   Status Close();
+  // Tasks (Python's task_done and join): every Put adds one; TaskDone ends
+  // one (kInvalidArgument when none is unfinished) and returns how many
+  // are left; Join waits until none is (kDeadlineExceeded).
+  Result<int64_t> TaskDone();
+  Status Join(Deadline deadline = Deadline::Infinite());
 };
 
 // A sequence of Values indexed from 0 (Python's list, in the daemon). An

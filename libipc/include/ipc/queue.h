@@ -40,15 +40,10 @@
 #include <google/protobuf/message_lite.h>
 
 #include "ipc/deadline.h"
+#include "ipc/queue_order.h"
 #include "ipc/result.h"
 
 namespace ipc {
-
-enum class QueueOrder : uint32_t {
-  kFifo = 0,      // queue.Queue
-  kLifo = 1,      // queue.LifoQueue
-  kPriority = 2,  // queue.PriorityQueue: lowest priority value first, FIFO among equals
-};
 
 struct QueueOptions {
   uint32_t maxsize = 1024;   // Items it holds at most (at least 1).

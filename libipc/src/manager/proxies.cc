@@ -9,6 +9,7 @@ namespace ipc {
 
 using internal::IgnoreResult;
 using internal::NoArguments;
+using internal::ReadCount;
 using internal::ReadInt;
 using internal::RunCall;
 using ipcd::v1::Call;
@@ -149,16 +150,44 @@ Status LockProxy::Guard::Release() {
 // ---------------------------------------------------------------------------
 // QueueProxy
 
-Status QueueProxy::Create(int64_t capacity) {
+namespace {
+ipcd::v1::QueueOrder ToProto(QueueOrder order) {
+  switch (order) {
+    case QueueOrder::kLifo:
+      return ipcd::v1::ORDER_LIFO;
+    case QueueOrder::kPriority:
+      return ipcd::v1::ORDER_PRIORITY;
+    case QueueOrder::kFifo:
+      break;
+  }
+  return ipcd::v1::ORDER_FIFO;
+}
+}  // namespace
+
+Status QueueProxy::Create(int64_t capacity, QueueOrder order) {
   return RunCall(
       *connection_, name_, ipcd::v1::QUEUE, ipcd::v1::CREATE,
-      [&](Call& call) { call.set_capacity(capacity); }, IgnoreResult);
+      [&](Call& call) {
+        call.set_capacity(capacity);
+        call.set_order(ToProto(order));
+      },
+      IgnoreResult);
 }
 
 Status QueueProxy::Put(Value value, Deadline deadline) {
   return RunCall(
       *connection_, name_, ipcd::v1::QUEUE, ipcd::v1::PUT,
       [&](Call& call) { internal::ValueToProto(value, call.mutable_value()); },
+      IgnoreResult, &deadline);
+}
+
+Status QueueProxy::PutWithPriority(int64_t priority, Value value, Deadline deadline) {
+  return RunCall(
+      *connection_, name_, ipcd::v1::QUEUE, ipcd::v1::PUT,
+      [&](Call& call) {
+        call.set_priority(priority);
+        internal::ValueToProto(value, call.mutable_value());
+      },
       IgnoreResult, &deadline);
 }
 
@@ -176,18 +205,26 @@ Result<Value> QueueProxy::Get(Deadline deadline) {
 
 Result<int64_t> QueueProxy::Size() const {
   int64_t out = 0;
-  IPC_RETURN_IF_ERROR(RunCall(*connection_, name_, ipcd::v1::QUEUE,
-                              ipcd::v1::LEN, NoArguments,
-                              [&](const ipcd::v1::Result& r) {
-                                out = r.count();
-                                return Status::Ok();
-                              }));
+  IPC_RETURN_IF_ERROR(RunCall(*connection_, name_, ipcd::v1::QUEUE, ipcd::v1::LEN,
+                              NoArguments, ReadCount(&out)));
   return out;
 }
 
 Status QueueProxy::Close() {
   return RunCall(*connection_, name_, ipcd::v1::QUEUE, ipcd::v1::CLOSE,
                  NoArguments, IgnoreResult);
+}
+
+Result<int64_t> QueueProxy::TaskDone() {
+  int64_t left = 0;
+  IPC_RETURN_IF_ERROR(RunCall(*connection_, name_, ipcd::v1::QUEUE, ipcd::v1::TASK_DONE,
+                              NoArguments, ReadCount(&left)));
+  return left;
+}
+
+Status QueueProxy::Join(Deadline deadline) {
+  return RunCall(*connection_, name_, ipcd::v1::QUEUE, ipcd::v1::JOIN, NoArguments,
+                 IgnoreResult, &deadline);
 }
 
 // ---------------------------------------------------------------------------
