@@ -9,24 +9,27 @@ namespace ipcd {
 OpStatus Condition::FindLock(const OpContext& ctx, Lock** out) const {
   Object* object = ctx.objects->Find(lock_);
   if (object == nullptr) {
-    return OpStatus::Error(v1::NOT_FOUND,
-                           Describe() + ": its lock '" + lock_ + "' does not exist");
+    return OpStatus::Error(v1::NOT_FOUND, Describe() + ": its lock '" + lock_ +
+                                              "' does not exist");
   }
   if (object->kind() != v1::LOCK && object->kind() != v1::RLOCK) {
-    return OpStatus::Error(v1::INVALID_ARGUMENT, Describe() + ": its lock '" + lock_ +
-                                                     "' is a " + KindName(object->kind()) +
+    return OpStatus::Error(v1::INVALID_ARGUMENT, Describe() + ": its lock '" +
+                                                     lock_ + "' is a " +
+                                                     KindName(object->kind()) +
                                                      ", not a lock or rlock");
   }
   *out = static_cast<Lock*>(object);
   return OpStatus::Ok();
 }
 
-OpStatus Condition::CheckHeld(const Lock& lock, const OpContext& ctx, v1::Op op) const {
+OpStatus Condition::CheckHeld(const Lock& lock, const OpContext& ctx,
+                              v1::Op op) const {
   if (lock.holder() == ctx.session_id) return OpStatus::Ok();
-  return OpStatus::Error(v1::INVALID_ARGUMENT,
-                         Describe() + ": " + OpName(op) + " needs its " + KindName(lock.kind()) +
-                             " '" + lock_ + "' held by this connection, and " +
-                             (lock.holder() == 0 ? "it is free" : "another connection holds it"));
+  return OpStatus::Error(
+      v1::INVALID_ARGUMENT,
+      Describe() + ": " + OpName(op) + " needs its " + KindName(lock.kind()) +
+          " '" + lock_ + "' held by this connection, and " +
+          (lock.holder() == 0 ? "it is free" : "another connection holds it"));
 }
 
 void Condition::Forget(Waits::iterator it) {
@@ -45,7 +48,8 @@ bool Condition::ReleaseHoldsOf(uint64_t session_id) {
   return wakeups_ > 0;
 }
 
-OpStatus Condition::Wait(const v1::Call& call, OpContext& ctx, v1::Result* result) {
+OpStatus Condition::Wait(const v1::Call& call, OpContext& ctx,
+                         v1::Result* result) {
   auto it = waits_.find(ctx.session_id);
   Lock* lock = nullptr;
   OpStatus found = FindLock(ctx, &lock);
@@ -57,12 +61,15 @@ OpStatus Condition::Wait(const v1::Call& call, OpContext& ctx, v1::Result* resul
       ctx.held_locks->erase(name());
     }
     if (!found.ok()) return found;
-    if (OpStatus held = CheckHeld(*lock, ctx, v1::WAIT); !held.ok()) return held;
+    if (OpStatus held = CheckHeld(*lock, ctx, v1::WAIT); !held.ok())
+      return held;
     if (!MayWait(call, ctx)) {
-      return OpStatus::Error(v1::DEADLINE_EXCEEDED,
-                             Describe() + ": WAIT with no time to wait (timeout_ms 0, or in a "
-                                          "batch); lock '" +
-                                 lock_ + "' is still held");
+      return OpStatus::Error(
+          v1::DEADLINE_EXCEEDED,
+          Describe() +
+              ": WAIT with no time to wait (timeout_ms 0, or in a "
+              "batch); lock '" +
+              lock_ + "' is still held");
     }
     Waiter& waiter = waits_[ctx.session_id];
     waiter.holds = lock->ReleaseAll(ctx);
@@ -73,7 +80,8 @@ OpStatus Condition::Wait(const v1::Call& call, OpContext& ctx, v1::Result* resul
   }
   if (it == waits_.end()) {
     // Parked on the lock when this condition was destroyed (and made anew).
-    return OpStatus::Error(v1::CLOSED, Describe() + " was destroyed while WAIT waited");
+    return OpStatus::Error(v1::CLOSED,
+                           Describe() + " was destroyed while WAIT waited");
   }
   if (!found.ok()) {
     Forget(it);
@@ -113,22 +121,25 @@ OpStatus Condition::Reacquire(Waits::iterator it, Lock& lock, OpContext& ctx,
   waits_.erase(it);
   ctx.held_locks->erase(name());
   if (!notified) {
-    return OpStatus::Error(v1::DEADLINE_EXCEEDED, Describe() +
-                                                      ": no NOTIFY within the timeout; lock '" +
-                                                      lock_ + "' is held again");
+    return OpStatus::Error(v1::DEADLINE_EXCEEDED,
+                           Describe() +
+                               ": no NOTIFY within the timeout; lock '" +
+                               lock_ + "' is held again");
   }
   result->set_flag(true);
   result->set_count(holds);
   return OpStatus::Ok();
 }
 
-OpStatus Condition::Notify(const v1::Call& call, OpContext& ctx, v1::Result* result) {
+OpStatus Condition::Notify(const v1::Call& call, OpContext& ctx,
+                           v1::Result* result) {
   int64_t n = waiting_;
   if (call.op() == v1::NOTIFY) {
     n = call.has_count() ? call.count() : 1;
     if (n < 1) {
-      return OpStatus::Error(v1::INVALID_ARGUMENT, Describe() + ": NOTIFY needs count >= 1, not " +
-                                                       std::to_string(n));
+      return OpStatus::Error(
+          v1::INVALID_ARGUMENT,
+          Describe() + ": NOTIFY needs count >= 1, not " + std::to_string(n));
     }
   }
   Lock* lock = nullptr;
@@ -140,16 +151,22 @@ OpStatus Condition::Notify(const v1::Call& call, OpContext& ctx, v1::Result* res
   return OpStatus::Ok();
 }
 
-OpStatus Condition::Execute(const v1::Call& call, OpContext& ctx, v1::Result* result) {
+OpStatus Condition::Execute(const v1::Call& call, OpContext& ctx,
+                            v1::Result* result) {
   if (!call.lock().empty() && call.lock() != lock_) {
-    return OpStatus::Error(v1::INVALID_ARGUMENT, Describe() + " is bound to lock '" + lock_ +
-                                                     "', not '" + call.lock() + "'");
+    return OpStatus::Error(v1::INVALID_ARGUMENT,
+                           Describe() + " is bound to lock '" + lock_ +
+                               "', not '" + call.lock() + "'");
   }
   switch (call.op()) {
     case v1::CREATE: {
       Lock* lock = nullptr;
       return FindLock(ctx, &lock);
     }
+    case v1::GET:
+      result->mutable_value()->set_string_value(lock_);
+      result->set_count(waiting_);
+      return OpStatus::Ok();
     case v1::WAIT:
       return Wait(call, ctx, result);
     case v1::NOTIFY:
@@ -164,6 +181,7 @@ namespace {
 
 // Nothing is logged (see condition.h).
 constexpr OpSpec kConditionOps[] = {
+    {.op = v1::GET, .reads_missing = true},
     {.op = v1::WAIT},
     {.op = v1::NOTIFY},
     {.op = v1::NOTIFY_ALL},
@@ -171,13 +189,19 @@ constexpr OpSpec kConditionOps[] = {
 
 OpStatus MakeCondition(const v1::Call& call, std::unique_ptr<Object>* out) {
   if (call.lock().empty()) {
-    return OpStatus::Error(v1::INVALID_ARGUMENT,
-                           "condition '" + call.object() +
-                               "' does not exist, and the call that makes it needs Call.lock: "
-                               "the name of the lock or rlock it is bound to");
+    return OpStatus::Error(
+        v1::INVALID_ARGUMENT,
+        "condition '" + call.object() +
+            "' does not exist, and the call that makes it needs Call.lock: "
+            "the name of the lock or rlock it is bound to");
   }
   *out = std::make_unique<Condition>(call.object(), call.lock());
   return OpStatus::Ok();
+}
+
+// A GET does not make a condition, which would need its lock.
+OpStatus ReadMissingCondition(const v1::Call& call, v1::Result* /*result*/) {
+  return OpStatus::Error(v1::NOT_FOUND, "no condition '" + call.object() + "'");
 }
 
 }  // namespace
@@ -186,6 +210,7 @@ extern const KindSpec kConditionKind{.kind = v1::CONDITION,
                                      .name = "condition",
                                      .ops = kConditionOps,
                                      .persisted = false,
-                                     .make = MakeCondition};
+                                     .make = MakeCondition,
+                                     .read_missing = ReadMissingCondition};
 
 }  // namespace ipcd

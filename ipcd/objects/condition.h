@@ -34,7 +34,8 @@ class Condition final : public Object {
   Condition(std::string name, std::string lock)
       : Object(std::move(name), v1::CONDITION), lock_(std::move(lock)) {}
 
-  OpStatus Execute(const v1::Call& call, OpContext& ctx, v1::Result* result) override;
+  OpStatus Execute(const v1::Call& call, OpContext& ctx,
+                   v1::Result* result) override;
   // Connections waiting for a notify.
   int64_t Size() const override { return waiting_; }
   void Save(CallSink& /*sink*/) const override {}
@@ -59,7 +60,8 @@ class Condition final : public Object {
   OpStatus Wait(const v1::Call& call, OpContext& ctx, v1::Result* result);
   OpStatus Notify(const v1::Call& call, OpContext& ctx, v1::Result* result);
   // A waiter past its wait takes the lock back, or queues for it.
-  OpStatus Reacquire(Waits::iterator it, Lock& lock, OpContext& ctx, v1::Result* result);
+  OpStatus Reacquire(Waits::iterator it, Lock& lock, OpContext& ctx,
+                     v1::Result* result);
   void Forget(Waits::iterator it);
 
   std::string lock_;

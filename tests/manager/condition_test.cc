@@ -38,15 +38,16 @@ void AwaitInfo(Manager& observer, const std::string& name,
 
 // Waits until n requests are parked on name.
 void AwaitWaiters(Manager& observer, const std::string& name, int64_t n) {
-  AwaitInfo(observer, name, [n](const ManagedObject& o) { return o.waiters == n; });
+  AwaitInfo(observer, name,
+            [n](const ManagedObject& o) { return o.waiters == n; });
 }
 
 // A client of its own that takes the lock, waits on the condition and
 // releases the lock again, on a thread.
 class Waiter {
  public:
-  Waiter(std::optional<Manager> manager, std::string condition, std::string lock,
-         Deadline deadline = Deadline::After(seconds(30)))
+  Waiter(std::optional<Manager> manager, std::string condition,
+         std::string lock, Deadline deadline = Deadline::After(seconds(30)))
       : manager_(std::move(manager)) {
     thread_ = std::thread([this, condition, lock, deadline] {
       auto guard = manager_->Lock(lock).Acquire(seconds(30));
@@ -79,7 +80,8 @@ class Waiter {
 };
 
 TEST_F(ManagerConditionTest, AConsumerProcessWaitsForWhatAProducerMakes) {
-  const std::string lock_name = Name("lock"), cond_name = Name("cond"), jobs = Name("jobs");
+  const std::string lock_name = Name("lock"), cond_name = Name("cond"),
+                    jobs = Name("jobs");
   const pid_t consumer = ForkChild([&] {
     auto lock = manager().Lock(lock_name);  // The child's own connection.
     auto ready = manager().Condition(cond_name, lock);
@@ -114,7 +116,8 @@ TEST_F(ManagerConditionTest, AConsumerProcessWaitsForWhatAProducerMakes) {
   EXPECT_EQ(*manager().Counter(jobs).Get(), 103);
 }
 
-TEST_F(ManagerConditionTest, NotifyOneWakesTheOldestWaiterOnlyAndNotifyAllTheRest) {
+TEST_F(ManagerConditionTest,
+       NotifyOneWakesTheOldestWaiterOnlyAndNotifyAllTheRest) {
   const std::string lock_name = Name("lock"), cond_name = Name("cond");
   Waiter first(Connect(), cond_name, lock_name);
   AwaitWaiters(manager(), cond_name, 1);
@@ -156,7 +159,8 @@ TEST_F(ManagerConditionTest, NotifyWithNWakesNInOneCall) {
   const std::string lock_name = Name("lock"), cond_name = Name("cond");
   std::vector<std::unique_ptr<Waiter>> waiters;
   for (int i = 0; i < 3; ++i) {
-    waiters.push_back(std::make_unique<Waiter>(Connect(), cond_name, lock_name));
+    waiters.push_back(
+        std::make_unique<Waiter>(Connect(), cond_name, lock_name));
     AwaitWaiters(manager(), cond_name, i + 1);
   }
   auto lock = manager().Lock(lock_name);
@@ -189,13 +193,16 @@ TEST_F(ManagerConditionTest, ATimedOutWaitGetsTheLockBackBeforeItAnswers) {
   // passes, and it is answered only once that one lets the lock go. (On a
   // machine so slow that the timeout passed before the lock was taken
   // here, the waiter is done already and only its answer is checked.)
-  Waiter waiter(Connect(), cond.name(), lock.name(), Deadline::After(milliseconds(200)));
+  Waiter waiter(Connect(), cond.name(), lock.name(),
+                Deadline::After(milliseconds(200)));
   AwaitWaiters(manager(), cond.name(), 1);
   ASSERT_OK(lock.AcquireRaw(seconds(30)));
-  AwaitInfo(manager(), lock.name(),
-            [&](const ManagedObject& o) { return o.waiters == 1 || waiter.done(); });
+  AwaitInfo(manager(), lock.name(), [&](const ManagedObject& o) {
+    return o.waiters == 1 || waiter.done();
+  });
   if (!waiter.done()) {
-    EXPECT_EQ(InfoOf(manager(), cond.name()).waiters, 0) << "timed out, queued for the lock";
+    EXPECT_EQ(InfoOf(manager(), cond.name()).waiters, 0)
+        << "timed out, queued for the lock";
     EXPECT_FALSE(waiter.done()) << "not answered without the lock";
   }
   ASSERT_OK(lock.Release());
@@ -204,7 +211,8 @@ TEST_F(ManagerConditionTest, ATimedOutWaitGetsTheLockBackBeforeItAnswers) {
   EXPECT_TRUE(waiter.held_after());
 }
 
-TEST_F(ManagerConditionTest, ANotifiedWaiterQueuesBehindThoseAlreadyWaitingForTheLock) {
+TEST_F(ManagerConditionTest,
+       ANotifiedWaiterQueuesBehindThoseAlreadyWaitingForTheLock) {
   const std::string lock_name = Name("lock"), cond_name = Name("cond");
   auto order = manager().List(Name("order"));
   auto waiter_manager = Connect();
@@ -228,7 +236,8 @@ TEST_F(ManagerConditionTest, ANotifiedWaiterQueuesBehindThoseAlreadyWaitingForTh
   });
   AwaitWaiters(manager(), lock_name, 1);
   EXPECT_EQ(*manager().Condition(cond_name, lock).Notify(), 1);
-  AwaitWaiters(manager(), lock_name, 2);  // The notified waiter joined the line.
+  AwaitWaiters(manager(), lock_name,
+               2);  // The notified waiter joined the line.
   ASSERT_OK(lock.Release());
   acquirer.join();
   waiter.join();
@@ -247,24 +256,30 @@ TEST_F(ManagerConditionTest, WaitAndNotifyNeedTheLockHeldByTheCaller) {
   ASSERT_OK(lock.Release());
   const Status free_wait = cond.Wait(seconds(5));
   EXPECT_CODE(free_wait, ErrorCode::kInvalidArgument);
-  EXPECT_NE(free_wait.message().find("condition '" + cond_name + "'"), std::string::npos)
+  EXPECT_NE(free_wait.message().find("condition '" + cond_name + "'"),
+            std::string::npos)
       << free_wait;
-  EXPECT_NE(free_wait.message().find("'" + lock_name + "'"), std::string::npos) << free_wait;
-  EXPECT_NE(free_wait.message().find("it is free"), std::string::npos) << free_wait;
+  EXPECT_NE(free_wait.message().find("'" + lock_name + "'"), std::string::npos)
+      << free_wait;
+  EXPECT_NE(free_wait.message().find("it is free"), std::string::npos)
+      << free_wait;
   EXPECT_CODE(cond.Notify(), ErrorCode::kInvalidArgument);
   EXPECT_CODE(cond.NotifyAll(), ErrorCode::kInvalidArgument);
-  EXPECT_CODE(cond.WaitFor([] { return false; }, seconds(5)), ErrorCode::kInvalidArgument);
+  EXPECT_CODE(cond.WaitFor([] { return false; }, seconds(5)),
+              ErrorCode::kInvalidArgument);
 
   auto other = Connect();
   ASSERT_TRUE(other);
   ASSERT_OK(other->Lock(lock_name).AcquireRaw(seconds(30)));
   const Status held_elsewhere = cond.Wait(seconds(5));
   EXPECT_CODE(held_elsewhere, ErrorCode::kInvalidArgument);
-  EXPECT_NE(held_elsewhere.message().find("another connection holds it"), std::string::npos)
+  EXPECT_NE(held_elsewhere.message().find("another connection holds it"),
+            std::string::npos)
       << held_elsewhere;
 }
 
-TEST_F(ManagerConditionTest, WaitForReturnsAtOnceWhenThePredicateHoldsAndStopsOnItsError) {
+TEST_F(ManagerConditionTest,
+       WaitForReturnsAtOnceWhenThePredicateHoldsAndStopsOnItsError) {
   auto lock = manager().Lock(Name("lock"));
   auto cond = manager().Condition(Name("cond"), lock);
   ASSERT_OK(lock.AcquireRaw(seconds(30)));
@@ -280,9 +295,11 @@ TEST_F(ManagerConditionTest, WaitForReturnsAtOnceWhenThePredicateHoldsAndStopsOn
                   milliseconds(50)),
               ErrorCode::kDeadlineExceeded);
   EXPECT_GE(asked, 2) << "asked before waiting and once more after the timeout";
-  EXPECT_CODE(cond.WaitFor([]() -> Result<bool> { return Status(ErrorCode::kNotFound, "x"); },
-                           seconds(5)),
-              ErrorCode::kNotFound);
+  EXPECT_CODE(
+      cond.WaitFor(
+          []() -> Result<bool> { return Status(ErrorCode::kNotFound, "x"); },
+          seconds(5)),
+      ErrorCode::kNotFound);
   ASSERT_OK(lock.Release());
 }
 
@@ -333,30 +350,44 @@ TEST_F(ManagerConditionTest, AWaiterWhoseConnectionClosesNeverGetsTheLock) {
 
 TEST_F(ManagerConditionTest, AMissingLockOrAnotherKindIsAClearError) {
   const std::string cond_name = Name("cond");
-  const Status missing = manager().Condition(cond_name, Name("nolock")).Create();
+  const Status missing =
+      manager().Condition(cond_name, Name("nolock")).Create();
   EXPECT_CODE(missing, ErrorCode::kNotFound);
-  EXPECT_NE(missing.message().find("does not exist"), std::string::npos) << missing;
-  EXPECT_CODE(manager().Condition(cond_name, Name("nolock")).Notify(), ErrorCode::kNotFound);
+  EXPECT_NE(missing.message().find("does not exist"), std::string::npos)
+      << missing;
+  EXPECT_CODE(manager().Condition(cond_name, Name("nolock")).Notify(),
+              ErrorCode::kNotFound);
   EXPECT_CODE(manager().Condition(cond_name, Name("nolock")).Wait(seconds(5)),
               ErrorCode::kNotFound);
-  EXPECT_TRUE(InfoOf(manager(), cond_name).name.empty()) << "a failed first use made nothing";
+  EXPECT_TRUE(InfoOf(manager(), cond_name).name.empty())
+      << "a failed first use made nothing";
 
   const std::string dict = Name("dict");
   ASSERT_OK(manager().Dict(dict).Set("k", 1));
   const Status wrong = manager().Condition(cond_name, dict).Create();
   EXPECT_CODE(wrong, ErrorCode::kInvalidArgument);
-  EXPECT_NE(wrong.message().find("is a dict, not a lock or rlock"), std::string::npos) << wrong;
+  EXPECT_NE(wrong.message().find("is a dict, not a lock or rlock"),
+            std::string::npos)
+      << wrong;
 
   const std::string lock_name = Name("lock");
   ASSERT_OK(manager().Lock(lock_name).AcquireRaw(seconds(30)));
   ASSERT_OK(manager().Condition(cond_name, lock_name).Create());
   const std::string other_name = Name("other");
   ASSERT_OK(manager().Lock(other_name).AcquireRaw(seconds(30)));
-  const Status rebound = manager().Condition(cond_name, other_name).Notify().status();
+  const Status rebound =
+      manager().Condition(cond_name, other_name).Notify().status();
   EXPECT_CODE(rebound, ErrorCode::kInvalidArgument);
-  EXPECT_NE(rebound.message().find("is bound to lock '" + lock_name + "'"), std::string::npos)
+  EXPECT_NE(rebound.message().find("is bound to lock '" + lock_name + "'"),
+            std::string::npos)
       << rebound;
   EXPECT_CODE(manager().Counter(cond_name).Get(), ErrorCode::kInvalidArgument);
+  // Named without its lock, an existing condition says which it has.
+  auto unbound = manager().Condition(cond_name, "");
+  EXPECT_EQ(unbound.BoundLock().value_or(""), lock_name);
+  EXPECT_EQ(unbound.Waiting().value_or(-1), 0);
+  EXPECT_CODE(manager().Condition(Name("none"), "").BoundLock(),
+              ErrorCode::kNotFound);
 }
 
 TEST_F(ManagerConditionTest, NotifyCountsBelowOneAreRefused) {
@@ -366,7 +397,8 @@ TEST_F(ManagerConditionTest, NotifyCountsBelowOneAreRefused) {
   for (int64_t n : {0, -1}) {
     const Status refused = cond.Notify(n).status();
     EXPECT_CODE(refused, ErrorCode::kInvalidArgument);
-    EXPECT_NE(refused.message().find("count >= 1, not " + std::to_string(n)), std::string::npos)
+    EXPECT_NE(refused.message().find("count >= 1, not " + std::to_string(n)),
+              std::string::npos)
         << refused;
   }
   ASSERT_OK(lock.Release());
@@ -400,7 +432,8 @@ TEST_F(ManagerConditionTest, AWaiterWhoseLockIsDestroyedGetsClosed) {
   // The same connection waits anew on a new lock of that name.
   Manager& again = waiter.manager();
   auto new_lock = again.Lock(lock_name);
-  EXPECT_CODE(again.Condition(cond_name, new_lock).Wait(seconds(5)), ErrorCode::kNotFound);
+  EXPECT_CODE(again.Condition(cond_name, new_lock).Wait(seconds(5)),
+              ErrorCode::kNotFound);
   ASSERT_OK(new_lock.AcquireRaw(seconds(30)));
   EXPECT_CODE(again.Condition(cond_name, new_lock).Wait(milliseconds(20)),
               ErrorCode::kDeadlineExceeded);

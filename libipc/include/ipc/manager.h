@@ -492,6 +492,11 @@ class ConditionProxy : public ObjectProxy {
   // Manager does not hold the lock.
   Result<int64_t> Notify(int64_t n = 1);
   Result<int64_t> NotifyAll();
+  // The name of the lock the daemon has it bound to; kNotFound when the
+  // condition does not exist.
+  Result<std::string> BoundLock() const;
+  // Clients waiting for a notify now.
+  Result<int64_t> Waiting() const;
   // The lock it is bound to, as given to Manager::Condition.
   const LockProxy& lock() const { return lock_; }
 
@@ -581,7 +586,9 @@ class Manager {
   BarrierProxy Barrier(std::string name) const;
   // A condition bound to lock, which must be a proxy of this Manager (the
   // lock is held by a connection). A lock given by name is a plain lock;
-  // pass RLock(name) for an rlock.
+  // pass RLock(name) for an rlock. A condition that exists may be named
+  // with lock_name "": its calls then use the lock it is bound to, which
+  // BoundLock() tells.
   ConditionProxy Condition(std::string name, const LockProxy& lock) const;
   ConditionProxy Condition(std::string name, std::string lock_name) const;
   ManagerBatch Batch() const;

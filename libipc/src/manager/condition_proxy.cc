@@ -9,12 +9,15 @@ using internal::IgnoreResult;
 using internal::RunCall;
 using ipcd::v1::Call;
 
-ConditionProxy Manager::Condition(std::string name, const LockProxy& lock) const {
+ConditionProxy Manager::Condition(std::string name,
+                                  const LockProxy& lock) const {
   return ConditionProxy(connection_, std::move(name), lock);
 }
 
-ConditionProxy Manager::Condition(std::string name, std::string lock_name) const {
-  return ConditionProxy(connection_, std::move(name), Lock(std::move(lock_name)));
+ConditionProxy Manager::Condition(std::string name,
+                                  std::string lock_name) const {
+  return ConditionProxy(connection_, std::move(name),
+                        Lock(std::move(lock_name)));
 }
 
 Status ConditionProxy::Create() {
@@ -47,18 +50,48 @@ Status ConditionProxy::WaitFor(const Predicate& predicate, Deadline deadline) {
     if (reached) return Status::Ok();
     if (deadline.Expired()) {
       return Status(ErrorCode::kDeadlineExceeded,
-                    "condition '" + name_ + "': the predicate was still false at the deadline");
+                    "condition '" + name_ +
+                        "': the predicate was still false at the deadline");
     }
     Status waited = Wait(deadline);
     // Timed out: the predicate is asked once more, as Python does.
-    if (!waited.ok() && waited.code() != ErrorCode::kDeadlineExceeded) return waited;
+    if (!waited.ok() && waited.code() != ErrorCode::kDeadlineExceeded)
+      return waited;
   }
+}
+
+namespace {
+// The condition's GET: its lock's name and how many wait.
+Result<ipcd::v1::Result> ConditionState(internal::ManagerConnection& connection,
+                                        const std::string& name) {
+  ipcd::v1::Result state;
+  IPC_RETURN_IF_ERROR(RunCall(connection, name, ipcd::v1::CONDITION,
+                              ipcd::v1::GET, internal::NoArguments,
+                              [&](const ipcd::v1::Result& r) {
+                                state = r;
+                                return Status::Ok();
+                              }));
+  return state;
+}
+}  // namespace
+
+Result<std::string> ConditionProxy::BoundLock() const {
+  IPC_ASSIGN_OR_RETURN(ipcd::v1::Result state,
+                       ConditionState(*connection_, name_));
+  return state.value().string_value();
+}
+
+Result<int64_t> ConditionProxy::Waiting() const {
+  IPC_ASSIGN_OR_RETURN(ipcd::v1::Result state,
+                       ConditionState(*connection_, name_));
+  return state.count();
 }
 
 Result<int64_t> ConditionProxy::RunNotify(bool all, int64_t n) {
   int64_t woken = 0;
   IPC_RETURN_IF_ERROR(RunCall(
-      *connection_, name_, ipcd::v1::CONDITION, all ? ipcd::v1::NOTIFY_ALL : ipcd::v1::NOTIFY,
+      *connection_, name_, ipcd::v1::CONDITION,
+      all ? ipcd::v1::NOTIFY_ALL : ipcd::v1::NOTIFY,
       [&](Call& call) {
         call.set_lock(lock_.name());
         if (!all) call.set_count(n);
@@ -67,8 +100,12 @@ Result<int64_t> ConditionProxy::RunNotify(bool all, int64_t n) {
   return woken;
 }
 
-Result<int64_t> ConditionProxy::Notify(int64_t n) { return RunNotify(/*all=*/false, n); }
+Result<int64_t> ConditionProxy::Notify(int64_t n) {
+  return RunNotify(/*all=*/false, n);
+}
 
-Result<int64_t> ConditionProxy::NotifyAll() { return RunNotify(/*all=*/true, 0); }
+Result<int64_t> ConditionProxy::NotifyAll() {
+  return RunNotify(/*all=*/true, 0);
+}
 
 }  // namespace ipc
