@@ -24,7 +24,9 @@ OpStatus Condition::FindLock(const OpContext& ctx, Lock** out) const {
 
 OpStatus Condition::CheckHeld(const Lock& lock, const OpContext& ctx,
                               v1::Op op) const {
-  if (lock.holder() == ctx.session_id) return OpStatus::Ok();
+  if (lock.holder() != 0 && lock.holder() == ctx.session_id) {
+    return OpStatus::Ok();
+  }
   return OpStatus::Error(
       v1::INVALID_ARGUMENT,
       Describe() + ": " + OpName(op) + " needs its " + KindName(lock.kind()) +
@@ -61,8 +63,9 @@ OpStatus Condition::Wait(const v1::Call& call, OpContext& ctx,
       ctx.held_locks->erase(name());
     }
     if (!found.ok()) return found;
-    if (OpStatus held = CheckHeld(*lock, ctx, v1::WAIT); !held.ok())
+    if (OpStatus held = CheckHeld(*lock, ctx, v1::WAIT); !held.ok()) {
       return held;
+    }
     if (!MayWait(call, ctx)) {
       return OpStatus::Error(
           v1::DEADLINE_EXCEEDED,
