@@ -3,9 +3,12 @@
 //
 // An object executes one Call at a time against its own state; it knows
 // nothing about sockets or sessions beyond a session id. A call that would
-// block returns OpStatus::Wait() without changing anything, and the server
-// parks the request on the object's waiter list; after the object changes,
-// the server retries its waiters in FIFO order.
+// block returns OpStatus::Wait() without changing anything (a condition's
+// WAIT excepted: it releases its lock first), and the server parks the
+// request on the object's waiter list; after the object changes, the
+// server retries its waiters in FIFO order. A retried request may move to
+// another object's list (OpStatus::WaitOn). Only a condition reaches
+// beyond its own state, to its lock (OpContext::objects).
 //
 // Thread safety: single-threaded, like the whole daemon.
 #ifndef IPCD_OBJECTS_OBJECT_H_

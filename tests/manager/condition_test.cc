@@ -53,6 +53,7 @@ class Waiter {
       auto guard = manager_->Lock(lock).Acquire(seconds(30));
       if (!guard.ok()) {
         status_ = guard.status();
+        done_ = true;
         return;
       }
       status_ = manager_->Condition(condition, lock).Wait(deadline);

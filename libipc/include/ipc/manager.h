@@ -475,7 +475,8 @@ class ConditionProxy : public ObjectProxy {
   // Ok when notified, kDeadlineExceeded when the deadline passed first
   // (Deadline::Now() included). Either way the lock is held again, with
   // the holds it had (an rlock's too), so the return may come after the
-  // deadline, once the lock is free. kInvalidArgument naming the lock and
+  // deadline, once the lock is free (the answer is awaited without a
+  // reply timeout, as a lock's Acquire without a deadline is). kInvalidArgument naming the lock and
   // the condition when this Manager does not hold the lock; kClosed, the
   // lock not held, when the lock or the condition was destroyed meanwhile.
   Status Wait(Deadline deadline = Deadline::Infinite());
