@@ -141,6 +141,7 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
   } else if (op == v1::CREATE && spec->check_create != nullptr) {
     if (OpStatus same = spec->check_create(*object, call); !same.ok()) return same;
   }
+  ctx.objects = this;
   OpStatus status = object->Execute(call, ctx, result);
   if (!status.wait && !status.ok() && created) {
     // A failed first use leaves no trace.
@@ -149,7 +150,7 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
   }
   if (journal_ != nullptr) Log(call, size, status, created, *result);
   if (status.wait) {
-    *wait_on = object;
+    *wait_on = status.wait_on != nullptr ? status.wait_on : object;
     return status;
   }
   if (!object->waiters().empty()) host_->ObjectChanged(object);

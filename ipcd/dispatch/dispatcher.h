@@ -25,7 +25,7 @@ class WaiterHost {
   virtual void ObjectDestroying(Object* object) = 0;
 };
 
-class Dispatcher {
+class Dispatcher final : public ObjectDirectory {
  public:
   Dispatcher(ObjectStore* store, WaiterHost* host)
       : store_(store), host_(host) {}
@@ -35,14 +35,21 @@ class Dispatcher {
   // is refused before it is applied.
   void set_journal(state::Journal* journal) { journal_ = journal; }
 
-  // Runs call. When it must wait (only if ctx.may_wait), returns
-  // OpStatus::Wait() and sets *wait_on to the object to park on.
+  // Runs call. When it must wait (only if ctx.may_wait, or when the object
+  // waits on another: OpStatus::WaitOn), returns a waiting status and sets
+  // *wait_on to the object to park on.
   OpStatus Execute(const v1::Call& call, OpContext& ctx, v1::Result* result,
                    Object** wait_on);
 
   // Fills list with the page of objects request asks for, in name order
   // (see ListObjects in proto/ipcd.proto).
   void ListObjects(const v1::ListObjects& request, v1::ObjectList* list) const;
+
+  // ObjectDirectory.
+  Object* Find(std::string_view name) const override { return store_->Find(name); }
+  void Changed(Object* object) override {
+    if (!object->waiters().empty()) host_->ObjectChanged(object);
+  }
 
  private:
   OpStatus Destroy(const v1::Call& call);

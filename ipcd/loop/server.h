@@ -151,9 +151,12 @@ class Server final : public WaiterHost {
   // Runs s's queued requests until one parks.
   void ProcessInbox(Session* s);
   OpContext ContextFor(Session* s, bool may_wait);
-  void Park(Session* s, Object* object);
+  // Parks s's first request at the back of object's waiters, until the
+  // call's timeout_ms if with_deadline.
+  void Park(Session* s, Object* object, bool with_deadline = true);
   void Unpark(Session* s);
-  // Re-runs s's parked request; true when it completed (and was answered).
+  // Re-runs s's parked request; true when it left the object it was parked
+  // on: it completed (and was answered), or now waits on another object.
   bool RetryParked(Session* s, bool may_wait);
   // A woken queue GET: writes the item at once, and puts it back at the
   // head of the queue if the connection cannot take it.

@@ -348,10 +348,11 @@ void Server::ProcessInbox(Session* s) {
   if (!s->dead) UpdateInterest(s);
 }
 
-void Server::Park(Session* s, Object* object) {
+void Server::Park(Session* s, Object* object, bool with_deadline) {
   s->parked_on = object;
   s->wait_pos = object->waiters().insert(object->waiters().end(), s);
   ++parked_;
+  if (!with_deadline) return;
   const v1::Call& call = s->inbox.front().request.call();
   // Timeouts beyond a century are "forever" (and would overflow the clock).
   constexpr int64_t kForeverMs = int64_t{100} * 365 * 24 * 3600 * 1000;
@@ -380,10 +381,19 @@ bool Server::RetryParked(Session* s, bool may_wait) {
   response.Clear();
   response.set_id(p.request.id());
   OpContext ctx = ContextFor(s, may_wait);
+  ctx.retried = true;
   Object* wait_on = nullptr;
   OpStatus status = dispatcher_.Execute(p.request.call(), ctx,
                                         response.mutable_result(), &wait_on);
-  if (status.wait) return false;
+  if (status.wait) {
+    if (wait_on == object) return false;
+    // It waits on another object now (a condition's waiter queues for its
+    // lock), at the back of that object's line, and without a deadline:
+    // the deadline it had was for the first wait.
+    Unpark(s);
+    Park(s, wait_on, /*with_deadline=*/false);
+    return true;
+  }
   Unpark(s);
   const bool item = object->kind() == v1::QUEUE && status.code == v1::OK &&
                     p.request.call().op() == v1::GET;
@@ -419,8 +429,10 @@ void Server::WakeWaiters(Object* object) {
   auto& waiters = object->waiters();
   for (auto it = waiters.begin(); it != waiters.end();) {
     auto next = std::next(it);
-    // An item is never handed to a getter whose peer is known to be gone.
-    if (object->kind() == v1::QUEUE && PeerHungUp((*it)->channel.fd())) {
+    // An item is never handed to a getter whose peer is known to be gone,
+    // nor a condition's notify to such a waiter.
+    if ((object->kind() == v1::QUEUE || object->kind() == v1::CONDITION) &&
+        PeerHungUp((*it)->channel.fd())) {
       Drop(*it, "peer hung up");  // Unparks it: only *it is erased.
       it = next;
       continue;

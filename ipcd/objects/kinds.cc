@@ -5,6 +5,7 @@
 namespace ipcd {
 
 extern const KindSpec kBarrierKind;
+extern const KindSpec kConditionKind;
 extern const KindSpec kCounterKind;
 extern const KindSpec kDictKind;
 extern const KindSpec kEventKind;
@@ -19,7 +20,7 @@ extern const KindSpec kValueKind;
 
 const KindSpec* FindKind(v1::Kind kind) {
   static const KindSpec* const kKinds[] = {
-      &kBarrierKind,   &kCounterKind,   &kDictKind,      &kEventKind,     &kListKind,
+      &kBarrierKind,   &kConditionKind, &kCounterKind,   &kDictKind,      &kEventKind,     &kListKind,
       &kLockKind,      &kQueueKind,     &kRLockKind,     &kSemaphoreKind,
       &kBoundedSemaphoreKind, &kNamespaceKind, &kValueKind,
   };

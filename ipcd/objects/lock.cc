@@ -11,6 +11,20 @@ bool Lock::ReleaseHoldsOf(uint64_t session_id) {
   return true;
 }
 
+int64_t Lock::ReleaseAll(OpContext& ctx) {
+  const int64_t holds = holds_;
+  holder_ = 0;
+  holds_ = 0;
+  ctx.held_locks->erase(name());
+  return holds;
+}
+
+void Lock::Take(int64_t holds, OpContext& ctx) {
+  holder_ = ctx.session_id;
+  holds_ = holds;
+  ctx.held_locks->emplace(name());
+}
+
 OpStatus Lock::Execute(const v1::Call& call, OpContext& ctx,
                        v1::Result* result) {
   switch (call.op()) {

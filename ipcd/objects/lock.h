@@ -26,6 +26,14 @@ class Lock final : public Object {
   bool ReleaseHoldsOf(uint64_t session_id) override;
   bool strict_fifo() const override { return true; }
 
+  // For a condition bound to this lock (objects/condition.h), which
+  // releases it for a waiter and gives it back with the holds it had.
+  uint64_t holder() const { return holder_; }  // 0 = free.
+  // Drops every hold of the session holding it; returns how many it had.
+  int64_t ReleaseAll(OpContext& ctx);
+  // Gives the free lock to the calling session, with holds holds.
+  void Take(int64_t holds, OpContext& ctx);
+
  private:
   uint64_t holder_ = 0;  // Session id; 0 = free.
   int64_t holds_ = 0;

@@ -3,9 +3,12 @@
 //
 // An object executes one Call at a time against its own state; it knows
 // nothing about sockets or sessions beyond a session id. A call that would
-// block returns OpStatus::Wait() without changing anything, and the server
-// parks the request on the object's waiter list; after the object changes,
-// the server retries its waiters in FIFO order.
+// block returns OpStatus::Wait() without changing anything (a condition's
+// WAIT excepted: it releases its lock first), and the server parks the
+// request on the object's waiter list; after the object changes, the
+// server retries its waiters in FIFO order. A retried request may move to
+// another object's list (OpStatus::WaitOn). Only a condition reaches
+// beyond its own state, to its lock (OpContext::objects).
 //
 // Thread safety: single-threaded, like the whole daemon.
 #ifndef IPCD_OBJECTS_OBJECT_H_
@@ -21,19 +24,30 @@
 
 namespace ipcd {
 
+class Object;
 class Session;
 
 // The outcome of an operation: OK, an error code with a message for
-// people, or "must wait" (only when OpContext::may_wait).
+// people, or "must wait" (only when OpContext::may_wait, or by WaitOn).
 struct OpStatus {
   v1::Code code = v1::OK;
   bool wait = false;
+  // Where to park when waiting; nullptr = on the object the call names.
+  Object* wait_on = nullptr;
   std::string message;
 
   static OpStatus Ok() { return OpStatus(); }
   static OpStatus Wait() {
     OpStatus s;
     s.wait = true;
+    return s;
+  }
+  // Waits on another object: a condition's waiter that queues for its
+  // lock. Unlike Wait(), also returned when !may_wait (a waiter whose
+  // timeout passed must still get the lock back before it is answered).
+  static OpStatus WaitOn(Object* other) {
+    OpStatus s = Wait();
+    s.wait_on = other;
     return s;
   }
   static OpStatus Error(v1::Code code, std::string message) {
@@ -51,15 +65,33 @@ struct ByteBudget {
   int64_t max = 0;
 };
 
+// The objects beside the one a call names, for a kind that acts on two
+// (a condition releases and takes its lock). Implemented by the dispatcher.
+class ObjectDirectory {
+ public:
+  virtual ~ObjectDirectory() = default;
+  // The object named name, or nullptr.
+  virtual Object* Find(std::string_view name) const = 0;
+  // object, not the one the call names, changed: its waiters are retried.
+  virtual void Changed(Object* object) = 0;
+};
+
 // What an operation may know about who calls it.
 struct OpContext {
   uint64_t session_id = 0;
   // False in batches and when a parked request's deadline has passed: a
   // blocking call then fails with its timeout code instead of waiting.
   bool may_wait = true;
+  // The call is a parked request run again (woken, or past its deadline),
+  // not a new one.
+  bool retried = false;
   ByteBudget* budget = nullptr;
-  // The lock names the calling connection holds (released when it closes).
+  // The names of objects the calling connection holds something of (a
+  // lock, semaphore units, a condition's wait), whose ReleaseHoldsOf runs
+  // when it closes.
   std::set<std::string, std::less<>>* held_locks = nullptr;
+  // Set by the dispatcher before an object executes a call.
+  ObjectDirectory* objects = nullptr;
 };
 
 // Where an object writes the calls that recreate it from nothing (a
@@ -90,7 +122,9 @@ class Object {
   // that are not persisted (locks: their holders are connections) write
   // nothing.
   virtual void Save(CallSink& sink) const = 0;
-  // Drops every hold of a closing session; true when the object changed.
+  // Drops every hold of a closing session (and its parked wait, for kinds
+  // that keep state per waiter; the server calls this for every name in
+  // held_locks); true when others may now proceed.
   virtual bool ReleaseHoldsOf(uint64_t /*session_id*/) { return false; }
   // True when a waiter that cannot proceed blocks those behind it (locks:
   // strict FIFO hand-over), so a wake-up may stop at the first one.

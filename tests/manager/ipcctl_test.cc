@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ipc/channel.h"
@@ -203,6 +204,51 @@ TEST_F(IpcctlTest, SemaphoreHumanAndJson) {
   EXPECT_EQ(past.exit_code, 1);
   EXPECT_NE(past.err.find("released too many times"), std::string::npos) << past.err;
   EXPECT_EQ(Ipcctl({"semaphore", "frob", name}).exit_code, 2);
+}
+
+// A client waits on a condition; ipcctl shows it and wakes it, taking
+// the condition's lock as a notify must.
+TEST_F(IpcctlTest, ConditionGetAndNotify) {
+  using std::chrono::seconds;
+  const std::string lock_name = Name("lock"), cond = Name("cond");
+  auto waiter_manager = Manager::Connect(daemon_.url());
+  auto observer = Manager::Connect(daemon_.url());
+  ASSERT_TRUE(waiter_manager.ok() && observer.ok());
+  Status waited(ErrorCode::kInternal, "not run");
+  std::thread waiter([&] {
+    auto lock = waiter_manager->Lock(lock_name);
+    if (!lock.AcquireRaw(seconds(30)).ok()) return;
+    waited = waiter_manager->Condition(cond, lock).Wait(seconds(30));
+    (void)lock.Release();
+  });
+  while (observer->Condition(cond, lock_name).Waiting().value_or(0) != 1) {
+    std::this_thread::yield();
+  }
+  EXPECT_RUN(Ipcctl({"condition", "get", cond}), 0,
+             "lock " + lock_name + ", 1 waiting\n");
+  EXPECT_RUN(Ipcctl({"--json", "condition", "get", cond}), 0,
+             "{\"condition\":\"" + cond + "\",\"lock\":\"" + lock_name +
+                 "\",\"waiting\":1}\n");
+  const RunResult zero = Ipcctl({"condition", "notify", cond, "0"});
+  EXPECT_EQ(zero.exit_code, 1);
+  EXPECT_NE(zero.err.find("count >= 1"), std::string::npos) << zero.err;
+  EXPECT_RUN(Ipcctl({"--json", "condition", "notify", cond}), 0,
+             "{\"condition\":\"" + cond + "\",\"woken\":1}\n");
+  waiter.join();
+  EXPECT_TRUE(waited.ok()) << waited;
+  EXPECT_RUN(Ipcctl({"condition", "notify-all", cond}), 0, "0\n");
+
+  // The lock held elsewhere: without --timeout, ipcctl does not wait.
+  ASSERT_TRUE(observer->Lock(lock_name).AcquireRaw(seconds(30)).ok());
+  const RunResult busy = Ipcctl({"condition", "notify", cond});
+  EXPECT_EQ(busy.exit_code, 1);
+  EXPECT_NE(busy.err.find("held by another connection"), std::string::npos)
+      << busy.err;
+  const RunResult missing = Ipcctl({"condition", "get", Name("none")});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no condition"), std::string::npos) << missing.err;
+  EXPECT_EQ(Ipcctl({"condition", "notify", cond, "x"}).exit_code, 2);
+  EXPECT_EQ(Ipcctl({"condition", "get", cond, "--timeout", "1"}).exit_code, 2);
 }
 
 TEST_F(IpcctlTest, ValueAndNamespaceHumanAndJson) {

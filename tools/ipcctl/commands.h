@@ -26,7 +26,7 @@ struct CommandLine {
   bool json = false;         // --json
   bool dry_run = false;      // --dry-run (clean)
   bool repair = false;       // --repair (check-state)
-  std::optional<double> timeout_s;  // --timeout (queue get)
+  std::optional<double> timeout_s;  // --timeout (queue get, condition notify)
   std::string command;              // ls, stats, counter, ...
   std::vector<std::string> args;    // The words after the command.
 };
@@ -58,11 +58,13 @@ int RunCounter(const CommandLine& cl);
 int RunDict(const CommandLine& cl);
 int RunQueue(const CommandLine& cl);
 
-// kind_commands.cc: the list, semaphore, value and namespace kinds.
+// kind_commands.cc: the list, semaphore, value, namespace and condition
+// kinds.
 int RunList(const CommandLine& cl);
 int RunSemaphore(const CommandLine& cl);  // semaphore and bsemaphore
 int RunValue(const CommandLine& cl);
 int RunNamespace(const CommandLine& cl);
+int RunCondition(const CommandLine& cl);
 
 }  // namespace ipcctl
 

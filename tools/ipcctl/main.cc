@@ -42,6 +42,13 @@ constexpr char kUsage[] =
     "  value get NAME | value set NAME VALUE\n"
     "  namespace get NAME ATTR | namespace set NAME ATTR VALUE\n"
     "  namespace items NAME        every ATTR = VALUE, in name order\n"
+    "  condition get NAME          the lock a condition is bound to, and how\n"
+    "                              many wait for a notify\n"
+    "  condition notify NAME [N] [--timeout S]\n"
+    "  condition notify-all NAME [--timeout S]\n"
+    "                              take its lock (waiting up to S seconds;\n"
+    "                              without --timeout, not at all), wake N\n"
+    "                              waiters (default 1) or all, print how many\n"
     "  queue put NAME VALUE        append (fails at once if a bounded queue is "
     "full)\n"
     "  queue get NAME [--timeout S]\n"
@@ -140,8 +147,8 @@ int Parse(const std::vector<std::string>& args, CommandLine* cl) {
   if (cl->repair && cl->command != "check-state") {
     return UsageError("--repair goes with check-state");
   }
-  if (cl->timeout_s && cl->command != "queue") {
-    return UsageError("--timeout goes with queue get");
+  if (cl->timeout_s && cl->command != "queue" && cl->command != "condition") {
+    return UsageError("--timeout goes with queue get and condition notify");
   }
   return -1;
 }
@@ -173,6 +180,7 @@ int main(int argc, char** argv) {
   if (cl.command == "semaphore" || cl.command == "bsemaphore") return RunSemaphore(cl);
   if (cl.command == "value") return RunValue(cl);
   if (cl.command == "namespace") return RunNamespace(cl);
+  if (cl.command == "condition") return RunCondition(cl);
   if (cl.command == "stats") return RunStats(cl);
   if (cl.command == "counter") return RunCounter(cl);
   if (cl.command == "dict") return RunDict(cl);

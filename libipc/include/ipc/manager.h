@@ -13,7 +13,7 @@
 //
 // Objects are created by their first use. Every call is one request to the
 // daemon and returns a Status or Result; a blocking call (lock Acquire, queue
-// Get and Put, event Wait) takes a Deadline and waits in the daemon, not by
+// Get and Put, event, barrier and condition Wait) takes a Deadline and waits in the daemon, not by
 // polling.
 //
 // Connection. Connect("") uses DefaultUrl(); Connect("/run/ipcd.sock"), an
@@ -108,7 +108,7 @@ struct ManagerOptions {
 // One object as ListObjects reports it (see ObjectInfo in proto/ipcd.proto).
 struct ManagedObject {
   std::string name;
-  std::string kind;  // "dict", "counter", "lock", "rlock", "queue", "event"
+  std::string kind;  // "dict", "counter", "lock", "condition", ... (proto's Kind)
   int64_t size = 0;  // keys, items, the counter's value, holds, or 1 if set
   int64_t bytes = 0;
   int64_t waiters = 0;
@@ -451,6 +451,78 @@ class EventProxy : public ObjectProxy {
   Status Wait(Deadline deadline = Deadline::Infinite());
 };
 
+// A condition variable bound to a lock of the daemon (Python's
+// manager.Condition(lock)): Wait releases the lock, parks in the daemon
+// until a Notify or the deadline, and returns once this Manager holds the
+// lock again. Wait and Notify both need the lock held by this Manager.
+//
+//   auto lock = manager.Lock("jobs-lock");
+//   auto ready = manager.Condition("jobs-ready", lock);
+//   auto jobs = manager.Counter("jobs");
+//   // A consumer:
+//   auto guard = lock.Acquire().value();
+//   ipc::Status got = ready.WaitFor([&]() -> ipc::Result<bool> {
+//     IPC_ASSIGN_OR_RETURN(int64_t n, jobs.Get());
+//     return n > 0;
+//   }, std::chrono::seconds(10));                      // lock held again
+//   // A producer, holding the lock:
+//   (void)jobs.Add(1);
+//   (void)ready.Notify();
+//
+// Waiters wake oldest first; a woken waiter then queues for the lock
+// behind the clients already waiting for it. A waiter whose process dies
+// is dropped and never gets the lock, and a Notify passes over it once the
+// daemon knows. Not kept by the daemon's state log.
+//
+// Thread safety: as the Manager's. The lock belongs to the Manager's
+// connection, so threads sharing a Manager share it, and a Wait holds up
+// their calls until it returns: give each waiting thread its own Manager.
+class ConditionProxy : public ObjectProxy {
+ public:
+  // Makes the condition, bound to its lock, if it does not exist (a first
+  // Wait or Notify makes it too). kNotFound when the lock does not exist,
+  // kInvalidArgument when that name holds another kind of object or the
+  // condition is bound to another lock.
+  Status Create();
+  // REQUIRES: this Manager holds the lock.
+  // Ok when notified, kDeadlineExceeded when the deadline passed first
+  // (Deadline::Now() included). Either way the lock is held again, with
+  // the holds it had (an rlock's too), so the return may come after the
+  // deadline, once the lock is free (the answer is awaited without a
+  // reply timeout, as a lock's Acquire without a deadline is). kInvalidArgument naming the lock and
+  // the condition when this Manager does not hold the lock; kClosed, the
+  // lock not held, when the lock or the condition was destroyed meanwhile.
+  Status Wait(Deadline deadline = Deadline::Infinite());
+  // What WaitFor asks, with the lock held: is the awaited state reached?
+  // An error stops WaitFor, which returns it.
+  using Predicate = std::function<Result<bool>()>;
+  // Waits until predicate() is true (Python's wait_for): Ok as soon as it
+  // is, at once if it already is; kDeadlineExceeded when the deadline
+  // passed with it still false. REQUIRES and ensures the lock held, as
+  // Wait.
+  Status WaitFor(const Predicate& predicate, Deadline deadline = Deadline::Infinite());
+  // Wakes the oldest n waiters (n >= 1, else kInvalidArgument) and returns
+  // how many it woke (0 when none waits). kInvalidArgument when this
+  // Manager does not hold the lock.
+  Result<int64_t> Notify(int64_t n = 1);
+  Result<int64_t> NotifyAll();
+  // The name of the lock the daemon has it bound to; kNotFound when the
+  // condition does not exist.
+  Result<std::string> BoundLock() const;
+  // Clients waiting for a notify now.
+  Result<int64_t> Waiting() const;
+  // The lock it is bound to, as given to Manager::Condition.
+  const LockProxy& lock() const { return lock_; }
+
+ private:
+  friend class Manager;
+  ConditionProxy(std::shared_ptr<internal::ManagerConnection> connection, std::string name,
+                 LockProxy lock)
+      : ObjectProxy(std::move(connection), std::move(name)), lock_(std::move(lock)) {}
+  Result<int64_t> RunNotify(bool all, int64_t n);
+  LockProxy lock_;
+};
+
 // Several calls sent together. Run() sends them as one request that the
 // daemon applies in one step (no other client's request runs in between;
 // blocking calls do not wait, so a QueuePut on a full queue gives kFull).
@@ -526,6 +598,13 @@ class Manager {
   ValueProxy Value(std::string name) const;
   NamespaceProxy Namespace(std::string name) const;
   BarrierProxy Barrier(std::string name) const;
+  // A condition bound to lock, which must be a proxy of this Manager (the
+  // lock is held by a connection). A lock given by name is a plain lock;
+  // pass RLock(name) for an rlock. A condition that exists may be named
+  // with lock_name "": its calls then use the lock it is bound to, which
+  // BoundLock() tells.
+  ConditionProxy Condition(std::string name, const LockProxy& lock) const;
+  ConditionProxy Condition(std::string name, std::string lock_name) const;
   ManagerBatch Batch() const;
 
   // Every object whose name starts with prefix, in name order, asked for

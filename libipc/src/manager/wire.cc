@@ -138,6 +138,8 @@ std::string_view KindName(ipcd::v1::Kind kind) {
       return "namespace";
     case ipcd::v1::BARRIER:
       return "barrier";
+    case ipcd::v1::CONDITION:
+      return "condition";
     default:
       return "unknown";
   }
