@@ -30,6 +30,9 @@ from .event import EventProxy
 from .lock import LockProxy
 from .queue_proxy import QueueProxy
 
+# ListObjects' largest page.
+_PAGE = 1000
+
 
 def connect(url=None, *, authkey=None, authkey_file=None, client_name=None,
             wait_for_daemon=0.0, connect_timeout=10.0, reply_timeout=30.0,
@@ -121,12 +124,22 @@ class Manager:
     def batch(self):
         return Batch(self._connection)
 
-    def list_objects(self):
-        """Every object, in name order, as ipcd.ObjectInfo values."""
-        request = pb.Request()
-        request.list_objects.SetInParent()
-        return info.objects_from_proto(
-            self._connection.round_trip(request).objects)
+    def list_objects(self, prefix=""):
+        """Every object whose name starts with prefix ("": all), in name
+        order, as ipcd.ObjectInfo values, read a page at a time. The pages
+        are not one snapshot: an object made or destroyed meanwhile shows
+        or not as its name falls before or after the page being read."""
+        objects, after = [], ""
+        while True:
+            request = pb.Request()
+            request.list_objects.prefix = prefix
+            request.list_objects.after = after
+            request.list_objects.limit = _PAGE
+            page = self._connection.round_trip(request).objects
+            objects.extend(info.objects_from_proto(page))
+            if not page.next:
+                return objects
+            after = page.next
 
     def stats(self):
         """The daemon's counters and limits, as an ipcd.Stats value."""
