@@ -8,7 +8,7 @@ multiprocessing.managers list proxy and of ipc::ListProxy.
   for item in l: ...                  # a copy, read in one request
 
 Each method is one request, so each is atomic, but l[i] = l[i] + 1 is
-two: use a lock (or a batch of calls that need no answer between them).
+two, and another client may write in between: hold a lock around both.
 An index counts from the end when negative, as in Python; one outside the
 list is ipcd.IndexOutOfRange (an IndexError, carrying the daemon's message
 "index 5 is out of range for length 3"), remove() and index() of a value
