@@ -6,6 +6,9 @@
   b.run_pipelined()   # the same calls, each its own request, all written
                       # before the first answer is read
 
+Dicts, counters, queues, events, locks, lists, values and semaphores have
+calls here, named kind_method, taking the object's name first.
+
 run() sends one Batch request, which the daemon applies in one step: no
 other client's request runs between its calls, and blocking calls do not
 wait (a queue_get on an empty queue gives Empty). run_pipelined() sends
@@ -20,7 +23,7 @@ in the batch, so it may be run again; clear() empties it.
 
 Thread safety: a batch belongs to one thread.
 """
-from . import calls, errors, values
+from . import calls, errors, list_proxy, values
 from ._proto import pb
 
 
@@ -40,10 +43,15 @@ def _count(result):
     return result.count
 
 
+def _values(result):
+    return [values.from_proto(v) for v in result.values]
+
+
 class Batch:
     def __init__(self, connection):
         self._connection = connection
-        self._calls = []  # (Call arguments, reader of its Result)
+        # (Call, reader of its Result, recaster of its error or None)
+        self._calls = []
 
     def __len__(self):
         return len(self._calls)
@@ -51,12 +59,17 @@ class Batch:
     def clear(self):
         self._calls.clear()
 
-    def _add(self, read, name, kind, op, **arguments):
+    def _add(self, read, name, kind, op, recast=None, **arguments):
         # Built now, so that a bad value fails where it was added.
         call = pb.Call()
         calls.fill(call, name, kind, op, **arguments)
-        self._calls.append((call, read))
+        self._calls.append((call, read, recast))
         return self
+
+    def _list(self, read, name, op, **arguments):
+        # Errors as ListProxy raises them (IndexOutOfRange, NotInList).
+        return self._add(read, name, pb.LIST, op,
+                         recast=list_proxy.recast_error, **arguments)
 
     # Counters.
     def counter_add(self, name, delta=1):
@@ -122,18 +135,77 @@ class Batch:
         return self._add(_count, name, pb.RLOCK if recursive else pb.LOCK,
                          pb.RELEASE)
 
+    # Lists.
+    def list_append(self, name, value):
+        return self._list(_nothing, name, pb.APPEND, value=value)
+
+    def list_extend(self, name, items):
+        return self._list(_nothing, name, pb.EXTEND, value=list(items))
+
+    def list_get(self, name, index):
+        return self._list(_value, name, pb.GET,
+                          index=list_proxy.item_index(index))
+
+    def list_set(self, name, index, value):
+        return self._list(_nothing, name, pb.SET,
+                          index=list_proxy.item_index(index), value=value)
+
+    def list_insert(self, name, index, value):
+        return self._list(_nothing, name, pb.INSERT,
+                          index=list_proxy.bound(index), value=value)
+
+    def list_pop(self, name, index=-1):
+        return self._list(_value, name, pb.POP,
+                          index=list_proxy.item_index(index))
+
+    def list_remove(self, name, value):
+        return self._list(_nothing, name, pb.REMOVE, value=value)
+
+    def list_len(self, name):
+        return self._list(_count, name, pb.LEN)
+
+    def list_slice(self, name, start=None, stop=None):
+        """list[start:stop], as ListProxy's slice (no step)."""
+        return self._list(
+            _values, name, pb.SLICE,
+            index=None if start is None else list_proxy.bound(start),
+            stop=None if stop is None else list_proxy.bound(stop))
+
+    def list_clear(self, name):
+        return self._list(_nothing, name, pb.CLEAR)
+
+    # Values.
+    def value_get(self, name):
+        return self._add(_value, name, pb.VALUE, pb.GET)
+
+    def value_set(self, name, value):
+        return self._add(_nothing, name, pb.VALUE, pb.SET, value=value)
+
+    def value_compare_and_set(self, name, expected, desired):
+        return self._add(_flag, name, pb.VALUE, pb.COMPARE_AND_SET,
+                         expected=expected, value=desired)
+
+    # Semaphores: acquire does not wait (DEADLINE_EXCEEDED when no unit is
+    # free); the result is the units left free.
+    def semaphore_acquire(self, name, bounded=False):
+        return self._add(_count, name, _semaphore(bounded), pb.ACQUIRE,
+                         timeout=0)
+
+    def semaphore_release(self, name, bounded=False):
+        return self._add(_count, name, _semaphore(bounded), pb.RELEASE)
+
     def run(self):
         """Sends the calls as one Batch request, applied in one step."""
         request = pb.Request()
         request.batch.SetInParent()  # An empty batch is still a Batch.
-        request.batch.calls.extend(call for call, _ in self._calls)
+        request.batch.calls.extend(call for call, _, _ in self._calls)
         replies = self._connection.round_trip(request).batch.replies
         if len(replies) != len(self._calls):
             raise errors.ProtocolError(
                 f"ipcd answered a batch of {len(self._calls)} calls with "
                 f"{len(replies)} replies")
-        return [self._read(reply.status, reply.result, read)
-                for reply, (_, read) in zip(replies, self._calls)]
+        return [self._read(reply.status, reply.result, read, recast)
+                for reply, (_, read, recast) in zip(replies, self._calls)]
 
     def run_pipelined(self):
         """Sends each call as its own request, all before reading answers."""
@@ -144,14 +216,19 @@ class Batch:
             request.call.CopyFrom(entries[i][0])
             return request
 
-        readers = iter([read for _, read in entries])
+        readers = iter([(read, recast) for _, read, recast in entries])
         return self._connection.pipeline(
             len(entries), make_request,
             lambda response: self._read(response.status, response.result,
-                                        next(readers)))
+                                        *next(readers)))
 
     @staticmethod
-    def _read(status, result, read):
+    def _read(status, result, read, recast):
         if status.code:
-            return calls.error_of(status)
+            error = calls.error_of(status)
+            return recast(error) if recast else error
         return read(result)
+
+
+def _semaphore(bounded):
+    return pb.BOUNDED_SEMAPHORE if bounded else pb.SEMAPHORE

@@ -26,16 +26,16 @@ ABSENT = _Absent()
 
 
 def make(name, kind, op, key=None, value=UNSET, expected=UNSET, items=None,
-         timeout=UNSET, capacity=0):
+         timeout=UNSET, capacity=0, index=None, stop=None):
     """A Request holding one Call (id set when sent)."""
     request = pb.Request()
     fill(request.call, name, kind, op, key, value, expected, items, timeout,
-         capacity)
+         capacity, index, stop)
     return request
 
 
 def fill(call, name, kind, op, key=None, value=UNSET, expected=UNSET,
-         items=None, timeout=UNSET, capacity=0):
+         items=None, timeout=UNSET, capacity=0, index=None, stop=None):
     if not isinstance(name, str):
         raise TypeError(f"ipcd object names are str, not {type(name).__name__}")
     call.object = name
@@ -56,6 +56,10 @@ def fill(call, name, kind, op, key=None, value=UNSET, expected=UNSET,
         call.timeout_ms = timeout_ms(timeout)
     if capacity:
         call.capacity = capacity
+    if index is not None:
+        call.index = index
+    if stop is not None:
+        call.stop = stop
 
 
 def timeout_ms(timeout):

@@ -11,12 +11,22 @@ would catch for the same thing, so that code written for
 multiprocessing.managers keeps working: `NotFound` is a `KeyError` (a
 missing dict key), `Timeout` a `TimeoutError`, `Full` and `Empty` are
 `queue.Full` and `queue.Empty`, `InvalidArgument` a `ValueError`,
-`PermissionDenied` a `PermissionError`.
+`PermissionDenied` a `PermissionError`. Where one code means different
+things to different kinds, the proxy raises a subclass of the code's class
+that is also the built-in a Python program expects there:
+`IndexOutOfRange` (an `InvalidArgument` and an `IndexError`: a list index
+outside the list), `NotInList` (a `NotFound` and a `ValueError`: a list's
+remove() or index() of a value it does not hold), `NoAttribute` (a
+`NotFound` and an `AttributeError`: a namespace attribute never set), and
+`BrokenBarrier` (a `threading.BrokenBarrierError`, with the daemon's code:
+CLOSED for a barrier broken, reset or destroyed while waiting,
+DEADLINE_EXCEEDED for the wait whose timeout broke it).
 
 Thread safety: plain values.
 """
 import enum
 import queue as _queue
+import threading as _threading
 
 
 class Code(enum.IntEnum):
@@ -130,6 +140,29 @@ class NotRecoverable(Error):
 
 class Internal(Error):
     code = Code.INTERNAL
+
+
+class IndexOutOfRange(InvalidArgument, IndexError):
+    """A list index outside the list."""
+
+
+class NotInList(NotFound, ValueError):
+    """A list's remove() or index() of a value it does not hold."""
+
+
+class NoAttribute(NotFound, AttributeError):
+    """A namespace attribute that is not set."""
+
+
+class BrokenBarrier(Error, _threading.BrokenBarrierError):
+    """A barrier wait that ended without the round completing; `.code` is
+    the daemon's (CLOSED or DEADLINE_EXCEEDED)."""
+    code = Code.CLOSED
+
+
+def recast(error, cls):
+    """error as an instance of cls, keeping its message and code."""
+    return cls(error.message, error.code)
 
 
 # The proto's name for the timeout code.

@@ -9,14 +9,20 @@ from typing import Optional
 from ._proto import pb
 
 KIND_NAMES = {pb.DICT: "dict", pb.COUNTER: "counter", pb.LOCK: "lock",
-              pb.RLOCK: "rlock", pb.QUEUE: "queue", pb.EVENT: "event"}
+              pb.RLOCK: "rlock", pb.QUEUE: "queue", pb.EVENT: "event",
+              pb.LIST: "list", pb.SEMAPHORE: "semaphore",
+              pb.BOUNDED_SEMAPHORE: "bounded_semaphore", pb.VALUE: "value",
+              pb.NAMESPACE: "namespace", pb.BARRIER: "barrier"}
 
 
 @dataclasses.dataclass(frozen=True)
 class ObjectInfo:
     name: str
-    kind: str      # "dict", "counter", "lock", "rlock", "queue", "event"
-    size: int      # keys, items, the counter's value, holds, or 1 if set
+    kind: str      # "dict", "counter", "list", ...: KIND_NAMES, as ipcctl
+    # Keys (dict, namespace), items (queue, list), the counter's value,
+    # units free (semaphores), holds (locks), parties waiting (barrier),
+    # 1 if set (event), 1 (value).
+    size: int
     bytes: int     # the bytes of values held, as counted against max_bytes
     waiters: int   # requests parked on it
 

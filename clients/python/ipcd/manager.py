@@ -3,6 +3,8 @@
   m = ipcd.connect()                       # the default socket
   m = ipcd.connect("tcp://host:7070", authkey=b"...")
   d = m.dict("cfg"); c = m.counter("hits"); q = m.queue("jobs")
+  l = m.list("jobs-done"); v = m.value("mode", "fast"); ns = m.namespace("cfg-ns")
+  s = m.semaphore("slots", 3); b = m.barrier("start", 2)
 
 Objects are named and created by their first use; every kind shares one
 namespace (once "cfg" is a dict, m.lock("cfg") calls fail with
@@ -22,13 +24,21 @@ import sys
 from . import address as _address
 from . import calls, errors, info
 from ._proto import pb
+from .barrier import BarrierProxy
 from .batch import Batch
 from .connection import Connection
 from .counter import CounterProxy
 from .dict_proxy import DictProxy
 from .event import EventProxy
+from .list_proxy import ListProxy
 from .lock import LockProxy
+from .namespace_proxy import NamespaceProxy
 from .queue_proxy import QueueProxy
+from .semaphore import SemaphoreProxy
+from .value_proxy import ValueProxy
+
+# ListObjects' largest page.
+_PAGE = 1000
 
 
 def connect(url=None, *, authkey=None, authkey_file=None, client_name=None,
@@ -118,15 +128,77 @@ class Manager:
     def event(self, name):
         return EventProxy(self._connection, name)
 
+    def list(self, name, initial=None):
+        """The list called name; initial (an iterable), when given, becomes
+        its contents at once, replacing any it had (one request)."""
+        proxy = ListProxy(self._connection, name)
+        if initial is not None:
+            b = Batch(self._connection).list_clear(name).list_extend(name, initial)
+            for outcome in b.run():
+                if isinstance(outcome, errors.Error):
+                    raise outcome
+        return proxy
+
+    def semaphore(self, name, value=None):
+        """The semaphore called name; value, when given, creates it with
+        that many units now (InvalidArgument if it exists with another).
+        None: as it is, or 1 unit if its first use makes it."""
+        proxy = SemaphoreProxy(self._connection, name, bounded=False)
+        if value is not None:
+            proxy.create(value)
+        return proxy
+
+    def bounded_semaphore(self, name, value=None):
+        """As semaphore(); release() past value units is InvalidArgument."""
+        proxy = SemaphoreProxy(self._connection, name, bounded=True)
+        if value is not None:
+            proxy.create(value)
+        return proxy
+
+    def value(self, name, *typecode_and_initial):
+        """The value called name: value(name), value(name, initial) or, as
+        Python's Manager().Value(typecode, value), value(name, typecode,
+        initial), the typecode not enforced. An initial value is stored
+        only if the value is new (one request)."""
+        if len(typecode_and_initial) > 2:
+            raise TypeError("value() takes a name, an optional typecode and "
+                            "an optional initial value")
+        proxy = ValueProxy(self._connection, name)
+        if typecode_and_initial:
+            proxy.create(typecode_and_initial[-1])
+        return proxy
+
+    def namespace(self, name):
+        return NamespaceProxy(self._connection, name)
+
+    def barrier(self, name, parties=None, timeout=None):
+        """The barrier called name, made for parties now if new
+        (InvalidArgument if it exists for another number); None: an
+        existing one, as it is. timeout: wait()'s default (None: for ever)."""
+        proxy = BarrierProxy(self._connection, name, parties, timeout)
+        if parties is not None:
+            proxy.create(parties)
+        return proxy
+
     def batch(self):
         return Batch(self._connection)
 
-    def list_objects(self):
-        """Every object, in name order, as ipcd.ObjectInfo values."""
-        request = pb.Request()
-        request.list_objects.SetInParent()
-        return info.objects_from_proto(
-            self._connection.round_trip(request).objects)
+    def list_objects(self, prefix=""):
+        """Every object whose name starts with prefix ("": all), in name
+        order, as ipcd.ObjectInfo values, read a page at a time. The pages
+        are not one snapshot: an object made or destroyed meanwhile shows
+        or not as its name falls before or after the page being read."""
+        objects, after = [], ""
+        while True:
+            request = pb.Request()
+            request.list_objects.prefix = prefix
+            request.list_objects.after = after
+            request.list_objects.limit = _PAGE
+            page = self._connection.round_trip(request).objects
+            objects.extend(info.objects_from_proto(page))
+            if not page.next:
+                return objects
+            after = page.next
 
     def stats(self):
         """The daemon's counters and limits, as an ipcd.Stats value."""
