@@ -26,16 +26,18 @@ ABSENT = _Absent()
 
 
 def make(name, kind, op, key=None, value=UNSET, expected=UNSET, items=None,
-         timeout=UNSET, capacity=0, index=None, stop=None):
-    """A Request holding one Call (id set when sent)."""
+         timeout=UNSET, capacity=0, index=None, stop=None, **more):
+    """A Request holding one Call (id set when sent); more: the Call fields
+    order, priority, lock and count (see fill)."""
     request = pb.Request()
     fill(request.call, name, kind, op, key, value, expected, items, timeout,
-         capacity, index, stop)
+         capacity, index, stop, **more)
     return request
 
 
 def fill(call, name, kind, op, key=None, value=UNSET, expected=UNSET,
-         items=None, timeout=UNSET, capacity=0, index=None, stop=None):
+         items=None, timeout=UNSET, capacity=0, index=None, stop=None,
+         order=None, priority=None, lock=None, count=None):
     if not isinstance(name, str):
         raise TypeError(f"ipcd object names are str, not {type(name).__name__}")
     call.object = name
@@ -60,6 +62,14 @@ def fill(call, name, kind, op, key=None, value=UNSET, expected=UNSET,
         call.index = index
     if stop is not None:
         call.stop = stop
+    if order is not None:
+        call.order = order
+    if priority is not None:
+        call.priority = priority
+    if lock is not None:
+        call.lock = lock
+    if count is not None:
+        call.count = count
 
 
 def timeout_ms(timeout):

@@ -26,6 +26,7 @@ from . import calls, errors, info
 from ._proto import pb
 from .barrier import BarrierProxy
 from .batch import Batch
+from .condition import ConditionProxy
 from .connection import Connection
 from .counter import CounterProxy
 from .dict_proxy import DictProxy
@@ -117,12 +118,14 @@ class Manager:
     def rlock(self, name):
         return LockProxy(self._connection, name, recursive=True)
 
-    def queue(self, name, maxsize=None):
-        """The queue called name; maxsize, when given, creates it with that
-        bound now (0: unbounded; InvalidArgument if it exists with another)."""
+    def queue(self, name, maxsize=None, order=None):
+        """The queue called name; maxsize or order ("fifo", "lifo",
+        "priority"), when given, creates it so now (maxsize 0: unbounded;
+        InvalidArgument if it exists with another bound or order). A queue
+        made by a first put or get is an unbounded FIFO."""
         proxy = QueueProxy(self._connection, name)
-        if maxsize is not None:
-            proxy.create(maxsize)
+        if maxsize is not None or order is not None:
+            proxy.create(maxsize or 0, order or "fifo")
         return proxy
 
     def event(self, name):
@@ -179,6 +182,11 @@ class Manager:
         if parties is not None:
             proxy.create(parties)
         return proxy
+
+    def condition(self, name, lock):
+        """The condition called name, bound to lock (a LockProxy from lock()
+        or rlock(), or its name); see ConditionProxy."""
+        return ConditionProxy(self._connection, name, lock)
 
     def batch(self):
         return Batch(self._connection)
