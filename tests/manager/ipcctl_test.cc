@@ -155,6 +155,27 @@ TEST_F(IpcctlTest, QueueHumanAndJson) {
   EXPECT_EQ(empty.exit_code, 1);
 }
 
+TEST_F(IpcctlTest, QueueOrdersAndTasks) {
+  const std::string name = Name("urgent");
+  EXPECT_RUN(Ipcctl({"queue", "create", name, "0", "priority"}), 0, "");
+  EXPECT_RUN(Ipcctl({"queue", "put", name, "later", "5"}), 0, "");
+  EXPECT_RUN(Ipcctl({"queue", "put", name, "first", "-1"}), 0, "");
+  EXPECT_RUN(Ipcctl({"queue", "get", name}), 0, "first\n");
+  EXPECT_RUN(Ipcctl({"queue", "task-done", name}), 0, "1\n");
+  RunResult join = Ipcctl({"queue", "join", name, "--timeout", "0.05"});
+  EXPECT_EQ(join.exit_code, 1);
+  EXPECT_NE(join.err.find("still has 1 unfinished tasks"), std::string::npos) << join.err;
+  EXPECT_RUN(Ipcctl({"queue", "get", name}), 0, "later\n");
+  EXPECT_RUN(Ipcctl({"--json", "queue", "task-done", name}), 0,
+             "{\"queue\":\"" + name + "\",\"value\":0}\n");
+  EXPECT_RUN(Ipcctl({"queue", "join", name}), 0, "");
+  RunResult other = Ipcctl({"queue", "create", name, "0", "lifo"});
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.err.find("exists as a priority queue"), std::string::npos) << other.err;
+  EXPECT_EQ(Ipcctl({"queue", "create", name, "0", "sideways"}).exit_code, 2);
+  EXPECT_EQ(Ipcctl({"queue", "put", name, "x", "high"}).exit_code, 2);
+}
+
 TEST_F(IpcctlTest, LsHumanAndJson) {
   const std::string name = Name("listed");
   ASSERT_EQ(Ipcctl({"counter", "set", name, "3"}).exit_code, 0);

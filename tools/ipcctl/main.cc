@@ -49,12 +49,18 @@ constexpr char kUsage[] =
     "                              take its lock (waiting up to S seconds;\n"
     "                              without --timeout, not at all), wake N\n"
     "                              waiters (default 1) or all, print how many\n"
-    "  queue put NAME VALUE        append (fails at once if a bounded queue is "
+    "  queue create NAME CAPACITY [fifo|lifo|priority]\n"
+    "                              make it (0 = unbounded; default fifo)\n"
+    "  queue put NAME VALUE [PRIORITY]\n"
+    "                              add (fails at once if a bounded queue is "
     "full)\n"
     "  queue get NAME [--timeout S]\n"
-    "                              take the oldest item; without --timeout, do "
+    "                              take the next item; without --timeout, do "
     "not\n"
     "                              wait (an empty queue fails with 'empty')\n"
+    "  queue task-done NAME        end a task; print how many are left\n"
+    "  queue join NAME [--timeout S]\n"
+    "                              wait until every task is done\n"
     "Commands on libipc's objects in /dev/shm (no daemon needed):\n"
     "  objects                     list them: kind, name, creator pid\n"
     "  clean [--dry-run] [NAME...] remove those whose creator has exited\n"
@@ -148,7 +154,7 @@ int Parse(const std::vector<std::string>& args, CommandLine* cl) {
     return UsageError("--repair goes with check-state");
   }
   if (cl->timeout_s && cl->command != "queue" && cl->command != "condition") {
-    return UsageError("--timeout goes with queue get and condition notify");
+    return UsageError("--timeout goes with queue get, queue join and condition notify");
   }
   return -1;
 }

@@ -229,31 +229,66 @@ int RunDict(const CommandLine& cl) {
   return kExitOk;
 }
 
+namespace {
+
+constexpr char kQueueUsage[] =
+    "usage: queue create NAME CAPACITY [fifo|lifo|priority] | put NAME VALUE "
+    "[PRIORITY] | get NAME | task-done NAME | join NAME  (get, join: [--timeout S])";
+
+bool ParseOrder(const std::string& word, ipc::QueueOrder* order) {
+  if (word == "fifo") *order = ipc::QueueOrder::kFifo;
+  else if (word == "lifo") *order = ipc::QueueOrder::kLifo;
+  else if (word == "priority") *order = ipc::QueueOrder::kPriority;
+  else return false;
+  return true;
+}
+
+}  // namespace
+
 int RunQueue(const CommandLine& cl) {
   const auto& a = cl.args;
-  if (a.size() < 2) return UsageError("queue needs an action and a NAME");
+  if (a.size() < 2) return UsageError(kQueueUsage);
   const std::string& action = a[0];
   const std::string& name = a[1];
-  if (!((action == "put" && a.size() == 3) ||
-        (action == "get" && a.size() == 2))) {
-    return UsageError("usage: queue put NAME VALUE | get NAME [--timeout S]");
+  const bool waits = action == "get" || action == "join";
+  if (!((action == "create" && (a.size() == 3 || a.size() == 4)) ||
+        (action == "put" && (a.size() == 3 || a.size() == 4)) ||
+        ((waits || action == "task-done") && a.size() == 2))) {
+    return UsageError(kQueueUsage);
   }
-  if (cl.timeout_s && action != "get") {
-    return UsageError("--timeout goes with queue get");
+  if (cl.timeout_s && !waits) return UsageError("--timeout goes with queue get and join");
+  int64_t number = 0;  // create's CAPACITY, put's PRIORITY.
+  const std::string* number_word =
+      action == "create" ? &a[2] : (action == "put" && a.size() == 4 ? &a[3] : nullptr);
+  if (number_word != nullptr && !ParseInt(*number_word, &number)) {
+    return UsageError("queue " + action + ": not a whole number: " + *number_word);
+  }
+  ipc::QueueOrder order = ipc::QueueOrder::kFifo;
+  if (action == "create" && a.size() == 4 && !ParseOrder(a[3], &order)) {
+    return UsageError("queue create: the order is fifo, lifo or priority, not " + a[3]);
   }
   auto manager = ConnectManager(cl);
   if (!manager.ok()) return Fail(manager.status());
   auto queue = manager->Queue(name);
-  ipc::Value value;
+  if (action == "create") {
+    if (ipc::Status made = queue.Create(number, order); !made.ok()) return Fail(made);
+    return kExitOk;
+  }
+  if (action == "task-done") {
+    auto left = queue.TaskDone();
+    if (!left.ok()) return Fail(left.status());
+    PrintNamed(cl, "queue", name, ipc::Value(*left));
+    return kExitOk;
+  }
   if (action == "put") {
-    value = ipc::Value::ParseWord(a[2]);
+    const ipc::Value value = ipc::Value::ParseWord(a[2]);
     // A bounded queue that is full fails at once rather than hanging a shell.
-    if (ipc::Status put = queue.Put(value, ipc::Deadline::Now()); !put.ok()) {
-      return Fail(put);
-    }
+    const ipc::Status put = a.size() == 4
+                                ? queue.PutWithPriority(number, value, ipc::Deadline::Now())
+                                : queue.Put(value, ipc::Deadline::Now());
+    if (!put.ok()) return Fail(put);
     if (cl.json) {
-      std::cout << JsonObject().Add("queue", name).Add("value", value).Text()
-                << "\n";
+      std::cout << JsonObject().Add("queue", name).Add("value", value).Text() << "\n";
     }
     return kExitOk;
   }
@@ -261,6 +296,10 @@ int RunQueue(const CommandLine& cl) {
       cl.timeout_s.value_or(0) > 0
           ? ipc::Deadline::After(std::chrono::duration<double>(*cl.timeout_s))
           : ipc::Deadline::Now();
+  if (action == "join") {
+    if (ipc::Status joined = queue.Join(deadline); !joined.ok()) return Fail(joined);
+    return kExitOk;
+  }
   auto got = queue.Get(deadline);
   if (!got.ok()) return Fail(got.status());
   PrintNamed(cl, "queue", name, *got);
