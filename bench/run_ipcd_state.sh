@@ -211,7 +211,11 @@ if part everysec; then
   start_ipcd memory
   memory_pid=$ipcd_pid
   for round in $(seq "$rounds"); do
-    for daemon in memory everysec; do
+    # Each goes first in every other round: what ran just before (the
+    # other daemon's heaviest load) weighs on both alike.
+    order="memory everysec"
+    [ $((round % 2)) -eq 0 ] && order="everysec memory"
+    for daemon in $order; do
       ours "${daemon}_c1_incr" "$daemon" --op counter-add --requests $((requests / 2))
       ours "${daemon}_c50_incr" "$daemon" --op counter-add --clients 50 --requests "$requests" --event-loop
       ours "${daemon}_c50_p16_incr" "$daemon" --op counter-add --clients 50 --pipeline 16 --requests $((requests * 5)) --event-loop
