@@ -108,7 +108,7 @@ class Journal {
   // the ended log's descriptor and hands it to FinishEndedLog off the
   // loop (the snapshot writer does), so the loop never waits for its sync.
   ipc::Result<EndedLog> StartNewLog();
-  // Syncs the ended log and frees the space reserved past its end.
+  // Syncs the ended log (StartNewLog has cut its reserved space).
   static ipc::Status FinishEndedLog(const EndedLog& log);
   // A snapshot of every record up to seq finished (ok) or failed.
   void SnapshotFinished(bool ok, uint64_t seq, int64_t bytes);
