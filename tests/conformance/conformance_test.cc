@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <functional>
+#include <cstdio>
 #include <string>
 #include <thread>
 
@@ -272,16 +272,34 @@ TEST_P(ConformanceTest, PeerKilledMidStreamGivesClosedNotAHang) {
   ipc::Listener listener = MakeListener();
   const std::string url = listener.url();
   const pid_t child = ForkChild([&]() -> int {
-    auto ch = ipc::Connect(url, 5s);
-    if (!ch.ok()) return 1;
+    auto ch = ipc::Connect(url, 10s);
+    if (!ch.ok()) {
+      std::fprintf(stderr, "child: %s\n", ch.status().ToString().c_str());
+      return 1;
+    }
     for (uint64_t i = 0;; ++i) (void)ch->Send(Payload(100 + i % 5000, i));
   });
-  auto ch = listener.Accept(5s);
-  ASSERT_TRUE(ch.ok()) << ch.status();
+  // The sender never stops by itself: it is killed on every way out of
+  // this test (left running, it would hold ctest's pipe open until the
+  // timeout). Kill() returns its exit status.
+  struct Sender {
+    pid_t pid;
+    int status = -1;
+    int Kill() {
+      if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        status = WaitChild(pid);
+        pid = -1;
+      }
+      return status;
+    }
+    ~Sender() { Kill(); }
+  } sender{child};
+  auto ch = listener.Accept(10s);
+  ASSERT_TRUE(ch.ok()) << ch.status() << " (the sender exited with " << sender.Kill() << ")";
   std::string m;
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(ch->Receive(&m, 5s).ok());
-  ::kill(child, SIGKILL);
-  EXPECT_EQ(WaitChild(child), 128 + SIGKILL);
+  EXPECT_EQ(sender.Kill(), 128 + SIGKILL);
   // What was sent before the kill may still arrive, whole; then kClosed (or,
   // without close detection, the deadline).
   ipc::Status s;
@@ -316,7 +334,9 @@ TEST_P(ConformanceTest, PeerKilledIsSeenThroughPollAndTryReceive) {
   for (int wakeups = 0; wakeups < 100 && !first.ok(); ++wakeups) {
     ASSERT_TRUE(PollReadable(ch->fd(), 10000));
     first = ch->TryReceive();
-    if (!first.ok()) ASSERT_EQ(first.status().code(), ErrorCode::kWouldBlock) << first.status();
+    if (!first.ok()) {
+      ASSERT_EQ(first.status().code(), ErrorCode::kWouldBlock) << first.status();
+    }
   }
   EXPECT_EQ(first.value_or(""), "hello");
   ::kill(child, SIGKILL);
