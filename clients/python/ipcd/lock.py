@@ -24,7 +24,6 @@ may not have run alone.
 
 Thread safety: as the Manager's.
 """
-from . import calls, errors
 from ._proto import pb
 from .proxy import Proxy
 
@@ -77,14 +76,10 @@ class LockProxy(Proxy):
         return response
 
     def _give_back(self):
-        generation = self._holds.pop()
-        request = calls.make(self._name, self._kind, pb.RELEASE)
-        try:
-            self._connection.round_trip(request, only_generation=generation)
-        except errors.Closed:
-            raise errors.Closed(
-                f"lock '{self._name}' was no longer held: the connection "
-                "that held it was lost, and ipcd released it then") from None
+        self._release_taken_on(
+            self._holds.pop(),
+            f"lock '{self._name}' was no longer held: the connection that "
+            "held it was lost, and ipcd released it then")
 
 
 class _Hold:

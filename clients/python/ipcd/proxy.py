@@ -3,7 +3,8 @@
 Making a proxy sends nothing; each method is one request. Thread safety:
 as the Manager's (calls may come from any thread, one runs at a time).
 """
-from . import calls
+from . import calls, errors
+from ._proto import pb
 
 
 class Proxy:
@@ -38,3 +39,14 @@ class Proxy:
         return self._connection.round_trip(
             request, calls.reply_timeout(timeout), blocking=True,
             quiet_codes=quiet_codes)
+
+    def _release_taken_on(self, generation, lost):
+        """RELEASE of what this proxy took on the connection of that
+        generation, never on a newer one (the daemon gave back what a lost
+        connection held: releasing again would give back someone else's).
+        Closed, with lost as its message, when that connection is gone."""
+        request = calls.make(self._name, self._kind, pb.RELEASE)
+        try:
+            self._connection.round_trip(request, only_generation=generation)
+        except errors.Closed:
+            raise errors.Closed(lost) from None

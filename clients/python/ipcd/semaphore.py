@@ -89,14 +89,10 @@ class SemaphoreProxy(Proxy):
         return self
 
     def __exit__(self, *exc):
-        generation = self._holds.pop()
-        request = calls.make(self._name, self._kind, pb.RELEASE)
-        try:
-            self._connection.round_trip(request, only_generation=generation)
-        except errors.Closed:
-            raise errors.Closed(
-                f"semaphore '{self._name}': the connection that took the "
-                "unit was lost, and ipcd gave the unit back then") from None
+        self._release_taken_on(
+            self._holds.pop(),
+            f"semaphore '{self._name}': the connection that took the unit "
+            "was lost, and ipcd gave the unit back then")
 
 
 def _int(n):
