@@ -130,8 +130,10 @@ uint16_t NextEvent(zmq::socket_t& monitor) {
   return id;
 }
 
-// Waits until the socket has completed a handshake with a peer.
-Status WaitForPeer(Endpoint& e, Deadline deadline, const std::string& what) {
+// Waits until the socket has completed a handshake with a peer; absent
+// says what was missing when the deadline passes ("no listener appeared").
+Status WaitForPeer(Endpoint& e, Deadline deadline, const std::string& what,
+                   const char* absent) {
   try {
     for (;;) {
       for (uint16_t id; (id = NextEvent(e.monitor)) != 0;) {
@@ -139,7 +141,8 @@ Status WaitForPeer(Endpoint& e, Deadline deadline, const std::string& what) {
       }
       if (deadline.is_non_blocking() || deadline.Expired()) {
         Status s = deadline.ExpiredStatus(what + ": no peer completed the handshake");
-        return deadline.is_non_blocking() ? s : Status(s.code(), what + ": no listener appeared in time");
+        return deadline.is_non_blocking() ? s
+                                           : Status(s.code(), what + ": " + absent + " in time");
       }
       zmq::pollitem_t item{e.monitor.handle(), 0, ZMQ_POLLIN, 0};
       zmq::poll(&item, 1, std::chrono::milliseconds(SliceMs(deadline)));
@@ -372,7 +375,7 @@ class ZmqListener final : public ListenerImpl {
                     url() + ": a ZeroMQ PAIR listener has one channel; it was already "
                             "accepted");
     }
-    IPC_RETURN_IF_ERROR(WaitForPeer(*e_, deadline, url() + ": accept"));
+    IPC_RETURN_IF_ERROR(WaitForPeer(*e_, deadline, url() + ": accept", "no peer connected"));
     return ZmqChannel::Make(url(), max_message_, caps_, std::move(e_));
   }
 
@@ -437,7 +440,7 @@ Result<std::unique_ptr<ChannelImpl>> ZmqConnect(const Url& url, const CommonOpti
   } catch (const zmq::error_t& err) {
     return ZmqStatus(url.text + ": connect", err);
   }
-  Status connected = WaitForPeer(*e, deadline, url.text);
+  Status connected = WaitForPeer(*e, deadline, url.text, "no listener appeared");
   if (!connected.ok()) {
     e->socket.set(zmq::sockopt::linger, 0);  // Nothing to flush.
     return connected;
