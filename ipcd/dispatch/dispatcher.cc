@@ -81,6 +81,7 @@ OpStatus Dispatcher::Destroy(const v1::Call& call) {
   if (!object->waiters().empty()) host_->ObjectDestroying(object);
   store_->Erase(object);
   if (journaled) journal_->Add(call, size);
+  host_->ObjectWritten(call.object(), v1::DESTROY, &call);
   return OpStatus::Ok();
 }
 
@@ -149,6 +150,12 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
     return status;
   }
   if (journal_ != nullptr) Log(call, size, status, created, *result);
+  const bool changed =
+      status.ok() && (op_spec != nullptr ? op_spec->Changes() : created) &&
+      !(op == v1::COMPARE_AND_SET && !result->flag());
+  if (changed || created) {
+    host_->ObjectWritten(call.object(), changed ? op : v1::CREATE, &call);
+  }
   if (status.wait) {
     *wait_on = status.wait_on != nullptr ? status.wait_on : object;
     return status;

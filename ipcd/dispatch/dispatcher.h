@@ -4,6 +4,10 @@
 // objects changed so that the server can retry requests parked on them.
 // It knows nothing about connections.
 //
+// A change is what a successful call of an op its kind marks journaled or
+// changes does (a COMPARE_AND_SET only when it swapped), and the making of
+// an object by its first use.
+//
 // Thread safety: single-threaded.
 #ifndef IPCD_DISPATCH_DISPATCHER_H_
 #define IPCD_DISPATCH_DISPATCHER_H_
@@ -23,6 +27,11 @@ class WaiterHost {
   virtual void ObjectChanged(Object* object) = 0;
   // object is about to be destroyed: its waiters must be answered.
   virtual void ObjectDestroying(Object* object) = 0;
+  // The object `name` was changed (made, changed, or destroyed: op
+  // DESTROY) by call, or (call nullptr) on the side by a call on another
+  // object: a condition's WAIT releasing its lock. For its watchers.
+  virtual void ObjectWritten(std::string_view name, v1::Op op,
+                             const v1::Call* call) = 0;
 };
 
 class Dispatcher final : public ObjectDirectory {
@@ -47,7 +56,8 @@ class Dispatcher final : public ObjectDirectory {
 
   // ObjectDirectory.
   Object* Find(std::string_view name) const override { return store_->Find(name); }
-  void Changed(Object* object) override {
+  void Changed(Object* object, v1::Op op) override {
+    host_->ObjectWritten(object->name(), op, nullptr);
     if (!object->waiters().empty()) host_->ObjectChanged(object);
   }
 

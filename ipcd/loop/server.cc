@@ -317,9 +317,14 @@ void Server::SendBytes(Session* s, const std::string& bytes) {
 
 void Server::FlushSession(Session* s) {
   s->flush_queued = false;
+  s->unflushed_events = 0;
   MakeDurableFor(s);
   const Status status = s->channel.Flush(ipc::Deadline::Now());
-  if (status.ok() || s->dead) return;
+  if (s->dead) return;
+  if (status.ok()) {
+    ResyncIfDue(s);
+    return;
+  }
   if (status.code() == ErrorCode::kWouldBlock) {
     s->tail_pending = true;
     UpdateInterest(s);
@@ -377,6 +382,7 @@ void Server::OnWritable(Session* s) {
     Drop(s, "closed after an error");
     return;
   }
+  ResyncIfDue(s);
   UpdateInterest(s);
 }
 
@@ -399,9 +405,9 @@ void Server::BeginClosing(Session* s) {
   }
   for (const std::string& name : s->held_locks) {
     Object* object = store_.Find(name);
-    if (object != nullptr && object->ReleaseHoldsOf(s->id) &&
-        !object->waiters().empty()) {
-      ObjectChanged(object);
+    if (object != nullptr && object->ReleaseHoldsOf(s->id)) {
+      watches_.Changed(name, v1::RELEASE, nullptr);
+      if (!object->waiters().empty()) ObjectChanged(object);
     }
   }
   s->held_locks.clear();
@@ -422,6 +428,7 @@ void Server::Drop(Session* s, std::string_view why) {
   --live_sessions_;
   graveyard_.push_back(s);
   Unpark(s);
+  watches_.Detach(s->watches);
   if (s->has_deadline) {
     deadlines_.erase(s->deadline_pos);
     s->has_deadline = false;
@@ -432,6 +439,7 @@ void Server::Drop(Session* s, std::string_view why) {
     if (object != nullptr && object->ReleaseHoldsOf(s->id)) {
       LogInfo("session " + std::to_string(s->id) + " closed holding " +
               KindName(object->kind()) + " '" + name + "'; released");
+      watches_.Changed(name, v1::RELEASE, nullptr);
       if (!object->waiters().empty()) ObjectChanged(object);
     }
   }
@@ -502,6 +510,7 @@ void Server::FillStats(v1::Stats* stats) const {
   stats->set_bytes_held(store_.budget().used);
   stats->set_requests_total(requests_total_);
   stats->set_parked(parked_);
+  stats->set_watches(watches_.size());
   int64_t pending = 0;
   for (const auto& [id, s] : sessions_) {
     if (!s->dead) pending += static_cast<int64_t>(s->inbox.size());

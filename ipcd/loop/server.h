@@ -35,12 +35,13 @@
 #include "dispatch/dispatcher.h"
 #include "ipc/channel.h"
 #include "loop/session.h"
+#include "loop/watches.h"
 #include "state/journal.h"
 #include "objects/object_store.h"
 
 namespace ipcd {
 
-class Server final : public WaiterHost {
+class Server final : public WaiterHost, private WatchHub::Writer {
  public:
   // Sets up the listeners (the unix socket, --listen URLs, or the sockets
   // systemd passed), the epoll set and the signalfd. kInvalidArgument for
@@ -55,6 +56,8 @@ class Server final : public WaiterHost {
   // WaiterHost.
   void ObjectChanged(Object* object) override;
   void ObjectDestroying(Object* object) override;
+  void ObjectWritten(std::string_view name, v1::Op op,
+                     const v1::Call* call) override;
 
  private:
   struct ListenerEntry : Pollable {
@@ -166,7 +169,16 @@ class Server final : public WaiterHost {
   // behind the ones that completed.
   void DrainWakeups();
   void RunResumes();
+  // Answers a request: counts it and writes response.
   void Respond(Session* s, v1::Response& response);
+  // Writes response (MESSAGE_TOO_LARGE instead when it is over the frame
+  // limit).
+  void Write(Session* s, v1::Response& response);
+  // WatchHub::Writer.
+  bool Backlogged(Session* s) const override;
+  void SendEvent(Session* s, v1::Response& response) override;
+  // s's output has drained: resync the watches that missed changes.
+  void ResyncIfDue(Session* s);
   void RespondError(Session* s, uint64_t id, v1::Code code,
                     std::string message);
 
@@ -188,6 +200,7 @@ class Server final : public WaiterHost {
 
   ObjectStore store_;
   Dispatcher dispatcher_;
+  WatchHub watches_{&store_, this};
   std::unique_ptr<state::Journal> journal_;  // Null: in memory only.
   int state_lock_fd_ = -1;
   pid_t snapshot_pid_ = -1;

@@ -28,6 +28,10 @@ void SetStatus(v1::Response& response, OpStatus& status) {
 void Server::Respond(Session* s, v1::Response& response) {
   if (s->dead) return;
   ++requests_total_;
+  Write(s, response);
+}
+
+void Server::Write(Session* s, v1::Response& response) {
   response.SerializeToString(&write_buffer_);
   if (static_cast<int64_t>(write_buffer_.size()) > limits_.max_frame_bytes) {
     const size_t size = write_buffer_.size();
@@ -42,6 +46,30 @@ void Server::Respond(Session* s, v1::Response& response) {
     response.SerializeToString(&write_buffer_);
   }
   SendBytes(s, write_buffer_);
+}
+
+bool Server::Backlogged(Session* s) const {
+  return s->outbox.size() >= WatchHub::kMaxBacklog ||
+         s->unflushed_events >= WatchHub::kMaxBacklog;
+}
+
+void Server::SendEvent(Session* s, v1::Response& response) {
+  if (s->dead) return;
+  // Sent only once the change it shows is as durable as a response that
+  // acknowledges it would be.
+  if (journal_ != nullptr) s->sync_seq = std::max(s->sync_seq, journal_->open_seq());
+  ++s->unflushed_events;
+  Write(s, response);
+}
+
+void Server::ResyncIfDue(Session* s) {
+  if (s->watch_resync_due && !s->dead && s->outbox.empty() && !s->tail_pending)
+    watches_.Resync(s, s->watches);
+}
+
+void Server::ObjectWritten(std::string_view name, v1::Op op,
+                           const v1::Call* call) {
+  watches_.Changed(name, op, call);
 }
 
 void Server::RespondError(Session* s, uint64_t id, v1::Code code,
@@ -302,6 +330,24 @@ bool Server::HandleReady(Session* s, v1::Request& request, bool in_inbox) {
     case v1::Request::kGetStats:
       FillStats(response.mutable_stats());
       break;
+    case v1::Request::kWatch: {
+      // Answered by its first event (written by the hub), in its turn.
+      OpStatus status = watches_.Add(s, s->watches, request.id(), request.watch());
+      if (status.ok()) {
+        ++requests_total_;
+        return false;
+      }
+      SetStatus(response, status);
+      break;
+    }
+    case v1::Request::kUnwatch:
+      if (!watches_.Remove(s->watches, request.unwatch().watch_id())) {
+        response.mutable_status()->set_code(v1::NOT_FOUND);
+        response.mutable_status()->set_message(
+            "this connection has no watch with id " +
+            std::to_string(request.unwatch().watch_id()));
+      }
+      break;
     case v1::Request::kHello:
       response.mutable_status()->set_code(v1::PROTOCOL_ERROR);
       response.mutable_status()->set_message(
@@ -420,6 +466,7 @@ void Server::DeliverItem(Session* s, Object* queue) {
     journal_->EndRecord();
   }
   static_cast<Queue*>(queue)->Requeue(std::move(*item), ctx);
+  watches_.Changed(queue->name(), v1::PUT, nullptr);
   LogInfo("session " + std::to_string(s->id) +
           " failed while taking an item of queue '" + queue->name() +
           "'; the item was put back at the head");

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "ipc/channel.h"
+#include "loop/watches.h"
 #include "objects/object.h"
 #include "proto/ipcd.pb.h"
 
@@ -90,6 +91,13 @@ class Session final : public Pollable {
   bool tail_pending = false;
 
   std::set<std::string, std::less<>> held_locks;
+
+  // The watches this connection holds (loop/watches.h).
+  SessionWatches watches;
+  // Some of them missed changes: resync once the backlog has gone out.
+  bool watch_resync_due = false;
+  // Events buffered in the channel since its last flush.
+  size_t unflushed_events = 0;
 
   // Responses are buffered in the channel, to be written by FlushQueued.
   bool flush_queued = false;

@@ -93,9 +93,9 @@ OpStatus Barrier::Execute(const v1::Call& call, OpContext& ctx, v1::Result* resu
 namespace {
 
 constexpr OpSpec kBarrierOps[] = {
-    {.op = v1::WAIT},
-    {.op = v1::ABORT},
-    {.op = v1::RESET},
+    {.op = v1::WAIT, .changes = true},
+    {.op = v1::ABORT, .changes = true},
+    {.op = v1::RESET, .changes = true},
     {.op = v1::GET},
 };
 

@@ -78,7 +78,7 @@ OpStatus Condition::Wait(const v1::Call& call, OpContext& ctx,
     waiter.holds = lock->ReleaseAll(ctx);
     ++waiting_;
     ctx.held_locks->emplace(name());
-    ctx.objects->Changed(lock);
+    ctx.objects->Changed(lock, v1::RELEASE);
     return OpStatus::Wait();
   }
   if (it == waits_.end()) {
@@ -121,6 +121,7 @@ OpStatus Condition::Reacquire(Waits::iterator it, Lock& lock, OpContext& ctx,
   const bool notified = waiter.phase == Phase::kNotified;
   const int64_t holds = waiter.holds;
   lock.Take(holds, ctx);
+  ctx.objects->Changed(&lock, v1::ACQUIRE);
   waits_.erase(it);
   ctx.held_locks->erase(name());
   if (!notified) {
@@ -185,9 +186,9 @@ namespace {
 // Nothing is logged (see condition.h).
 constexpr OpSpec kConditionOps[] = {
     {.op = v1::GET, .reads_missing = true},
-    {.op = v1::WAIT},
-    {.op = v1::NOTIFY},
-    {.op = v1::NOTIFY_ALL},
+    {.op = v1::WAIT, .changes = true},
+    {.op = v1::NOTIFY, .changes = true},
+    {.op = v1::NOTIFY_ALL, .changes = true},
 };
 
 OpStatus MakeCondition(const v1::Call& call, std::unique_ptr<Object>* out) {

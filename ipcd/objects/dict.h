@@ -26,8 +26,16 @@ class Dict final : public Object {
   }
   void Save(CallSink& sink) const override;
 
- private:
   using Map = std::map<std::string, v1::Value, std::less<>>;
+  // For watches: every entry, in key order, and one key's value (nullptr
+  // when absent).
+  const Map& entries() const { return entries_; }
+  const v1::Value* Find(std::string_view key) const {
+    auto it = entries_.find(key);
+    return it == entries_.end() ? nullptr : &it->second;
+  }
+
+ private:
 
   // entries_.lower_bound(key), cheaply for a key past the last one.
   Map::iterator Position(std::string_view key);

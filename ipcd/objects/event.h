@@ -17,6 +17,7 @@ class Event final : public Object {
   OpStatus Execute(const v1::Call& call, OpContext& ctx,
                    v1::Result* result) override;
   int64_t Size() const override { return flag_ ? 1 : 0; }
+  void WatchState(v1::Value* out) const override { out->set_bool_value(flag_); }
   void Save(CallSink& sink) const override;
 
  private:

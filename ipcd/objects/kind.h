@@ -22,10 +22,15 @@ struct OpSpec {
   v1::Op op;
   // A successful call changes state that the state log keeps.
   bool journaled = false;
+  // A successful call changes state the log does not keep (a lock's
+  // holds): watches are told, the log is not. journaled implies it.
+  bool changes = false;
   // On a name no object has, the call is answered as an empty object of
   // the kind would answer it (KindSpec::read_missing), and nothing is
   // created: a read does not make objects.
   bool reads_missing = false;
+
+  bool Changes() const { return journaled || changes; }
 };
 
 struct KindSpec {

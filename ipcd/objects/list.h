@@ -24,6 +24,10 @@ class List final : public Object {
   OpStatus Execute(const v1::Call& call, OpContext& ctx,
                    v1::Result* result) override;
   int64_t Size() const override { return static_cast<int64_t>(items_.size()); }
+  void WatchState(v1::Value* out) const override {
+    auto* list = out->mutable_list_value();
+    for (const v1::Value& item : items_) *list->add_items() = item;
+  }
   void Save(CallSink& sink) const override;
 
  private:

@@ -72,8 +72,8 @@ namespace {
 // Nothing about a lock is logged: its holder is a connection, gone after a
 // restart.
 constexpr OpSpec kLockOps[] = {
-    {.op = v1::ACQUIRE},
-    {.op = v1::RELEASE},
+    {.op = v1::ACQUIRE, .changes = true},
+    {.op = v1::RELEASE, .changes = true},
 };
 
 OpStatus MakeLock(const v1::Call& call, std::unique_ptr<Object>* out) {

@@ -72,8 +72,10 @@ class ObjectDirectory {
   virtual ~ObjectDirectory() = default;
   // The object named name, or nullptr.
   virtual Object* Find(std::string_view name) const = 0;
-  // object, not the one the call names, changed: its waiters are retried.
-  virtual void Changed(Object* object) = 0;
+  // object, not the one the call names, was changed by op (a lock a
+  // condition released or took): its waiters are retried, its watchers
+  // told.
+  virtual void Changed(Object* object, v1::Op op) = 0;
 };
 
 // What an operation may know about who calls it.
@@ -118,6 +120,10 @@ class Object {
   // ObjectInfo.size: dict keys, queue items, counter value, lock holds,
   // event 1/0.
   virtual int64_t Size() const = 0;
+  // The object's state as a watch sees it (WatchEvent.value): by default
+  // the number Size() reports. Dicts and namespaces are sent as entries
+  // instead (ipcd/loop/watches.cc).
+  virtual void WatchState(v1::Value* out) const { out->set_int_value(Size()); }
   // Writes the calls that recreate this object's state to sink; kinds
   // that are not persisted (locks: their holders are connections) write
   // nothing.

@@ -70,8 +70,8 @@ namespace {
 
 // Nothing is logged (see semaphore.h).
 constexpr OpSpec kSemaphoreOps[] = {
-    {.op = v1::ACQUIRE},
-    {.op = v1::RELEASE},
+    {.op = v1::ACQUIRE, .changes = true},
+    {.op = v1::RELEASE, .changes = true},
     {.op = v1::GET, .reads_missing = true},
 };
 

@@ -18,6 +18,7 @@ class ValueObject final : public Object {
   OpStatus Execute(const v1::Call& call, OpContext& ctx,
                    v1::Result* result) override;
   int64_t Size() const override { return 1; }
+  void WatchState(v1::Value* out) const override { *out = value_; }
   void Save(CallSink& sink) const override;
 
  private:

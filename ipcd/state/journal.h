@@ -83,6 +83,9 @@ class Journal {
   // Ends the record being built; its sequence number, or 0 when it holds
   // no change.
   uint64_t EndRecord();
+  // The sequence number the record being built will get (0: it holds no
+  // change yet).
+  uint64_t open_seq() const { return open_record_.empty() ? 0 : last_seq_ + 1; }
   // Record seq is written (and, under always, synced) when this returns.
   // Exits the process when the log cannot be written (see above).
   void MakeDurable(uint64_t seq);

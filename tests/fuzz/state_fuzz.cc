@@ -41,6 +41,7 @@ class NoWaiters final : public ipcd::WaiterHost {
  public:
   void ObjectChanged(ipcd::Object*) override {}
   void ObjectDestroying(ipcd::Object*) override {}
+  void ObjectWritten(std::string_view, v1::Op, const v1::Call*) override {}
 };
 
 // An in-memory snapshot: every saved call in one StateRecord.

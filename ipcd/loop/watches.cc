@@ -1,0 +1,221 @@
+#include "loop/watches.h"
+
+#include <set>
+
+#include "dispatch/dispatcher.h"
+#include "loop/session.h"
+#include "objects/dict.h"
+#include "objects/kind.h"
+
+namespace ipcd {
+namespace {
+
+bool Keyed(v1::Kind kind) { return kind == v1::DICT || kind == v1::NAMESPACE; }
+
+// Whether call, which changed a dict, may have changed key.
+bool Touches(const v1::Call& call, v1::Op op, const std::string& key) {
+  if (op == v1::CLEAR || op == v1::CREATE || op == v1::DESTROY) return true;
+  if (call.key() == key) return true;
+  for (const v1::Entry& entry : call.items()) {
+    if (entry.key() == key) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+OpStatus WatchHub::Add(Session* s, SessionWatches& watches, uint64_t id,
+                       const v1::Watch& request) {
+  if (OpStatus name = CheckObjectName(request.object()); !name.ok()) return name;
+  const std::string& object = request.object();
+  const v1::Kind kind = request.kind();
+  if (kind != v1::KIND_UNSPECIFIED && FindKind(kind) == nullptr) {
+    return OpStatus::Error(v1::INVALID_ARGUMENT,
+                           "watch of '" + object + "': " + KindName(kind));
+  }
+  if (request.has_key()) {
+    if (request.key().empty()) {
+      return OpStatus::Error(v1::INVALID_ARGUMENT,
+                             "watch of '" + object + "': the key is empty");
+    }
+    if (kind != v1::KIND_UNSPECIFIED && !Keyed(kind)) {
+      return OpStatus::Error(v1::INVALID_ARGUMENT,
+                             "watch of '" + object + "': a " + KindName(kind) +
+                                 " has no keys (only a dict's or a "
+                                 "namespace's keys can be watched)");
+    }
+  }
+  if (const Object* existing = store_->Find(object)) {
+    if (kind != v1::KIND_UNSPECIFIED && existing->kind() != kind) {
+      return OpStatus::Error(v1::INVALID_ARGUMENT,
+                             "object '" + object + "' is a " +
+                                 KindName(existing->kind()) + ", not a " +
+                                 KindName(kind));
+    }
+    if (request.has_key() && !Keyed(existing->kind())) {
+      return OpStatus::Error(v1::INVALID_ARGUMENT,
+                             "watch of '" + object + "': it is a " +
+                                 KindName(existing->kind()) +
+                                 ", which has no keys");
+    }
+  }
+  if (watches.size() >= kMaxPerSession) {
+    return OpStatus::Error(v1::RESOURCE_EXHAUSTED,
+                           "this connection holds " +
+                               std::to_string(kMaxPerSession) +
+                               " watches, the most it may");
+  }
+  if (watches.contains(id)) {
+    return OpStatus::Error(v1::INVALID_ARGUMENT,
+                           "this connection already has a watch with id " +
+                               std::to_string(id));
+  }
+  WatchEntry& entry = watches[id];
+  entry.id = id;
+  entry.object = object;
+  entry.kind = kind;
+  if (request.has_key()) entry.key = request.key();
+  by_name_[object].push_back(Watcher{s, &entry});
+  ++count_;
+  Send(s, entry);
+  return OpStatus::Ok();
+}
+
+bool WatchHub::Remove(SessionWatches& watches, uint64_t id) {
+  auto it = watches.find(id);
+  if (it == watches.end()) return false;
+  auto list = by_name_.find(it->second.object);
+  if (list != by_name_.end()) {
+    std::erase_if(list->second,
+                  [&](const Watcher& w) { return w.entry == &it->second; });
+    if (list->second.empty()) by_name_.erase(list);
+  }
+  watches.erase(it);
+  --count_;
+  return true;
+}
+
+void WatchHub::Detach(const SessionWatches& watches) {
+  for (const auto& [id, entry] : watches) {
+    auto list = by_name_.find(entry.object);
+    if (list == by_name_.end()) continue;
+    std::erase_if(list->second,
+                  [&](const Watcher& w) { return w.entry == &entry; });
+    if (list->second.empty()) by_name_.erase(list);
+    --count_;
+  }
+}
+
+void WatchHub::FillState(const WatchEntry& entry, v1::WatchEvent* event) const {
+  event->set_version(version_);
+  event->set_resync(true);
+  const Object* object = store_->Find(entry.object);
+  if (object == nullptr ||
+      (entry.kind != v1::KIND_UNSPECIFIED && object->kind() != entry.kind)) {
+    return;  // exists = false.
+  }
+  if (entry.key) {
+    if (!Keyed(object->kind())) return;
+    const v1::Value* value = static_cast<const Dict*>(object)->Find(*entry.key);
+    if (value == nullptr) return;
+    event->set_exists(true);
+    event->set_kind(object->kind());
+    *event->mutable_value() = *value;
+    return;
+  }
+  event->set_exists(true);
+  event->set_kind(object->kind());
+  if (!Keyed(object->kind())) {
+    object->WatchState(event->mutable_value());
+    return;
+  }
+  for (const auto& [key, value] : static_cast<const Dict*>(object)->entries()) {
+    v1::Entry* item = event->add_items();
+    item->set_key(key);
+    *item->mutable_value() = value;
+  }
+}
+
+bool WatchHub::FillChange(const WatchEntry& entry, v1::Op op,
+                          const v1::Call* call, v1::WatchEvent* event) const {
+  const Object* object = store_->Find(entry.object);
+  if (object != nullptr && entry.kind != v1::KIND_UNSPECIFIED &&
+      object->kind() != entry.kind) {
+    return false;  // Another kind under the watched name.
+  }
+  const bool keyed = object != nullptr && Keyed(object->kind());
+  if (entry.key) {
+    if (object != nullptr && !keyed) return false;
+    if (call != nullptr && !Touches(*call, op, *entry.key)) return false;
+    FillState(entry, event);
+  } else if (keyed && call != nullptr && op != v1::CLEAR && op != v1::CREATE) {
+    // The keys the call named, each as it is now.
+    event->set_version(version_);
+    event->set_exists(true);
+    event->set_kind(object->kind());
+    const Dict& dict = *static_cast<const Dict*>(object);
+    std::set<std::string_view> keys;
+    if (!call->key().empty()) keys.insert(call->key());
+    for (const v1::Entry& item : call->items()) keys.insert(item.key());
+    for (std::string_view key : keys) {
+      if (const v1::Value* value = dict.Find(key)) {
+        v1::Entry* item = event->add_items();
+        item->set_key(std::string(key));
+        *item->mutable_value() = *value;
+      } else {
+        event->add_removed(std::string(key));
+      }
+    }
+  } else {
+    // The whole state: a resync for a dict that was cleared or made.
+    FillState(entry, event);
+    event->set_resync(keyed);
+  }
+  event->set_op(op);
+  return true;
+}
+
+void WatchHub::Send(Session* s, const WatchEntry& entry) {
+  event_.Clear();
+  event_.set_id(entry.id);
+  FillState(entry, event_.mutable_event());
+  event_.mutable_event()->set_missed(entry.missed);
+  writer_->SendEvent(s, event_);
+}
+
+void WatchHub::Changed(std::string_view name, v1::Op op, const v1::Call* call) {
+  ++version_;
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) return;
+  // A copy: a failed write drops its session, whose watches then leave
+  // the list (Detach), and the drop may report changes of its own (its
+  // locks). The session and its entries live until the loop iteration
+  // ends, so the pointers stay valid; a dropped session is skipped.
+  const std::vector<Watcher> watchers = it->second;
+  for (const Watcher& w : watchers) {
+    if (w.session->dead || w.session->state == Session::State::kClosing)
+      continue;
+    event_.Clear();
+    event_.set_id(w.entry->id);
+    if (!FillChange(*w.entry, op, call, event_.mutable_event())) continue;
+    if (w.entry->missed > 0 || writer_->Backlogged(w.session)) {
+      // Waiting for its resync, which will show this change.
+      ++w.entry->missed;
+      w.session->watch_resync_due = true;
+      continue;
+    }
+    writer_->SendEvent(w.session, event_);
+  }
+}
+
+void WatchHub::Resync(Session* s, SessionWatches& watches) {
+  for (auto& [id, entry] : watches) {
+    if (entry.missed == 0) continue;
+    if (s->dead || writer_->Backlogged(s)) return;  // Still due.
+    Send(s, entry);
+    entry.missed = 0;
+  }
+  s->watch_resync_due = false;
+}
+
+}  // namespace ipcd
