@@ -58,7 +58,9 @@ void Server::SendEvent(Session* s, v1::Response& response) {
   // Sent only once the change it shows is as durable as a response that
   // acknowledges it would be.
   if (journal_ != nullptr) s->sync_seq = std::max(s->sync_seq, journal_->open_seq());
-  ++s->unflushed_events;
+  // Counted where it waits: in the channel's buffer until the next flush,
+  // or (once the socket is full) in the outbox, which counts itself.
+  if (s->outbox.empty() && !s->tail_pending) ++s->unflushed_events;
   Write(s, response);
 }
 

@@ -44,8 +44,9 @@ class WatchHub {
   // The most watches one connection may hold.
   static constexpr size_t kMaxPerSession = 1024;
   // A connection with this many responses waiting that its socket would
-  // not take is sent no events; its watches count them as missed.
-  static constexpr size_t kMaxBacklog = 256;
+  // not take, or sent this many events in one loop iteration, is sent no
+  // more events; its watches count them as missed.
+  static constexpr size_t kMaxBacklog = 1024;
 
   // What the hub needs of the server.
   class Writer {

@@ -421,5 +421,64 @@ TEST_F(IpcctlTest, AuthKeyFileOverTcp) {
       << wrong.err;  // One line.
 }
 
+// ipcctl watch as a person runs it beside changes made by others: a line
+// for the current state, then one per change as it happens, in both forms;
+// it ends once --timeout seconds pass without a change.
+TEST_F(IpcctlTest, WatchPrintsALinePerChangeAsItHappens) {
+  const std::string name = Name("watched");
+  auto manager = Manager::Connect(daemon_.url());
+  ASSERT_TRUE(manager.ok()) << manager.status();
+  for (const bool json : {false, true}) {
+    ASSERT_TRUE(manager->Dict(name).Set("a", 1).ok());
+    int out[2];
+    ASSERT_EQ(::pipe(out), 0);
+    std::vector<std::string> args = {IPCCTL_PATH, "--socket", daemon_.socket_path(),
+                                     "watch", name, "--timeout", "2"};
+    if (json) args.insert(args.begin() + 1, "--json");
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::dup2(out[1], STDOUT_FILENO);
+      std::vector<char*> argv;
+      for (std::string& arg : args) argv.push_back(arg.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    FILE* lines = ::fdopen(out[0], "r");
+    ASSERT_NE(lines, nullptr);
+    char line[4096];
+    // The current state comes first: after it, every change is seen.
+    ASSERT_NE(std::fgets(line, sizeof(line), lines), nullptr);
+    std::vector<std::string> got = {line};
+    ASSERT_TRUE(manager->Dict(name).Set("b", "two").ok());
+    ASSERT_TRUE(manager->Dict(name).Delete("a").ok());
+    ASSERT_TRUE(manager->Destroy(name).ok());
+    while (std::fgets(line, sizeof(line), lines) != nullptr) got.push_back(line);
+    std::fclose(lines);
+    EXPECT_EQ(WaitChild(pid), 0);
+    ASSERT_EQ(got.size(), 4u);
+    if (!json) {
+      EXPECT_NE(got[0].find(" state {\"a\":1}"), std::string::npos) << got[0];
+      EXPECT_NE(got[1].find(" SET b=two"), std::string::npos) << got[1];
+      EXPECT_NE(got[2].find(" DELETE -a"), std::string::npos) << got[2];
+      EXPECT_NE(got[3].find(" DESTROY (none)"), std::string::npos) << got[3];
+      continue;
+    }
+    EXPECT_NE(got[0].find("\"resync\":true,\"missed\":0,\"exists\":true,"
+                          "\"kind\":\"dict\",\"op\":null"),
+              std::string::npos)
+        << got[0];
+    EXPECT_NE(got[0].find("\"items\":{\"a\":1}"), std::string::npos) << got[0];
+    EXPECT_NE(got[1].find("\"op\":\"SET\",\"value\":null,\"items\":{\"b\":\"two\"}"),
+              std::string::npos)
+        << got[1];
+    EXPECT_NE(got[2].find("\"removed\":[\"a\"]"), std::string::npos) << got[2];
+    EXPECT_NE(got[3].find("\"exists\":false"), std::string::npos) << got[3];
+  }
+  const RunResult keyed = Ipcctl({"watch", name, "key", "extra"});
+  EXPECT_EQ(keyed.exit_code, 2) << keyed.err;
+}
+
 }  // namespace
 }  // namespace ipc::testing

@@ -66,6 +66,9 @@ int RunValue(const CommandLine& cl);
 int RunNamespace(const CommandLine& cl);
 int RunCondition(const CommandLine& cl);
 
+// watch_command.cc: a stream of an object's changes.
+int RunWatch(const CommandLine& cl);
+
 }  // namespace ipcctl
 
 #endif  // IPC_TOOLS_IPCCTL_COMMANDS_H_

@@ -61,6 +61,10 @@ constexpr char kUsage[] =
     "  queue task-done NAME        end a task; print how many are left\n"
     "  queue join NAME [--timeout S]\n"
     "                              wait until every task is done\n"
+    "  watch NAME [KEY] [--timeout S]\n"
+    "                              one line per change of an object (or of a\n"
+    "                              dict's KEY), the current state first, until\n"
+    "                              interrupted or S seconds pass without one\n"
     "Commands on libipc's objects in /dev/shm (no daemon needed):\n"
     "  objects                     list them: kind, name, creator pid\n"
     "  clean [--dry-run] [NAME...] remove those whose creator has exited\n"
@@ -153,8 +157,10 @@ int Parse(const std::vector<std::string>& args, CommandLine* cl) {
   if (cl->repair && cl->command != "check-state") {
     return UsageError("--repair goes with check-state");
   }
-  if (cl->timeout_s && cl->command != "queue" && cl->command != "condition") {
-    return UsageError("--timeout goes with queue get, queue join and condition notify");
+  if (cl->timeout_s && cl->command != "queue" && cl->command != "condition" &&
+      cl->command != "watch") {
+    return UsageError(
+        "--timeout goes with queue get, queue join, condition notify and watch");
   }
   return -1;
 }
@@ -187,6 +193,7 @@ int main(int argc, char** argv) {
   if (cl.command == "value") return RunValue(cl);
   if (cl.command == "namespace") return RunNamespace(cl);
   if (cl.command == "condition") return RunCondition(cl);
+  if (cl.command == "watch") return RunWatch(cl);
   if (cl.command == "stats") return RunStats(cl);
   if (cl.command == "counter") return RunCounter(cl);
   if (cl.command == "dict") return RunDict(cl);

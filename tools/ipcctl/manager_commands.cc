@@ -90,6 +90,7 @@ int RunStats(const CommandLine& cl) {
       {"requests_total", s.requests_total},
       {"parked", s.parked},
       {"pending", s.pending},
+      {"watches", s.watches},
       {"max_frame_bytes", s.max_frame_bytes},
       {"max_clients", s.max_clients},
       {"max_pending_per_client", s.max_pending_per_client},

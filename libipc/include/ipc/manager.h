@@ -66,6 +66,7 @@
 #include "ipc/queue_order.h"
 #include "ipc/result.h"
 #include "ipc/value.h"
+#include "ipc/watcher.h"
 
 namespace ipc {
 
@@ -151,6 +152,7 @@ struct ManagerStats {
   int64_t requests_total = 0;
   int64_t parked = 0;   // Blocking calls waiting in the daemon now.
   int64_t pending = 0;  // Requests read and not answered yet (parked or queued).
+  int64_t watches = 0;  // Watches open now (every connection's).
   int64_t max_frame_bytes = 0;
   int64_t max_clients = 0;
   int64_t max_pending_per_client = 0;
@@ -606,6 +608,15 @@ class Manager {
   ConditionProxy Condition(std::string name, const LockProxy& lock) const;
   ConditionProxy Condition(std::string name, std::string lock_name) const;
   ManagerBatch Batch() const;
+
+  // Streams the changes of the object `name` (of any kind, existing or
+  // not), or with key those of one key of a dict or namespace (see
+  // ipc/watcher.h). Opens a connection of the watcher's own and returns
+  // once the daemon has sent the current state, which the first Next()
+  // gives. kInvalidArgument for a bad name, an empty key, or a key of an
+  // object that has no keys.
+  Result<Watcher> Watch(std::string name,
+                        std::optional<std::string> key = std::nullopt) const;
 
   // Every object whose name starts with prefix, in name order, asked for
   // a page at a time. Not a snapshot: an object made or destroyed while

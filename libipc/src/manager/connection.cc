@@ -424,6 +424,50 @@ void ManagerConnection::Close() {
   Drop();
 }
 
+Result<uint64_t> ManagerConnection::Send(
+    const std::function<void(ipcd::v1::Request*)>& fill) {
+  std::lock_guard<std::mutex> lock(mu_);
+  request_.Clear();
+  fill(&request_);
+  const uint64_t id = next_id_++;
+  request_.set_id(id);
+  request_.SerializeToString(&out_);
+  IPC_RETURN_IF_ERROR(SendRequest(/*may_reconnect=*/true));
+  return id;
+}
+
+Status ManagerConnection::ReceiveAny(Deadline deadline,
+                                     ipcd::v1::Response* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!channel_.is_open()) {
+    return Status(ErrorCode::kClosed, "ipcd at " + url_ + ": not connected");
+  }
+  const Status got = channel_.Receive(&in_, deadline);
+  if (got.code() == ErrorCode::kWouldBlock ||
+      got.code() == ErrorCode::kDeadlineExceeded) {
+    return got;
+  }
+  if (!got.ok()) {
+    Drop();
+    return Status(ErrorCode::kClosed,
+                  "ipcd at " + url_ + ": connection lost (" + got.message() + ")",
+                  got.sys_errno());
+  }
+  if (!out->ParseFromString(in_)) {
+    Drop();
+    return Status(ErrorCode::kProtocolError,
+                  "ipcd at " + url_ + ": received " +
+                      std::to_string(in_.size()) +
+                      " bytes that are not an ipcd response");
+  }
+  return Status::Ok();
+}
+
+int ManagerConnection::fd() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return channel_.is_open() ? channel_.fd() : -1;
+}
+
 void ManagerConnection::Drop() { channel_.Close(); }
 
 Status ManagerConnection::Lost(const Status& why) const {

@@ -71,6 +71,7 @@ class ManagerConnection {
   ManagerConnection& operator=(const ManagerConnection&) = delete;
 
   const std::string& url() const { return url_; }
+  const ManagerOptions& options() const { return options_; }
 
   // The number of connections made so far: bumped by each (re)connect.
   // Consistent with the exchange when read inside an Exchange's read.
@@ -111,6 +112,18 @@ class ManagerConnection {
   // Closes the connection (the daemon releases its locks); the next call
   // reconnects. Waits for a call in progress.
   void Close();
+
+  // Stream use, for a watch's own connection (ipc::Watcher), where
+  // responses come unasked instead of one per call.
+  // Sends the request fill sets (its id is set here and returned),
+  // connecting first when the connection is down.
+  Result<uint64_t> Send(const std::function<void(ipcd::v1::Request*)>& fill);
+  // The next response, whatever its id, waiting until deadline: kWouldBlock
+  // (deadline Now) or kDeadlineExceeded when none came, the connection
+  // kept; kClosed naming the URL when it was lost, and it is dropped.
+  Status ReceiveAny(Deadline deadline, ipcd::v1::Response* out);
+  // The connection's descriptor; -1 when it is down.
+  int fd();
 
  private:
   ManagerConnection(std::string url, ManagerOptions options);

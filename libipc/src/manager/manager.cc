@@ -158,6 +158,7 @@ Result<ManagerStats> Manager::Stats() const {
             .requests_total = s.requests_total(),
             .parked = s.parked(),
             .pending = s.pending(),
+            .watches = s.watches(),
             .max_frame_bytes = s.limits().max_frame_bytes(),
             .max_clients = s.limits().max_clients(),
             .max_pending_per_client = s.limits().max_pending_per_client(),
