@@ -148,6 +148,7 @@ bool WatchHub::FillChange(const WatchEntry& entry, v1::Op op,
     if (object != nullptr && !keyed) return false;
     if (call != nullptr && !Touches(*call, op, *entry.key)) return false;
     FillState(entry, event);
+    event->set_resync(false);  // A key's state is its value: a change.
   } else if (keyed && call != nullptr && op != v1::CLEAR && op != v1::CREATE) {
     // The keys the call named, each as it is now.
     event->set_version(version_);

@@ -118,6 +118,7 @@ TEST_F(WatchTest, AKeyWatchSeesOnlyItsKey) {
   ASSERT_OK(dict.Set("mode", "fast"));
   WatchEvent e = Next(watcher);
   EXPECT_EQ(e.op, "SET") << "the change of another key was not sent";
+  EXPECT_FALSE(e.resync) << "a change, not the whole state again";
   EXPECT_TRUE(e.exists);
   EXPECT_EQ(e.value, ipc::Value("fast"));
   ASSERT_OK(dict.Update(ipc::Value::Map{{"x", 1}, {"mode", "slow"}}));

@@ -41,6 +41,12 @@ _fork_generation = 0
 _live = weakref.WeakSet()
 
 
+def fork_generation():
+    """A number that changes in every forked child: a socket opened under
+    another number belongs to a parent process."""
+    return _fork_generation
+
+
 def _after_fork_in_child():
     global _fork_generation
     _fork_generation += 1
@@ -183,6 +189,20 @@ class Connection:
         return False
 
     def _connect(self, first):
+        sock, self._next_id = self.dial(first, self._next_id)
+        self._sock = sock
+        self._fork_generation = _fork_generation
+        self.generation += 1
+        self._last_reply = time.monotonic()
+
+    def dial(self, first, first_id=1):
+        """A new connection to the same daemon, with this one's key, client
+        name and timeouts, the hello (and key exchange) done: returns the
+        wire.FrameSocket and the next free request id. It is the caller's
+        alone (a Watch's own connection); first: say in errors that a later
+        call tries again unless this is the first connection. Raises
+        ipcd.Error as connect() does. Reads only settings fixed when this
+        Connection was made, so it needs no lock."""
         url = self.url
         # After a lost connection, say that a later call tries again.
         again = "" if first else "; the next call tries to reconnect"
@@ -217,17 +237,20 @@ class Connection:
                 raise errors.Closed(f"ipcd at {url}: connect: "
                                     f"{e.strerror or e}{again}") from None
         try:
-            self._next_id = handshake.run(
+            next_id = handshake.run(
                 sock, self.address, self._authkey, self._client_name,
-                self._connect_timeout, self._next_id)
+                self._connect_timeout, first_id)
             sock.set_send_timeout(self._reply_timeout)
         except BaseException:
             sock.close()
             raise
-        self._sock = sock
-        self._fork_generation = _fork_generation
-        self.generation += 1
-        self._last_reply = time.monotonic()
+        return sock, next_id
+
+    @property
+    def reply_timeout(self):
+        """Seconds a call that does not wait in the daemon waits for its
+        answer (None: for ever)."""
+        return self._reply_timeout
 
     def _drop(self):
         if self._sock is not None:

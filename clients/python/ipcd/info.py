@@ -12,7 +12,8 @@ KIND_NAMES = {pb.DICT: "dict", pb.COUNTER: "counter", pb.LOCK: "lock",
               pb.RLOCK: "rlock", pb.QUEUE: "queue", pb.EVENT: "event",
               pb.LIST: "list", pb.SEMAPHORE: "semaphore",
               pb.BOUNDED_SEMAPHORE: "bounded_semaphore", pb.VALUE: "value",
-              pb.NAMESPACE: "namespace", pb.BARRIER: "barrier"}
+              pb.NAMESPACE: "namespace", pb.BARRIER: "barrier",
+              pb.CONDITION: "condition"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Stats:
     max_objects: int
     max_bytes: int
     persistence: Optional[Persistence]  # None: state in memory only
+    watches: int   # watches open now, on every connection
 
 
 def objects_from_proto(object_list):
@@ -79,4 +81,4 @@ def stats_from_proto(s):
                  clients=s.clients, objects=s.objects,
                  bytes_held=s.bytes_held, requests_total=s.requests_total,
                  parked=s.parked, pending=s.pending,
-                 persistence=persistence, **limits)
+                 persistence=persistence, watches=s.watches, **limits)

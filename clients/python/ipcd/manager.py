@@ -5,6 +5,7 @@
   d = m.dict("cfg"); c = m.counter("hits"); q = m.queue("jobs")
   l = m.list("jobs-done"); v = m.value("mode", "fast"); ns = m.namespace("cfg-ns")
   s = m.semaphore("slots", 3); b = m.barrier("start", 2)
+  for change in m.watch("cfg"): ...        # its own connection: watch.py
 
 Objects are named and created by their first use; every kind shares one
 namespace (once "cfg" is a dict, m.lock("cfg") calls fail with
@@ -37,6 +38,7 @@ from .namespace_proxy import NamespaceProxy
 from .queue_proxy import QueueProxy
 from .semaphore import SemaphoreProxy
 from .value_proxy import ValueProxy
+from .watch import Watch
 
 # ListObjects' largest page.
 _PAGE = 1000
@@ -187,6 +189,17 @@ class Manager:
         """The condition called name, bound to lock (a LockProxy from lock()
         or rlock(), or its name); see ConditionProxy."""
         return ConditionProxy(self._connection, name, lock)
+
+    def watch(self, name, key=None, kind=None):
+        """A Watch of the object called name, or of one key of it (a dict's
+        or namespace's), on a connection of its own; see watch.py. kind
+        ("dict", "counter", ...), when given, must be the object's. Returns
+        once the daemon sent the current state, which the Watch's first
+        next() returns; raises the daemon's refusal (InvalidArgument: a bad
+        name, a key on a kind without keys, another kind) or the
+        connection's error, as connect() does. A name with no object may be
+        watched: its making is a change like any other."""
+        return Watch(self._connection, name, key, kind)
 
     def batch(self):
         return Batch(self._connection)

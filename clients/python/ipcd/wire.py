@@ -14,7 +14,7 @@ and SO_SNDTIMEO rather than Python's socket timeouts: those poll() before
 every recv, one more system call on each round trip, and a synchronous
 client's speed is its system calls.
 
-Thread safety: none; Connection serializes its use.
+Thread safety: none; its owner (a Connection, or a Watch) serializes its use.
 """
 import select
 import socket
@@ -111,6 +111,32 @@ class FrameSocket:
             if not chunk:
                 raise PeerClosed("the daemon closed the connection")
             buffer += chunk
+
+    def buffered_frame(self):
+        """The next frame when the bytes read so far hold a whole one, else
+        None; no system call. For readers that wait with select or poll
+        themselves (a Watch) rather than in receive()."""
+        buffer = self._buffer
+        if len(buffer) >= 4:
+            end = 4 + _LENGTH.unpack_from(buffer)[0]
+            if len(buffer) >= end:
+                frame = bytes(buffer[4:end])
+                del buffer[:end]
+                return frame
+        return None
+
+    def read_available(self):
+        """Reads, without waiting, the bytes the socket holds now into the
+        buffer: True when some came, False when there were none.
+        PeerClosed at end of stream, OSError when the socket fails."""
+        try:
+            chunk = self._recv(_READ_SIZE, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return False
+        if not chunk:
+            raise PeerClosed("the daemon closed the connection")
+        self._buffer += chunk
+        return True
 
     def _poll(self):
         """Bytes that came within self.spin seconds, or None (and a longer

@@ -38,6 +38,16 @@ def test_right_key(tcp_daemon):
     m.close()
 
 
+def test_a_watch_over_tcp_authenticates_its_own_connection(tcp_daemon):
+    m = ipcd.connect(tcp_daemon.tcp_url, authkey=KEY)
+    with m.watch("hits") as w:
+        assert not w.next(timeout=10).exists
+        m.counter("hits").add(2)
+        assert w.next(timeout=10).value == 2
+        assert m.stats().clients == 2  # the Manager's and the watch's
+    m.close()
+
+
 def test_wrong_or_missing_key_is_permission_denied(tcp_daemon):
     with pytest.raises(ipcd.PermissionDenied, match="wrong key"):
         ipcd.connect(tcp_daemon.tcp_url, authkey=b"not-the-key")

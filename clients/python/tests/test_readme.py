@@ -1,5 +1,6 @@
 """The Python examples of the docs run as written: README.md's "From
-Python" and docs/python-parity.md's "From Python itself", each against a
+Python" and docs/python-parity.md's "From Python itself" and its watch
+example, each against a
 private daemon found through $IPCD_SOCKET, as ipcd.connect() finds it."""
 import os
 import re
@@ -31,3 +32,8 @@ def test_the_readme_example_runs(daemon):
 
 def test_the_parity_example_runs(daemon):
     run(daemon, python_block(PARITY, "### From Python itself"))
+
+
+def test_the_parity_watch_example_runs(daemon):
+    block = python_block(PARITY, "Watches have no counterpart")
+    assert run(daemon, block) == "None\nfast\n"
