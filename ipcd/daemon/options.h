@@ -35,7 +35,9 @@ struct Options {
   // After serving a request, how long the loop keeps polling without
   // sleeping (0 = never). A synchronous client's next request usually comes
   // within microseconds, and catching it awake saves the 20-40 us a wake-up
-  // across cores costs; when requests stop, the loop sleeps again.
+  // across cores costs; when requests stop, the loop sleeps again. Spins
+  // that catch nothing (clients that think between requests, a core
+  // shared with them) make the loop skip spinning for a while.
   int64_t spin_us = 50;
   // Where the state log and snapshots live (empty: $STATE_DIRECTORY when
   // systemd sets it, else state is kept in memory only), when records are

@@ -55,16 +55,13 @@ int Server::Run() {
   epoll_event events[64];
   while (!stopping_) {
     int timeout_ms = EpollTimeoutMs();
-    if (timeout_ms != 0 && options_.spin_us > 0 &&
-        Clock::now() - last_activity_ < std::chrono::microseconds(options_.spin_us)) {
-      timeout_ms = 0;  // Spinning: see Options::spin_us.
-    }
+    if (timeout_ms != 0 && options_.spin_us > 0) timeout_ms = SpinOrSleep(timeout_ms);
     const int n = ::epoll_wait(epoll_fd_, events, 64, timeout_ms);
     if (n < 0 && errno != EINTR) {
       LogError(std::string("epoll_wait: ") + std::strerror(errno));
       break;
     }
-    if (n > 0 && options_.spin_us > 0) last_activity_ = Clock::now();
+    if (n > 0 && options_.spin_us > 0) NoteActivity();
     for (int i = 0; i < n; ++i) {
       auto* p = static_cast<Pollable*>(events[i].data.ptr);
       switch (p->type) {
@@ -109,6 +106,34 @@ int Server::Run() {
   }
   Shutdown();
   return 0;
+}
+
+int Server::SpinOrSleep(int timeout_ms) {
+  if (spin_skip_ == 0 &&
+      Clock::now() - last_activity_ < std::chrono::microseconds(options_.spin_us)) {
+    spinning_ = true;
+    return 0;
+  }
+  if (spinning_) {
+    // The spin ended with nothing to do: clients that think between
+    // requests, or a core shared with them, where spinning only delays
+    // their next request. Sleep at once after the next 1, 2, 4 ... 64
+    // busy spells, as the Manager client backs off its reply spin.
+    spinning_ = false;
+    spin_backoff_ = spin_backoff_ == 0 ? 1 : std::min(spin_backoff_ * 2, 64);
+    spin_skip_ = spin_backoff_;
+  }
+  return timeout_ms;
+}
+
+void Server::NoteActivity() {
+  if (spinning_) {
+    spin_backoff_ = 0;  // The spin caught the next request: it pays.
+  } else if (spin_skip_ > 0) {
+    --spin_skip_;
+  }
+  spinning_ = false;
+  last_activity_ = Clock::now();
 }
 
 void Server::Settle() {

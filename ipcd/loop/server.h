@@ -122,6 +122,11 @@ class Server final : public WaiterHost, private WatchHub::Writer {
   // Closes connections past idle_timeout_ms or frame_timeout_ms.
   void SweepConnections();
   int EpollTimeoutMs() const;
+  // The epoll timeout after activity: 0 while spin_us has not passed since
+  // the last event (unless backing off), else timeout_ms.
+  int SpinOrSleep(int timeout_ms);
+  // An event arrived: spinning paid, or one busy spell of a back-off ended.
+  void NoteActivity();
   void Shutdown();
   void FillStats(v1::Stats* stats) const;
 
@@ -228,6 +233,11 @@ class Server final : public WaiterHost, private WatchHub::Writer {
   Clock::time_point next_watchdog_{};
   // When the loop last had something to do (see Options::spin_us).
   Clock::time_point last_activity_{};
+  // Whether the loop is spinning, and its back-off after spins that
+  // caught nothing (see SpinOrSleep).
+  bool spinning_ = false;
+  int spin_backoff_ = 0;
+  int spin_skip_ = 0;
 
   // Reused on the hot path so a request costs no allocation beyond what
   // protobuf keeps.
