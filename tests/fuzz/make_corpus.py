@@ -80,6 +80,9 @@ def req_batch(rid, *calls): return vfield(1, rid) + lfield(5, b"".join(lfield(1,
 def req_hello(rid): return vfield(1, rid) + lfield(2, vfield(1, 1) + lfield(2, "x"))
 def req_list(rid): return vfield(1, rid) + lfield(6, b"")
 def req_stats(rid): return vfield(1, rid) + lfield(7, b"")
+def req_watch(rid, obj, key=None):
+    return vfield(1, rid) + lfield(8, lfield(1, obj) + (b"" if key is None else lfield(3, key)))
+def req_unwatch(rid, wid): return vfield(1, rid) + lfield(9, vfield(1, wid))
 def frame(body): return struct.pack("<I", len(body)) + body
 
 
@@ -197,6 +200,12 @@ def main():
         "protocol": [req_hello(2), vfield(1, 0) + lfield(6, b""), b"\xff\xff",
                      req_call(5, call("bad\nname", "DICT", "GET", key="k"))],
         "deep-value": [req_call(2, call("d", "DICT", "SET", key="k", value=deep(40)))],
+        "watch": [req_watch(2, "d"), req_watch(3, "d", key="k"), req_watch(4, "c"),
+                  req_call(5, call("d", "DICT", "SET", key="k", value=v_int(1))),
+                  req_call(6, call("d", "DICT", "CLEAR")),
+                  req_call(7, call("c", "COUNTER", "ADD", value=v_int(1))),
+                  req_unwatch(8, 2), req_unwatch(9, 2),
+                  req_call(10, call("d", "DICT", "DESTROY"))],
     }
     for name, frames in streams.items():
         write("ipcd_request_fuzz", "seed-" + name, b"".join(frame(f) for f in frames))
