@@ -90,14 +90,10 @@ class FrameSocket:
         """The next frame. timeout (seconds, None = forever) bounds each
         wait for bytes; TimedOut when one passes, PeerClosed at end of
         stream, OSError when the socket fails."""
-        buffer = self._buffer
         while True:
-            if len(buffer) >= 4:
-                end = 4 + _LENGTH.unpack_from(buffer)[0]
-                if len(buffer) >= end:
-                    frame = bytes(buffer[4:end])
-                    del buffer[:end]
-                    return frame
+            frame = self.buffered_frame()
+            if frame is not None:
+                return frame
             if timeout != self._recv_timeout:
                 self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
                                      _timeval(timeout))
@@ -110,7 +106,7 @@ class FrameSocket:
                     raise TimedOut() from None
             if not chunk:
                 raise PeerClosed("the daemon closed the connection")
-            buffer += chunk
+            self._buffer += chunk
 
     def buffered_frame(self):
         """The next frame when the bytes read so far hold a whole one, else
