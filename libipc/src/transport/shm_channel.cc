@@ -136,17 +136,25 @@ void ShmChannel::CheckHeartbeat() {
 template <typename Ready>
 ShmChannel::Wait ShmChannel::WaitFor(Ready ready,
                                      std::atomic<uint32_t>& sleeping, int bell,
-                                     Deadline deadline, bool keep_armed) {
+                                     Deadline deadline, bool keep_armed,
+                                     SpinBackoff& spins) {
   if (ready()) return Wait::kReady;
-  if (!deadline.is_non_blocking() && spin_.count() > 0) {
+  if (!deadline.is_non_blocking() && spin_.count() > 0 && spins.skip > 0) {
+    --spins.skip;
+  } else if (!deadline.is_non_blocking() && spin_.count() > 0) {
     auto until = std::chrono::steady_clock::now() + spin_;
     if (!deadline.is_infinite()) until = std::min(until, deadline.when());
     do {
       for (int i = 0; i < 16; ++i) {
-        if (ready()) return Wait::kReady;
+        if (ready()) {
+          spins.backoff = 0;
+          return Wait::kReady;
+        }
         CpuRelax();
       }
     } while (std::chrono::steady_clock::now() < until);
+    spins.backoff = spins.backoff == 0 ? 1 : std::min(spins.backoff * 2, 64);
+    spins.skip = spins.backoff;
   }
   for (;;) {
     // Drain, then announce, then look (see "doorbell invariant" in the
@@ -218,7 +226,7 @@ Status ShmChannel::WriteFragments(std::string_view data, bool first,
           return result != RingWriter::WriteResult::kFull;
         },
         writer_.control()->producer_sleeping, send_bells_.space.get(),
-        deadline, /*keep_armed=*/false);
+        deadline, /*keep_armed=*/false, send_spins_);
     if (wait == Wait::kExpired) return deadline.ExpiredStatus(url() + ": send");
     if (wait == Wait::kPeerGone) return PeerClosedStatus();
     if (result == RingWriter::WriteResult::kCorrupt) {
@@ -298,7 +306,7 @@ Status ShmChannel::ReceiveInto(std::string* message, Deadline deadline) {
     const Wait wait = WaitFor([&] { return reader_.HasData(); },
                               reader_.control()->consumer_sleeping,
                               receive_bells_.data.get(), deadline,
-                              /*keep_armed=*/true);
+                              /*keep_armed=*/true, receive_spins_);
     if (wait == Wait::kExpired) return deadline.ExpiredStatus(url() + ": receive");
     if (wait == Wait::kPeerGone) {
       if (reader_.HasData()) continue;  // Deliver what was sent before.

@@ -2,8 +2,8 @@
 // two eventfd doorbells per ring, and the rendezvous socket kept open as the
 // peer's heartbeat.
 //
-// Waiting: an end that finds its ring empty (or full) spins for spin_ns,
-// then announces that it will sleep (a flag in the ring's control block),
+// Waiting: an end that finds its ring empty (or full) spins for spin_ns
+// (unless its recent spins found nothing: see SpinBackoff), then announces that it will sleep (a flag in the ring's control block),
 // checks once more, and sleeps in poll() on its doorbell and on the socket.
 // The other end rings the doorbell only when it sees the flag (and clears
 // it), so streaming and spinning ends make no system calls at all.
@@ -107,11 +107,19 @@ class ShmChannel final : public ChannelImpl {
   Status ReceiveInto(std::string* message, Deadline deadline);
   void AfterPublish();
   void AfterConsume();
-  // Spins, then sleeps until ready() holds, the deadline passes or the peer
-  // is gone. sleeping is the flag announcing the sleep; bell the doorbell.
+  // How one direction's spins have fared. After a spin that found
+  // nothing, the next 1, 2, 4 ... 64 waits sleep at once: with both ends on
+  // one CPU, or a peer slow to answer, a spin only delays the peer.
+  struct SpinBackoff {
+    int skip = 0;
+    int backoff = 0;
+  };
+  // Spins (unless backing off), then sleeps until ready() holds, the
+  // deadline passes or the peer is gone. sleeping is the flag announcing
+  // the sleep; bell the doorbell.
   template <typename Ready>
   Wait WaitFor(Ready ready, std::atomic<uint32_t>& sleeping, int bell,
-               Deadline deadline, bool keep_armed);
+               Deadline deadline, bool keep_armed, SpinBackoff& spins);
   bool PeerGone();
   // Reads the heartbeat without waiting: notes a hang-up or a refusal.
   void CheckHeartbeat();
@@ -127,6 +135,8 @@ class ShmChannel final : public ChannelImpl {
   UniqueFd heartbeat_;
   UniqueFd ready_fd_;  // epoll over receive_bells_.data and heartbeat_.
   std::chrono::nanoseconds spin_;
+  SpinBackoff send_spins_;     // The sending thread's.
+  SpinBackoff receive_spins_;  // The receiving thread's.
   uint64_t fork_generation_;
   // Set by whichever of the sending and the receiving thread notices first,
   // read by both: atomic. refused_ is stored before peer_gone_ (release),
