@@ -103,6 +103,7 @@ int Server::Run() {
     }
     for (Session* s : graveyard_) sessions_.erase(s->id);
     graveyard_.clear();
+    arena_.Reset();  // What requests run from inboxes made on it.
   }
   Shutdown();
   return 0;

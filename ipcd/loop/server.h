@@ -31,6 +31,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <google/protobuf/arena.h>
+
 #include "daemon/options.h"
 #include "dispatch/dispatcher.h"
 #include "ipc/channel.h"
@@ -239,6 +241,24 @@ class Server final : public WaiterHost, private WatchHub::Writer {
   int spin_backoff_ = 0;
   int spin_skip_ = 0;
 
+  // Requests read and answered at once, and every response to a request,
+  // are made on this arena, which is reset at the end of each loop
+  // iteration (its first block is kept): a reused message would free and
+  // remake its oneof body for every request (malloc and free were about a
+  // tenth of the daemon's time under pipelined load, the arena's
+  // bookkeeping about half that). Nothing made on it outlives the
+  // iteration: a request that parks is copied into its session's inbox,
+  // and responses are serialized as soon as they are built.
+  static constexpr size_t kArenaBlock = 64 * 1024;
+  std::unique_ptr<char[]> arena_block_{new char[kArenaBlock]};
+  google::protobuf::Arena arena_{MakeArenaOptions(arena_block_.get())};
+  static google::protobuf::ArenaOptions MakeArenaOptions(char* block) {
+    google::protobuf::ArenaOptions options;
+    options.initial_block = block;
+    options.initial_block_size = kArenaBlock;
+    return options;
+  }
+
   // Reused on the hot path so a request costs no allocation beyond what
   // protobuf keeps.
   std::vector<std::string> read_batch_;
@@ -246,8 +266,6 @@ class Server final : public WaiterHost, private WatchHub::Writer {
   std::vector<Session*> to_flush_;
   std::vector<Session*> flushing_;
   std::string write_buffer_;
-  v1::Request request_;
-  v1::Response response_;
   v1::Response wake_response_;
 };
 

@@ -94,18 +94,20 @@ void Server::OnFrame(Session* s, const std::string& bytes) {
   }
   // The fast path: nothing is waiting on this connection, so the request
   // runs now and its response goes out before the next frame is read.
-  if (!ParseRequest(bytes, &request_)) {
+  v1::Request& request =
+      *google::protobuf::Arena::CreateMessage<v1::Request>(&arena_);
+  if (!ParseRequest(bytes, &request)) {
     RespondError(s, 0, v1::PROTOCOL_ERROR,
                  "a frame of " + std::to_string(bytes.size()) +
                      " bytes does not parse as an ipcd.v1.Request; closing");
     BeginClosing(s);
     return;
   }
-  if (request_.id() == 0) {
+  if (request.id() == 0) {
     RespondError(s, 0, v1::PROTOCOL_ERROR, kIdZero);
     return;
   }
-  HandleReady(s, request_, /*in_inbox=*/false);
+  HandleReady(s, request, /*in_inbox=*/false);
   Settle();
 }
 
@@ -287,8 +289,8 @@ OpContext Server::ContextFor(Session* s, bool may_wait) {
 }
 
 bool Server::HandleReady(Session* s, v1::Request& request, bool in_inbox) {
-  v1::Response& response = response_;
-  response.Clear();
+  v1::Response& response =
+      *google::protobuf::Arena::CreateMessage<v1::Response>(&arena_);
   response.set_id(request.id());
   switch (request.body_case()) {
     case v1::Request::kCall: {
