@@ -55,9 +55,12 @@ bool Server::Backlogged(Session* s) const {
 
 void Server::SendEvent(Session* s, v1::Response& response) {
   if (s->dead) return;
-  // Sent only once the change it shows is as durable as a response that
-  // acknowledges it would be.
-  if (journal_ != nullptr) s->sync_seq = std::max(s->sync_seq, journal_->open_seq());
+  // Sent only once the state it shows is as durable as a response that
+  // acknowledges it would be: every record so far, and the one being built.
+  if (journal_ != nullptr) {
+    const uint64_t open = journal_->open_seq();
+    s->sync_seq = std::max(s->sync_seq, open != 0 ? open : journal_->last_seq());
+  }
   // Counted where it waits: in the channel's buffer until the next flush,
   // or (once the socket is full) in the outbox, which counts itself.
   if (s->outbox.empty() && !s->tail_pending) ++s->unflushed_events;

@@ -254,6 +254,21 @@ TEST_F(WatchTest, ASlowWatcherMissesChangesButNotTheirCount) {
   ExpectNone(watcher);
 }
 
+// With a state log synced before every acknowledgement, watchers still see
+// every change, each once it is on disk.
+TEST_F(WatchTest, WatchesWorkOverADurableDaemon) {
+  TempDir state;
+  StartDaemon({"--state-dir", state.File("s"), "--fsync", "always"});
+  const std::string name = Name("w-durable");
+  Watcher watcher = Watch(manager(), name, "k");
+  (void)Next(watcher);
+  ManagerBatch batch = manager().Batch();
+  for (int i = 0; i < 50; ++i) batch.DictSet(name, "k", i);
+  ASSERT_OK(batch.RunPipelined());
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(Next(watcher).value, ipc::Value(i));
+  ExpectNone(watcher);
+}
+
 TEST_F(WatchTest, ALostConnectionIsReportedOnceAndNamed) {
   const std::string name = Name("w-lost");
   Watcher watcher = Watch(manager(), name);
