@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "ipc/manager.h"
+#include "ipc/watcher.h"
 #include "ipcd_fixture.h"
 
 namespace ipc::testing {
@@ -778,6 +780,47 @@ TEST_F(WatchNamesTest, AKeyWatchOfANamespace) {
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].event().op(), v1::SET);
   EXPECT_EQ(got[0].event().value().int_value(), 2);
+}
+
+// --------------------------------------------------------------------------
+// The C++ client: ipc::Watcher after Close and after the daemon died.
+
+class WatcherClientTest : public IpcdTest {};
+
+TEST_F(WatcherClientTest, AClosedWatcherSaysSoAndHasNoDescriptor) {
+  Result<Manager> m = Manager::Connect(daemon_.url());
+  ASSERT_TRUE(m.ok()) << m.status();
+  Result<Watcher> w = m->Watch("c");
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_GE(w->fd(), 0);
+  ASSERT_TRUE(w->Next(Deadline::After(std::chrono::seconds(5))).ok());
+  w->Close();
+  EXPECT_EQ(w->fd(), -1);
+  EXPECT_EQ(w->Next(Deadline::After(std::chrono::seconds(5))).status().code(),
+            ErrorCode::kClosed);
+  EXPECT_EQ(w->Poll().status().code(), ErrorCode::kClosed);
+  w->Close();  // Twice is fine.
+  EXPECT_TRUE(WaitForWatches(client_, 0));
+}
+
+// The daemon killed under a watcher: kClosed once, then the next call
+// tries to reconnect and fails (no daemon) without hanging past its
+// deadline.
+TEST_F(WatcherClientTest, AWatcherWhoseDaemonWasKilledFailsPromptly) {
+  Result<Manager> m = Manager::Connect(daemon_.url());
+  ASSERT_TRUE(m.ok()) << m.status();
+  Result<Watcher> w = m->Watch("c");
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_TRUE(w->Next(Deadline::After(std::chrono::seconds(5))).ok());
+  daemon_.Kill();
+  const auto start = std::chrono::steady_clock::now();
+  Result<WatchEvent> lost = w->Next(Deadline::After(std::chrono::seconds(5)));
+  EXPECT_EQ(lost.status().code(), ErrorCode::kClosed) << lost.status();
+  Result<WatchEvent> again = w->Next(Deadline::After(std::chrono::seconds(2)));
+  EXPECT_FALSE(again.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8));
+  (void)w->Poll();
+  (void)w->fd();
 }
 
 }  // namespace
