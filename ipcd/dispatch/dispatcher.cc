@@ -143,6 +143,10 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
     if (OpStatus same = spec->check_create(*object, call); !same.ok()) return same;
   }
   ctx.objects = this;
+  // A call that parks or fails may still change what a watch sees (a
+  // barrier party arriving, a round broken by a timeout): its size tells.
+  const bool changes = op_spec == nullptr || op_spec->Changes();
+  const int64_t size_before = changes ? object->Size() : 0;
   OpStatus status = object->Execute(call, ctx, result);
   if (!status.wait && !status.ok() && created) {
     // A failed first use leaves no trace.
@@ -151,8 +155,9 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
   }
   if (journal_ != nullptr) Log(call, size, status, created, *result);
   const bool changed =
-      status.ok() && (op_spec != nullptr ? op_spec->Changes() : created) &&
-      !(op == v1::COMPARE_AND_SET && !result->flag());
+      status.ok() ? (op_spec != nullptr ? op_spec->Changes() : created) &&
+                        !(op == v1::COMPARE_AND_SET && !result->flag())
+                  : changes && object->Size() != size_before;
   if (changed || created) {
     host_->ObjectWritten(call.object(), changed ? op : v1::CREATE, &call);
   }

@@ -5,8 +5,9 @@
 // It knows nothing about connections.
 //
 // A change is what a successful call of an op its kind marks journaled or
-// changes does (a COMPARE_AND_SET only when it swapped), and the making of
-// an object by its first use.
+// changes does (a COMPARE_AND_SET only when it swapped), the making of an
+// object by its first use, and a call of such an op that parks or fails
+// but changes the object's size (a barrier party arriving).
 //
 // Thread safety: single-threaded.
 #ifndef IPCD_DISPATCH_DISPATCHER_H_

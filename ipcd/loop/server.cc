@@ -306,6 +306,7 @@ void Server::SendBytes(Session* s, const std::string& bytes) {
   if (s->dead) return;
   if (!s->outbox.empty() || s->tail_pending) {
     s->outbox.push_back(bytes);
+    s->outbox_bytes += bytes.size();
     return;
   }
   Status status = s->channel.SendBuffered(bytes);
@@ -334,6 +335,7 @@ void Server::SendBytes(Session* s, const std::string& bytes) {
     }
   } else if (status.code() == ErrorCode::kWouldBlock) {
     s->outbox.push_back(bytes);
+    s->outbox_bytes += bytes.size();
     UpdateInterest(s);
     return;
   }
@@ -344,6 +346,7 @@ void Server::SendBytes(Session* s, const std::string& bytes) {
 void Server::FlushSession(Session* s) {
   s->flush_queued = false;
   s->unflushed_events = 0;
+  s->unflushed_event_bytes = 0;
   MakeDurableFor(s);
   const Status status = s->channel.Flush(ipc::Deadline::Now());
   if (s->dead) return;
@@ -400,6 +403,7 @@ void Server::OnWritable(Session* s) {
       Drop(s, status.ToString());
       return;
     }
+    s->outbox_bytes -= s->outbox.front().size();
     s->outbox.pop_front();
     s->tail_pending = true;  // Checked (cheaply) by the Flush above.
   }

@@ -183,7 +183,8 @@ class Server final : public WaiterHost, private WatchHub::Writer {
   void Write(Session* s, v1::Response& response);
   // WatchHub::Writer.
   bool Backlogged(Session* s) const override;
-  void SendEvent(Session* s, v1::Response& response) override;
+  bool SendEvent(Session* s, v1::Response& response) override;
+  int64_t max_frame_bytes() const override { return limits_.max_frame_bytes; }
   // s's output has drained: resync the watches that missed changes.
   void ResyncIfDue(Session* s);
   void RespondError(Session* s, uint64_t id, v1::Code code,

@@ -50,11 +50,16 @@ void Server::Write(Session* s, v1::Response& response) {
 
 bool Server::Backlogged(Session* s) const {
   return s->outbox.size() >= WatchHub::kMaxBacklog ||
-         s->unflushed_events >= WatchHub::kMaxBacklog;
+         s->outbox_bytes >= WatchHub::kMaxBacklogBytes ||
+         s->unflushed_events >= WatchHub::kMaxBacklog ||
+         s->unflushed_event_bytes >= WatchHub::kMaxBacklogBytes;
 }
 
-void Server::SendEvent(Session* s, v1::Response& response) {
-  if (s->dead) return;
+bool Server::SendEvent(Session* s, v1::Response& response) {
+  if (response.ByteSizeLong() > static_cast<size_t>(limits_.max_frame_bytes)) {
+    return false;
+  }
+  if (s->dead) return true;
   // Sent only once the state it shows is as durable as a response that
   // acknowledges it would be: every record so far, and the one being built.
   if (journal_ != nullptr) {
@@ -63,13 +68,19 @@ void Server::SendEvent(Session* s, v1::Response& response) {
   }
   // Counted where it waits: in the channel's buffer until the next flush,
   // or (once the socket is full) in the outbox, which counts itself.
-  if (s->outbox.empty() && !s->tail_pending) ++s->unflushed_events;
+  if (s->outbox.empty() && !s->tail_pending) {
+    ++s->unflushed_events;
+    s->unflushed_event_bytes += response.GetCachedSize();
+  }
   Write(s, response);
+  return true;
 }
 
 void Server::ResyncIfDue(Session* s) {
-  if (s->watch_resync_due && !s->dead && s->outbox.empty() && !s->tail_pending)
+  if (s->watch_resync_due && !s->dead && s->state != Session::State::kClosing &&
+      s->outbox.empty() && !s->tail_pending) {
     watches_.Resync(s, s->watches);
+  }
 }
 
 void Server::ObjectWritten(std::string_view name, v1::Op op,

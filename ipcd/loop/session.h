@@ -85,8 +85,10 @@ class Session final : public Pollable {
   bool has_deadline = false;
   DeadlineMap::iterator deadline_pos;
 
-  // Serialized responses the socket has not taken yet, oldest first.
+  // Serialized responses the socket has not taken yet, oldest first, and
+  // their bytes.
   std::deque<std::string> outbox;
+  size_t outbox_bytes = 0;
   // The channel holds the unsent tail of a response (see Channel::Flush).
   bool tail_pending = false;
 
@@ -96,8 +98,9 @@ class Session final : public Pollable {
   SessionWatches watches;
   // Some of them missed changes: resync once the backlog has gone out.
   bool watch_resync_due = false;
-  // Events buffered in the channel since its last flush.
+  // Events buffered in the channel since its last flush, and their bytes.
   size_t unflushed_events = 0;
+  size_t unflushed_event_bytes = 0;
 
   // Responses are buffered in the channel, to be written by FlushQueued.
   bool flush_queued = false;

@@ -70,14 +70,26 @@ OpStatus WatchHub::Add(Session* s, SessionWatches& watches, uint64_t id,
                            "this connection already has a watch with id " +
                                std::to_string(id));
   }
-  WatchEntry& entry = watches[id];
+  WatchEntry entry;
   entry.id = id;
   entry.object = object;
   entry.kind = kind;
   if (request.has_key()) entry.key = request.key();
-  by_name_[object].push_back(Watcher{s, &entry});
+  event_.Clear();
+  event_.set_id(id);
+  FillState(entry, event_.mutable_event());
+  if (!writer_->SendEvent(s, event_)) {
+    return OpStatus::Error(
+        v1::MESSAGE_TOO_LARGE,
+        "watch of '" + object + "': its state is " +
+            std::to_string(event_.ByteSizeLong()) +
+            " bytes, over the max_frame_bytes limit (" +
+            std::to_string(writer_->max_frame_bytes()) +
+            "); watch one of its keys instead");
+  }
+  WatchEntry& added = watches[id] = std::move(entry);
+  by_name_[object].push_back(Watcher{s, &added});
   ++count_;
-  Send(s, entry);
   return OpStatus::Ok();
 }
 
@@ -136,17 +148,23 @@ void WatchHub::FillState(const WatchEntry& entry, v1::WatchEvent* event) const {
   }
 }
 
-bool WatchHub::FillChange(const WatchEntry& entry, v1::Op op,
-                          const v1::Call* call, v1::WatchEvent* event) const {
+bool WatchHub::Sees(const WatchEntry& entry, v1::Op op,
+                    const v1::Call* call) const {
   const Object* object = store_->Find(entry.object);
   if (object != nullptr && entry.kind != v1::KIND_UNSPECIFIED &&
       object->kind() != entry.kind) {
     return false;  // Another kind under the watched name.
   }
+  if (!entry.key) return true;
+  if (object != nullptr && !Keyed(object->kind())) return false;
+  return call == nullptr || Touches(*call, op, *entry.key);
+}
+
+void WatchHub::FillChange(const WatchEntry& entry, v1::Op op,
+                          const v1::Call* call, v1::WatchEvent* event) const {
+  const Object* object = store_->Find(entry.object);
   const bool keyed = object != nullptr && Keyed(object->kind());
   if (entry.key) {
-    if (object != nullptr && !keyed) return false;
-    if (call != nullptr && !Touches(*call, op, *entry.key)) return false;
     FillState(entry, event);
     event->set_resync(false);  // A key's state is its value: a change.
   } else if (keyed && call != nullptr && op != v1::CLEAR && op != v1::CREATE) {
@@ -173,15 +191,28 @@ bool WatchHub::FillChange(const WatchEntry& entry, v1::Op op,
     event->set_resync(keyed);
   }
   event->set_op(op);
-  return true;
 }
 
-void WatchHub::Send(Session* s, const WatchEntry& entry) {
+bool WatchHub::SendOrEnd(Session* s, SessionWatches& watches,
+                         WatchEntry& entry) {
+  if (writer_->SendEvent(s, event_)) return true;
+  // Nothing smaller would do: the watcher could not follow without the
+  // state it cannot be sent. The watch ends, saying why.
+  const std::string message =
+      "watch of '" + entry.object + "': an event of " +
+      std::to_string(event_.ByteSizeLong()) +
+      " bytes is over the max_frame_bytes limit (" +
+      std::to_string(writer_->max_frame_bytes()) + "); the watch ended (" +
+      std::to_string(entry.missed + (event_.event().resync() ? 0 : 1)) +
+      " changes not sent); watch one of its keys instead";
+  const uint64_t id = entry.id;
+  Remove(watches, id);  // entry is gone.
   event_.Clear();
-  event_.set_id(entry.id);
-  FillState(entry, event_.mutable_event());
-  event_.mutable_event()->set_missed(entry.missed);
+  event_.set_id(id);
+  event_.mutable_status()->set_code(v1::MESSAGE_TOO_LARGE);
+  event_.mutable_status()->set_message(message);
   writer_->SendEvent(s, event_);
+  return false;
 }
 
 void WatchHub::Changed(std::string_view name, v1::Op op, const v1::Call* call) {
@@ -190,31 +221,39 @@ void WatchHub::Changed(std::string_view name, v1::Op op, const v1::Call* call) {
   if (it == by_name_.end()) return;
   // A copy: a failed write drops its session, whose watches then leave
   // the list (Detach), and the drop may report changes of its own (its
-  // locks). The session and its entries live until the loop iteration
-  // ends, so the pointers stay valid; a dropped session is skipped.
+  // locks); a watch over the frame limit ends. The session and its
+  // entries live until the loop iteration ends, so the pointers stay
+  // valid while the session is not dead; a watch that ended leaves the
+  // list at once and is no later element of the copy.
   const std::vector<Watcher> watchers = it->second;
   for (const Watcher& w : watchers) {
-    if (w.session->dead || w.session->state == Session::State::kClosing)
-      continue;
-    event_.Clear();
-    event_.set_id(w.entry->id);
-    if (!FillChange(*w.entry, op, call, event_.mutable_event())) continue;
-    if (w.entry->missed > 0 || writer_->Backlogged(w.session)) {
-      // Waiting for its resync, which will show this change.
+    Session* s = w.session;
+    if (s->dead || s->state == Session::State::kClosing) continue;
+    if (!Sees(*w.entry, op, call)) continue;
+    if (w.entry->missed > 0 || writer_->Backlogged(s)) {
+      // Waiting for its resync, which will show this change. Counted
+      // before any event is built, so a silent watcher costs this much.
       ++w.entry->missed;
-      w.session->watch_resync_due = true;
+      s->watch_resync_due = true;
       continue;
     }
-    writer_->SendEvent(w.session, event_);
+    event_.Clear();
+    event_.set_id(w.entry->id);
+    FillChange(*w.entry, op, call, event_.mutable_event());
+    SendOrEnd(s, s->watches, *w.entry);
   }
 }
 
 void WatchHub::Resync(Session* s, SessionWatches& watches) {
-  for (auto& [id, entry] : watches) {
+  for (auto it = watches.begin(); it != watches.end();) {
+    WatchEntry& entry = (it++)->second;  // SendOrEnd may erase it.
     if (entry.missed == 0) continue;
     if (s->dead || writer_->Backlogged(s)) return;  // Still due.
-    Send(s, entry);
-    entry.missed = 0;
+    event_.Clear();
+    event_.set_id(entry.id);
+    FillState(entry, event_.mutable_event());
+    event_.mutable_event()->set_missed(entry.missed);
+    if (SendOrEnd(s, watches, entry)) entry.missed = 0;
   }
   s->watch_resync_due = false;
 }

@@ -43,10 +43,12 @@ class WatchHub {
  public:
   // The most watches one connection may hold.
   static constexpr size_t kMaxPerSession = 1024;
-  // A connection with this many responses waiting that its socket would
-  // not take, or sent this many events in one loop iteration, is sent no
-  // more events; its watches count them as missed.
+  // A connection with this many responses (or bytes of them) waiting that
+  // its socket would not take, or sent this many events (or bytes of
+  // them) in one loop iteration, is sent no more events; its watches
+  // count them as missed.
   static constexpr size_t kMaxBacklog = 1024;
+  static constexpr size_t kMaxBacklogBytes = 1 << 20;
 
   // What the hub needs of the server.
   class Writer {
@@ -54,9 +56,11 @@ class WatchHub {
     virtual ~Writer() = default;
     // The session cannot take more events now (its backlog is full).
     virtual bool Backlogged(Session* s) const = 0;
-    // Writes response (an event) to s; marks s for a resync when events
-    // were missed.
-    virtual void SendEvent(Session* s, v1::Response& response) = 0;
+    // Writes response (an event, or a watch's end) to s; false, writing
+    // nothing, when it is over the frame limit.
+    virtual bool SendEvent(Session* s, v1::Response& response) = 0;
+    // The frame limit, for messages.
+    virtual int64_t max_frame_bytes() const = 0;
   };
 
   WatchHub(const ObjectStore* store, Writer* writer)
@@ -64,7 +68,8 @@ class WatchHub {
 
   // Starts watch `id` of s, as request asks, and writes its first event
   // (the current state). An error (bad name, key on a kind without keys,
-  // kind mismatch, too many watches, an id in use) starts nothing.
+  // kind mismatch, too many watches, an id in use, a state over the frame
+  // limit) starts nothing.
   OpStatus Add(Session* s, SessionWatches& watches, uint64_t id,
                const v1::Watch& request);
   // Ends watch `id` of s; false when s has none.
@@ -91,11 +96,16 @@ class WatchHub {
   };
   // Fills event with the current state that entry sees.
   void FillState(const WatchEntry& entry, v1::WatchEvent* event) const;
-  // Fills event with what call changed, for entry; false when it changed
-  // nothing entry sees (another key of the dict).
-  bool FillChange(const WatchEntry& entry, v1::Op op, const v1::Call* call,
+  // Whether a change by op (and call) may show in what entry sees: not a
+  // change of another key of its dict, nor of another kind's object under
+  // its name. Cheap: decided before an event is built.
+  bool Sees(const WatchEntry& entry, v1::Op op, const v1::Call* call) const;
+  // Fills event with what call changed, for entry (which Sees it).
+  void FillChange(const WatchEntry& entry, v1::Op op, const v1::Call* call,
                   v1::WatchEvent* event) const;
-  void Send(Session* s, const WatchEntry& entry);
+  // Writes event_ (its id and event set) to s; when it is over the frame
+  // limit, ends the watch instead (s is told why) and returns false.
+  bool SendOrEnd(Session* s, SessionWatches& watches, WatchEntry& entry);
 
   const ObjectStore* store_;
   Writer* writer_;

@@ -284,5 +284,16 @@ TEST_F(WatchTest, ALostConnectionIsReportedOnceAndNamed) {
   EXPECT_CODE(watcher.Poll(), ErrorCode::kClosed);
 }
 
+TEST_F(WatchTest, AMovedFromWatcherSaysSo) {
+  Watcher watcher = Watch(manager(), Name("w-moved"));
+  Watcher moved = std::move(watcher);
+  EXPECT_TRUE(Next(moved).resync);
+  // NOLINTNEXTLINE(bugprone-use-after-move): what this test is about.
+  EXPECT_CODE(watcher.Next(Deadline::Now()), ErrorCode::kClosed);
+  EXPECT_CODE(watcher.Poll(), ErrorCode::kClosed);
+  EXPECT_EQ(watcher.fd(), -1);
+  watcher.Close();
+}
+
 }  // namespace
 }  // namespace ipc::testing

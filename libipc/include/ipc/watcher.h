@@ -78,7 +78,11 @@ class Watcher {
   ~Watcher();
 
   // The next event, waiting until deadline: kDeadlineExceeded when none
-  // came (the watch goes on), kClosed when the connection was lost.
+  // came (the watch goes on), kClosed when the connection was lost,
+  // kMessageTooLarge when the daemon ended the watch because an event
+  // would not fit in a frame (watch single keys of so large a dict). After
+  // kClosed or kMessageTooLarge the next call starts the watch again.
+  // A moved-from Watcher gives kClosed.
   Result<WatchEvent> Next(Deadline deadline = Deadline::Infinite());
   // The next event if one has arrived; std::nullopt when none has.
   Result<std::optional<WatchEvent>> Poll();

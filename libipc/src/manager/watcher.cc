@@ -93,9 +93,13 @@ class WatchStream {
                                     "with the current state",
                     got.sys_errno());
     }
-    // An event the daemon could not send (over its frame limit): the
-    // watch goes on.
-    IPC_RETURN_IF_ERROR(StatusFromProto(response_.status()));
+    // The daemon ended the watch (an event over its frame limit): say
+    // why; the next call starts it again.
+    if (Status ended = StatusFromProto(response_.status()); !ended.ok()) {
+      connection_->Close();
+      started_ = false;
+      return ended;
+    }
     return std::optional<WatchEvent>(EventFromProto(response_.event()));
   }
 
@@ -139,7 +143,16 @@ Watcher::Watcher(Watcher&&) noexcept = default;
 Watcher& Watcher::operator=(Watcher&&) noexcept = default;
 Watcher::~Watcher() = default;
 
+namespace {
+
+Status MovedFrom() {
+  return Status(ErrorCode::kClosed, "this Watcher was moved from");
+}
+
+}  // namespace
+
 Result<WatchEvent> Watcher::Next(Deadline deadline) {
+  if (stream_ == nullptr) return MovedFrom();
   IPC_ASSIGN_OR_RETURN(std::optional<WatchEvent> event, stream_->Read(deadline));
   if (!event) {
     // Only a non-blocking deadline (Now) gives no event.
@@ -149,12 +162,15 @@ Result<WatchEvent> Watcher::Next(Deadline deadline) {
 }
 
 Result<std::optional<WatchEvent>> Watcher::Poll() {
+  if (stream_ == nullptr) return MovedFrom();
   return stream_->Read(Deadline::Now());
 }
 
-int Watcher::fd() const { return stream_->fd(); }
+int Watcher::fd() const { return stream_ == nullptr ? -1 : stream_->fd(); }
 
-void Watcher::Close() { stream_->Close(); }
+void Watcher::Close() {
+  if (stream_ != nullptr) stream_->Close();
+}
 
 Result<Watcher> Manager::Watch(std::string name,
                                std::optional<std::string> key) const {
