@@ -77,7 +77,7 @@ OpStatus WatchHub::Add(Session* s, SessionWatches& watches, uint64_t id,
   if (request.has_key()) entry.key = request.key();
   event_.Clear();
   event_.set_id(id);
-  FillState(entry, event_.mutable_event());
+  FillState(entry, store_->Find(object), event_.mutable_event());
   if (!writer_->SendEvent(s, event_)) {
     return OpStatus::Error(
         v1::MESSAGE_TOO_LARGE,
@@ -118,10 +118,10 @@ void WatchHub::Detach(const SessionWatches& watches) {
   }
 }
 
-void WatchHub::FillState(const WatchEntry& entry, v1::WatchEvent* event) const {
+void WatchHub::FillState(const WatchEntry& entry, const Object* object,
+                         v1::WatchEvent* event) const {
   event->set_version(version_);
   event->set_resync(true);
-  const Object* object = store_->Find(entry.object);
   if (object == nullptr ||
       (entry.kind != v1::KIND_UNSPECIFIED && object->kind() != entry.kind)) {
     return;  // exists = false.
@@ -148,9 +148,8 @@ void WatchHub::FillState(const WatchEntry& entry, v1::WatchEvent* event) const {
   }
 }
 
-bool WatchHub::Sees(const WatchEntry& entry, v1::Op op,
+bool WatchHub::Sees(const WatchEntry& entry, const Object* object, v1::Op op,
                     const v1::Call* call) const {
-  const Object* object = store_->Find(entry.object);
   if (object != nullptr && entry.kind != v1::KIND_UNSPECIFIED &&
       object->kind() != entry.kind) {
     return false;  // Another kind under the watched name.
@@ -160,12 +159,12 @@ bool WatchHub::Sees(const WatchEntry& entry, v1::Op op,
   return call == nullptr || Touches(*call, op, *entry.key);
 }
 
-void WatchHub::FillChange(const WatchEntry& entry, v1::Op op,
-                          const v1::Call* call, v1::WatchEvent* event) const {
-  const Object* object = store_->Find(entry.object);
+void WatchHub::FillChange(const WatchEntry& entry, const Object* object,
+                          v1::Op op, const v1::Call* call,
+                          v1::WatchEvent* event) const {
   const bool keyed = object != nullptr && Keyed(object->kind());
   if (entry.key) {
-    FillState(entry, event);
+    FillState(entry, object, event);
     event->set_resync(false);  // A key's state is its value: a change.
   } else if (keyed && call != nullptr && op != v1::CLEAR && op != v1::CREATE) {
     // The keys the call named, each as it is now.
@@ -187,7 +186,7 @@ void WatchHub::FillChange(const WatchEntry& entry, v1::Op op,
     }
   } else {
     // The whole state: a resync for a dict that was cleared or made.
-    FillState(entry, event);
+    FillState(entry, object, event);
     event->set_resync(keyed);
   }
   event->set_op(op);
@@ -226,10 +225,12 @@ void WatchHub::Changed(std::string_view name, v1::Op op, const v1::Call* call) {
   // valid while the session is not dead; a watch that ended leaves the
   // list at once and is no later element of the copy.
   const std::vector<Watcher> watchers = it->second;
+  // Looked up once: nothing below makes or removes objects.
+  const Object* object = store_->Find(name);
   for (const Watcher& w : watchers) {
     Session* s = w.session;
     if (s->dead || s->state == Session::State::kClosing) continue;
-    if (!Sees(*w.entry, op, call)) continue;
+    if (!Sees(*w.entry, object, op, call)) continue;
     if (w.entry->missed > 0 || writer_->Backlogged(s)) {
       // Waiting for its resync, which will show this change. Counted
       // before any event is built, so a silent watcher costs this much.
@@ -239,7 +240,7 @@ void WatchHub::Changed(std::string_view name, v1::Op op, const v1::Call* call) {
     }
     event_.Clear();
     event_.set_id(w.entry->id);
-    FillChange(*w.entry, op, call, event_.mutable_event());
+    FillChange(*w.entry, object, op, call, event_.mutable_event());
     SendOrEnd(s, s->watches, *w.entry);
   }
 }
@@ -251,7 +252,7 @@ void WatchHub::Resync(Session* s, SessionWatches& watches) {
     if (s->dead || writer_->Backlogged(s)) return;  // Still due.
     event_.Clear();
     event_.set_id(entry.id);
-    FillState(entry, event_.mutable_event());
+    FillState(entry, store_->Find(entry.object), event_.mutable_event());
     event_.mutable_event()->set_missed(entry.missed);
     if (SendOrEnd(s, watches, entry)) entry.missed = 0;
   }

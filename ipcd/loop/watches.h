@@ -95,14 +95,17 @@ class WatchHub {
     WatchEntry* entry;
   };
   // Fills event with the current state that entry sees.
-  void FillState(const WatchEntry& entry, v1::WatchEvent* event) const;
+  // object: the one entry names (nullptr when there is none).
+  void FillState(const WatchEntry& entry, const Object* object,
+                 v1::WatchEvent* event) const;
   // Whether a change by op (and call) may show in what entry sees: not a
   // change of another key of its dict, nor of another kind's object under
   // its name. Cheap: decided before an event is built.
-  bool Sees(const WatchEntry& entry, v1::Op op, const v1::Call* call) const;
+  bool Sees(const WatchEntry& entry, const Object* object, v1::Op op,
+            const v1::Call* call) const;
   // Fills event with what call changed, for entry (which Sees it).
-  void FillChange(const WatchEntry& entry, v1::Op op, const v1::Call* call,
-                  v1::WatchEvent* event) const;
+  void FillChange(const WatchEntry& entry, const Object* object, v1::Op op,
+                  const v1::Call* call, v1::WatchEvent* event) const;
   // Writes event_ (its id and event set) to s; when it is over the frame
   // limit, ends the watch instead (s is told why) and returns false.
   bool SendOrEnd(Session* s, SessionWatches& watches, WatchEntry& entry);
