@@ -108,11 +108,12 @@ bool WatchHub::Remove(SessionWatches& watches, uint64_t id) {
 }
 
 void WatchHub::Detach(const SessionWatches& watches) {
-  for (const auto& [id, entry] : watches) {
-    auto list = by_name_.find(entry.object);
+  for (const auto& item : watches) {
+    const WatchEntry* entry = &item.second;
+    auto list = by_name_.find(entry->object);
     if (list == by_name_.end()) continue;
     std::erase_if(list->second,
-                  [&](const Watcher& w) { return w.entry == &entry; });
+                  [entry](const Watcher& w) { return w.entry == entry; });
     if (list->second.empty()) by_name_.erase(list);
     --count_;
   }
