@@ -96,27 +96,22 @@ OpStatus WatchHub::Add(Session* s, SessionWatches& watches, uint64_t id,
 bool WatchHub::Remove(SessionWatches& watches, uint64_t id) {
   auto it = watches.find(id);
   if (it == watches.end()) return false;
-  auto list = by_name_.find(it->second.object);
-  if (list != by_name_.end()) {
-    std::erase_if(list->second,
-                  [&](const Watcher& w) { return w.entry == &it->second; });
-    if (list->second.empty()) by_name_.erase(list);
-  }
+  Unlist(&it->second);
   watches.erase(it);
-  --count_;
   return true;
 }
 
 void WatchHub::Detach(const SessionWatches& watches) {
-  for (const auto& item : watches) {
-    const WatchEntry* entry = &item.second;
-    auto list = by_name_.find(entry->object);
-    if (list == by_name_.end()) continue;
-    std::erase_if(list->second,
-                  [entry](const Watcher& w) { return w.entry == entry; });
-    if (list->second.empty()) by_name_.erase(list);
-    --count_;
-  }
+  for (const auto& item : watches) Unlist(&item.second);
+}
+
+void WatchHub::Unlist(const WatchEntry* entry) {
+  auto list = by_name_.find(entry->object);
+  if (list == by_name_.end()) return;
+  std::erase_if(list->second,
+                [entry](const Watcher& w) { return w.entry == entry; });
+  if (list->second.empty()) by_name_.erase(list);
+  --count_;
 }
 
 void WatchHub::FillState(const WatchEntry& entry, const Object* object,
@@ -217,6 +212,7 @@ bool WatchHub::SendOrEnd(Session* s, SessionWatches& watches,
 
 void WatchHub::Changed(std::string_view name, v1::Op op, const v1::Call* call) {
   ++version_;
+  if (by_name_.empty()) return;  // The usual case: one increment per change.
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return;
   // A copy: a failed write drops its session, whose watches then leave

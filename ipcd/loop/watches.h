@@ -104,6 +104,8 @@ class WatchHub {
   bool Sees(const WatchEntry& entry, const Object* object, v1::Op op,
             const v1::Call* call) const;
   // Fills event with what call changed, for entry (which Sees it).
+  // Takes entry out of by_name_ (and the count).
+  void Unlist(const WatchEntry* entry);
   void FillChange(const WatchEntry& entry, const Object* object, v1::Op op,
                   const v1::Call* call, v1::WatchEvent* event) const;
   // Writes event_ (its id and event set) to s; when it is over the frame
