@@ -121,7 +121,9 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
   // Room in the log first: a change the log cannot take is not applied.
   const bool journaled =
       journal_ != nullptr && (op_spec ? op_spec->journaled : spec->persisted);
-  const size_t size = journaled ? call.ByteSizeLong() : 0;
+  const size_t size =
+      !journaled ? 0
+                 : (!ctx.call_bytes.empty() ? ctx.call_bytes.size() : call.ByteSizeLong());
   if (journaled) {
     if (OpStatus room = journal_->Reserve(size); !room.ok()) return room;
   }
@@ -153,7 +155,7 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
     store_->Erase(object);
     return status;
   }
-  if (journal_ != nullptr) Log(call, size, status, created, *result);
+  if (journal_ != nullptr) Log(call, journaled, ctx.call_bytes, size, status, created, *result);
   const bool changed =
       status.ok() ? (op_spec != nullptr ? op_spec->Changes() : created) &&
                         !(op == v1::COMPARE_AND_SET && !result->flag())
@@ -169,12 +171,15 @@ OpStatus Dispatcher::Execute(const v1::Call& call, OpContext& ctx,
   return status;
 }
 
-void Dispatcher::Log(const v1::Call& call, size_t size,
+void Dispatcher::Log(const v1::Call& call, bool journaled,
+                     std::string_view call_bytes, size_t size,
                      const OpStatus& status, bool created,
                      const v1::Result& result) {
-  const bool changed = status.ok() && Journaled(call.kind(), call.op()) &&
+  const bool changed = status.ok() && journaled &&
                        !(call.op() == v1::COMPARE_AND_SET && !result.flag());
-  if (changed) {
+  if (changed && !call_bytes.empty()) {
+    journal_->AddCallBytes(call_bytes);
+  } else if (changed) {
     journal_->Add(call, size);
   } else if (created && Journaled(call.kind(), v1::CREATE)) {
     // Made by a first use that logs nothing itself (a GET that waits).

@@ -64,9 +64,12 @@ class Dispatcher final : public ObjectDirectory {
 
  private:
   OpStatus Destroy(const v1::Call& call);
-  // Adds what call (of serialized size `size`) changed to the journal.
-  void Log(const v1::Call& call, size_t size, const OpStatus& status,
-           bool created, const v1::Result& result);
+  // Adds what call changed to the journal.
+  // journaled: whether the op is (Journaled); call_bytes: as
+  // OpContext::call_bytes; size: what was reserved.
+  void Log(const v1::Call& call, bool journaled, std::string_view call_bytes,
+           size_t size, const OpStatus& status, bool created,
+           const v1::Result& result);
 
   ObjectStore* store_;
   WaiterHost* host_;

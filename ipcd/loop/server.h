@@ -157,7 +157,10 @@ class Server final : public WaiterHost, private WatchHub::Writer {
   // Queues a frame behind a parked request (or refuses it).
   void Enqueue(Session* s, const std::string& bytes);
   // Runs request; true when it was parked (it is then inbox.front()).
-  bool HandleReady(Session* s, v1::Request& request, bool in_inbox);
+  // frame: the bytes request was parsed from, when at hand (for the state
+  // log: dispatch/call_bytes.h).
+  bool HandleReady(Session* s, v1::Request& request, bool in_inbox,
+                   std::string_view frame = {});
   // Runs s's queued requests until one parks.
   void ProcessInbox(Session* s);
   OpContext ContextFor(Session* s, bool may_wait);
@@ -268,6 +271,8 @@ class Server final : public WaiterHost, private WatchHub::Writer {
   std::vector<Session*> flushing_;
   std::string write_buffer_;
   v1::Response wake_response_;
+  // A batch's calls' bytes (HandleReady), kept for its capacity.
+  std::vector<std::string_view> batch_call_bytes_;
 };
 
 }  // namespace ipcd

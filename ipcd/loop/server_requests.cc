@@ -1,6 +1,7 @@
 // The request side of Server (see server.h): frames in, responses out, in
 // each connection's order; the handshake; parking and waking.
 #include "daemon/log.h"
+#include "dispatch/call_bytes.h"
 #include "loop/preauth.h"
 #include "loop/server.h"
 #include "manager/auth.h"
@@ -121,7 +122,7 @@ void Server::OnFrame(Session* s, const std::string& bytes) {
     RespondError(s, 0, v1::PROTOCOL_ERROR, kIdZero);
     return;
   }
-  HandleReady(s, request, /*in_inbox=*/false);
+  HandleReady(s, request, /*in_inbox=*/false, bytes);
   Settle();
 }
 
@@ -302,13 +303,18 @@ OpContext Server::ContextFor(Session* s, bool may_wait) {
   return ctx;
 }
 
-bool Server::HandleReady(Session* s, v1::Request& request, bool in_inbox) {
+bool Server::HandleReady(Session* s, v1::Request& request, bool in_inbox,
+                         std::string_view frame) {
   v1::Response& response =
       *google::protobuf::Arena::CreateMessage<v1::Response>(&arena_);
   response.set_id(request.id());
   switch (request.body_case()) {
     case v1::Request::kCall: {
       OpContext ctx = ContextFor(s, /*may_wait=*/true);
+      if (std::string_view bytes;
+          journal_ != nullptr && FindCallBytes(frame, &bytes)) {
+        ctx.call_bytes = bytes;
+      }
       Object* wait_on = nullptr;
       OpStatus status = dispatcher_.Execute(
           request.call(), ctx, response.mutable_result(), &wait_on);
@@ -328,8 +334,15 @@ bool Server::HandleReady(Session* s, v1::Request& request, bool in_inbox) {
       // Atomic: the calls run back to back, and the waiters of the objects
       // they changed are woken once the batch is over (by the caller).
       v1::BatchReply* batch = response.mutable_batch();
+      std::vector<std::string_view>& bytes = batch_call_bytes_;
+      if (journal_ == nullptr || !FindBatchCallBytes(frame, &bytes) ||
+          bytes.size() != static_cast<size_t>(request.batch().calls_size())) {
+        bytes.clear();
+      }
+      int i = 0;
       for (const v1::Call& call : request.batch().calls()) {
         OpContext ctx = ContextFor(s, /*may_wait=*/false);
+        if (!bytes.empty()) ctx.call_bytes = bytes[i++];
         v1::CallReply* reply = batch->add_replies();
         Object* wait_on = nullptr;
         OpStatus status =

@@ -94,6 +94,10 @@ struct OpContext {
   std::set<std::string, std::less<>>* held_locks = nullptr;
   // Set by the dispatcher before an object executes a call.
   ObjectDirectory* objects = nullptr;
+  // The call's bytes as the client sent them (dispatch/call_bytes.h), which
+  // the state log takes instead of serializing the call again; empty when
+  // not known.
+  std::string_view call_bytes;
 };
 
 // Where an object writes the calls that recreate it from nothing (a

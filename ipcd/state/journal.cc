@@ -156,7 +156,7 @@ ipc::Status Journal::CreateLog(uint64_t base_seq) {
 }
 
 OpStatus Journal::Reserve(size_t bytes) {
-  const uint64_t need = file_end_ + pending_.size() + open_record_.size() +
+  const uint64_t need = file_end_ + pending_.size() + open_size_ +
                         bytes + 2 * kRecordHeaderBytes + 64;
   if (need <= reserved_end_ || !can_reserve_) return OpStatus::Ok();
   uint64_t step = std::max<uint64_t>(kReserveStep, need - reserved_end_);
@@ -200,31 +200,56 @@ void Journal::AddRequeue(const std::string& queue, const v1::Value& value) {
   AppendChange(kRequeueField, requeue, requeue.ByteSizeLong());
 }
 
+void Journal::AddCallBytes(std::string_view call) {
+  std::memcpy(AppendChangeHead(kCallField, call.size()), call.data(), call.size());
+}
+
 void Journal::AppendChange(uint8_t field,
                            const google::protobuf::MessageLite& message,
                            size_t size) {
+  message.SerializeWithCachedSizesToArray(AppendChangeHead(field, size));
+}
+
+uint8_t* Journal::AppendChangeHead(uint8_t field, size_t size) {
   // The bytes a StateRecord with this one more Change would have, written
   // straight into the record: no copy of the message, no second pass.
   using google::protobuf::io::CodedOutputStream;
   const size_t change =
       1 + CodedOutputStream::VarintSize32(static_cast<uint32_t>(size)) + size;
-  const size_t at = open_record_.size();
-  open_record_.resize(
-      at + 1 +
-      CodedOutputStream::VarintSize32(static_cast<uint32_t>(change)) + change);
-  auto* p = reinterpret_cast<uint8_t*>(open_record_.data() + at);
+  // The record's header goes first; EndRecord fills it in.
+  if (open_size_ == 0) OpenRecordRoom(kRecordHeaderBytes);
+  auto* p = reinterpret_cast<uint8_t*>(OpenRecordRoom(
+      1 + CodedOutputStream::VarintSize32(static_cast<uint32_t>(change)) + change));
   *p++ = kChangesField;
   p = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(change), p);
   *p++ = field;
-  p = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size), p);
-  message.SerializeWithCachedSizesToArray(p);
+  return CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size), p);
+}
+
+char* Journal::OpenRecordRoom(size_t n) {
+  if (open_size_ + n > open_record_.size()) {
+    open_record_.resize(std::max<size_t>(2 * (open_size_ + n), 256));
+  }
+  char* at = open_record_.data() + open_size_;
+  open_size_ += n;
+  return at;
 }
 
 uint64_t Journal::EndRecord() {
-  if (open_record_.empty()) return 0;
-  AppendRecord(&pending_, ++last_seq_, open_record_);
-  open_record_.clear();
+  if (open_size_ == 0) return 0;
+  char* record = open_record_.data();
+  FrameRecord(record, ++last_seq_, open_size_ - kRecordHeaderBytes);
   ++records_since_snapshot_;
+  if (pending_.empty() && file_end_ + open_size_ <= map_len_) {
+    // Straight into the page cache (see CopyRecordsToMap): written.
+    std::memcpy(map_ + file_end_, record, open_size_);
+    file_end_ += open_size_;
+    log_bytes_ += static_cast<int64_t>(open_size_);
+    NoteWritten();
+  } else {
+    pending_.append(record, open_size_);  // Written by WritePending, in order.
+  }
+  open_size_ = 0;
   return last_seq_;
 }
 
@@ -282,6 +307,10 @@ void Journal::WritePending() {
   log_bytes_ += static_cast<int64_t>(pending_.size());
   if (file_end_ > reserved_end_) reserved_end_ = file_end_;
   pending_.clear();
+  NoteWritten();
+}
+
+void Journal::NoteWritten() {
   written_seq_ = last_seq_;
   written_for_sync_.store(written_seq_, std::memory_order_release);
 }

@@ -13,9 +13,8 @@
 // readers take for its end), and a change that cannot get its space is
 // refused before it is applied (Reserve), so a full disk refuses writes
 // cleanly and writes resume once space returns. The reserved space is
-// mapped: writing the records of a loop turn is a memcpy into the page
-// cache, not a system call, and is as safe from a SIGKILL of ipcd as a
-// write. Records that do not fit the mapping (a file system without
+// mapped: writing a record is a memcpy into the page cache as it ends, not
+// a system call, and is as safe from a SIGKILL of ipcd as a write. Records that do not fit the mapping (a file system without
 // fallocate) are written with pwrite. A write that fails anyway (EIO, or a file system that
 // cannot reserve) leaves memory ahead of the disk: ipcd then logs why and
 // exits, and a restart recovers what the disk holds — every acknowledged
@@ -79,13 +78,16 @@ class Journal {
   OpStatus Reserve(size_t bytes);
   // size: call.ByteSizeLong(), as given to Reserve (computed once).
   void Add(const v1::Call& call, size_t size);
+  // The same change from the bytes of a serialized Call (exactly those
+  // that parsed to the call that ran: dispatch/call_bytes.h).
+  void AddCallBytes(std::string_view call);
   void AddRequeue(const std::string& queue, const v1::Value& value);
   // Ends the record being built; its sequence number, or 0 when it holds
   // no change.
   uint64_t EndRecord();
   // The sequence number the record being built will get (0: it holds no
   // change yet).
-  uint64_t open_seq() const { return open_record_.empty() ? 0 : last_seq_ + 1; }
+  uint64_t open_seq() const { return open_size_ == 0 ? 0 : last_seq_ + 1; }
   // Record seq is written (and, under always, synced) when this returns.
   // Exits the process when the log cannot be written (see above).
   void MakeDurable(uint64_t seq);
@@ -125,11 +127,18 @@ class Journal {
   explicit Journal(const Config& config);
   ipc::Status OpenLog(const std::string& path, uint64_t end);
   ipc::Status CreateLog(uint64_t base_seq);
-  // Appends a Change holding message as field to open_record_.
+  // Room for n more bytes at the end of the open record; where they go.
+  char* OpenRecordRoom(size_t n);
+  // Appends a Change holding message as field to the open record.
   void AppendChange(uint8_t field, const google::protobuf::MessageLite& message,
                     size_t size);
+  // Appends the Change's head (its tag and length, and the field's) for a
+  // message of size bytes; returns where the message's bytes go.
+  uint8_t* AppendChangeHead(uint8_t field, size_t size);
   // Writes pending_ at the end of the file.
   void WritePending();
+  // Every ended record is written now.
+  void NoteWritten();
   // Maps (or grows the mapping to) the file up to reserved_end_; on
   // failure leaves it unmapped, and records are written with pwrite.
   void MapReserved();
@@ -148,10 +157,15 @@ class Journal {
   char* map_ = nullptr;         // The file's bytes [0, map_len_), shared.
   uint64_t map_len_ = 0;
   bool can_reserve_ = true;     // False when fallocate is not supported.
-  std::string pending_;         // Ended records not written yet.
-  // The record being built: a serialized v1.StateRecord, one Change at a
-  // time.
+  // Ended records not written yet: only those that did not fit the
+  // mapping (EndRecord copies the others there at once), and what follows.
+  std::string pending_;
+  // The record being built, in open_record_[0, open_size_): its header
+  // (filled in by EndRecord), then a serialized v1.StateRecord, one Change
+  // at a time. open_record_'s size is only its capacity: growing it does
+  // not zero bytes that are written over at once.
   std::string open_record_;
+  size_t open_size_ = 0;
   uint64_t last_seq_ = 0;       // Last ended record.
   uint64_t written_seq_ = 0;
   uint64_t synced_seq_ = 0;

@@ -51,15 +51,19 @@ std::string FileHeader(FileKind kind, uint64_t base_seq) {
   return header;
 }
 
+void FrameRecord(char* record, uint64_t seq, size_t payload_size) {
+  const auto size = static_cast<uint32_t>(payload_size);
+  std::memcpy(record + 8, &seq, 8);
+  const uint32_t crc = Crc32c(0, record + 8, 8 + payload_size);
+  std::memcpy(record, &size, 4);
+  std::memcpy(record + 4, &crc, 4);
+}
+
 void AppendRecord(std::string* out, uint64_t seq, std::string_view payload) {
-  char seq_bytes[8];
-  std::memcpy(seq_bytes, &seq, 8);
-  uint32_t crc = Crc32c(0, seq_bytes, 8);
-  crc = Crc32c(crc, payload.data(), payload.size());
-  Put<uint32_t>(out, static_cast<uint32_t>(payload.size()));
-  Put<uint32_t>(out, crc);
-  Put<uint64_t>(out, seq);
+  const size_t at = out->size();
+  out->resize(at + kRecordHeaderBytes);
   out->append(payload);
+  FrameRecord(out->data() + at, seq, payload.size());
 }
 
 ipc::Result<RecordReader> RecordReader::Open(const std::string& path,

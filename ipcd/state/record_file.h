@@ -34,6 +34,9 @@ inline constexpr uint32_t kMaxRecordPayload = 256u << 20;
 
 // The 32 bytes that start a file of kind.
 std::string FileHeader(FileKind kind, uint64_t base_seq);
+// Fills in the header (record[0..16)) of a record whose payload_size bytes
+// of payload follow it (record[16..]).
+void FrameRecord(char* record, uint64_t seq, size_t payload_size);
 // Appends one framed record to *out.
 void AppendRecord(std::string* out, uint64_t seq, std::string_view payload);
 

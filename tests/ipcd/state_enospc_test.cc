@@ -20,6 +20,8 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <string>
+#include <tuple>
 #include <set>
 #include <sstream>
 #include <string>
@@ -83,14 +85,14 @@ struct Ledger {
 };
 
 // The whole scenario, in the child; returns the number of failed checks.
-int FullDisk(const std::string& mnt, bool snapshots) {
+int FullDisk(const std::string& mnt, bool snapshots, const std::string& fsync) {
   Checks check;
   const std::string state = mnt + "/state";
   if (!MakeDir(state)) {
     std::perror("mkdir state");
     return 100;
   }
-  std::vector<std::string> flags = {"--state-dir", state, "--fsync", "always"};
+  std::vector<std::string> flags = {"--state-dir", state, "--fsync", fsync};
   // Small snapshots: they (and the new logs they start) meet the full disk.
   if (snapshots) flags.insert(flags.end(), {"--snapshot-after-bytes", "4096"});
   Ledger ledger;
@@ -253,15 +255,19 @@ int FullDisk(const std::string& mnt, bool snapshots) {
   return check.failed();
 }
 
-class StateEnospcTest : public ::testing::TestWithParam<bool> {};
+// Under always (each change synced before it is answered) and everysec
+// (answered once written), with and without snapshots.
+class StateEnospcTest
+    : public ::testing::TestWithParam<std::tuple<bool, const char*>> {};
 
 TEST_P(StateEnospcTest, AFullDiskRefusesChangesUntilThereIsRoomAgain) {
   ::unsetenv("STATE_DIRECTORY");
-  const bool snapshots = GetParam();
+  const bool snapshots = std::get<0>(GetParam());
+  const std::string fsync = std::get<1>(GetParam());
   TempDir work;
   const std::string mnt = work.File("mnt");
   ASSERT_TRUE(MakeDir(mnt));
-  const pid_t child = ForkChild([&] { return MountSmallTmpfs(mnt) ? FullDisk(mnt, snapshots) : kNotPermitted; });
+  const pid_t child = ForkChild([&] { return MountSmallTmpfs(mnt) ? FullDisk(mnt, snapshots, fsync) : kNotPermitted; });
   const int rc = WaitChild(child, 50000);
   if (rc == kNotPermitted) {
     GTEST_SKIP() << "cannot mount a private tmpfs here (needs unshare(CLONE_NEWNS) and mount, "
@@ -271,9 +277,14 @@ TEST_P(StateEnospcTest, AFullDiskRefusesChangesUntilThereIsRoomAgain) {
   EXPECT_EQ(rc, 0) << "checks failed; the child printed each (FAILED: ...) on stderr";
 }
 
-INSTANTIATE_TEST_SUITE_P(Snapshots, StateEnospcTest, ::testing::Bool(),
+INSTANTIATE_TEST_SUITE_P(Snapshots, StateEnospcTest,
+                         ::testing::Combine(::testing::Bool(),
+                                            ::testing::Values("always", "everysec")),
                          [](const auto& param_info) {
-                           return param_info.param ? "With4KiBSnapshots" : "NoSnapshots";
+                           return std::string(std::get<0>(param_info.param)
+                                                  ? "With4KiBSnapshots_"
+                                                  : "NoSnapshots_") +
+                                  std::get<1>(param_info.param);
                          });
 
 }  // namespace

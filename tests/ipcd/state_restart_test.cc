@@ -604,6 +604,84 @@ TEST_F(StateTest, StateOverTodaysLimitsIsRestoredWhole) {
   EXPECT_EQ(daemon.Stop(), 0);
 }
 
+// The log takes a change's Call as the client's bytes had it when those
+// bytes parse to exactly the call that ran, and serializes the call
+// otherwise. Requests whose bytes are not one Call each (a Call given in
+// two pieces, which protobuf merges; a batch in two pieces; a Call
+// overridden by a later batch; unknown fields) must replay as they ran.
+TEST_F(StateTest, RequestsInUnusualEncodingsReplayAsTheyRan) {
+  // Serialized Requests; concatenating two merges them.
+  const auto request = [](uint64_t id, auto fill) {
+    v1::Request r;
+    if (id != 0) r.set_id(id);
+    fill(r);
+    return r.SerializeAsString();
+  };
+  const auto only_value = [](const std::string& v) {
+    v1::Call call;
+    *call.mutable_value() = StringValue(v);
+    return call;
+  };
+  const std::vector<std::string> frames = {
+      // 1. SET d/a given as two Calls: the key in one, the value in the other.
+      request(1, [](v1::Request& r) { *r.mutable_call() = MakeCall("d", v1::DICT, v1::SET); }) +
+          request(0, [&](v1::Request& r) {
+            v1::Call call = only_value("merged");
+            call.set_key("a");
+            *r.mutable_call() = call;
+          }),
+      // 2. A batch in two pieces: SET d/b, then ADD n 5.
+      request(2, [](v1::Request& r) {
+        *r.mutable_batch()->add_calls() = DictSet("d", "b", StringValue("batch"));
+      }) + request(0, [](v1::Request& r) { *r.mutable_batch()->add_calls() = CounterAdd("n", 5); }),
+      // 3. A Call, then a batch in the same request: only the batch runs.
+      request(3, [](v1::Request& r) { *r.mutable_call() = DictSet("d", "never", IntValue(1)); }) +
+          request(0, [](v1::Request& r) {
+            *r.mutable_batch()->add_calls() = DictSet("d", "c", StringValue("last"));
+          }),
+      // 4. A batch, then a Call: only the Call runs.
+      request(4, [](v1::Request& r) {
+        *r.mutable_batch()->add_calls() = DictSet("d", "never2", IntValue(1));
+      }) + request(0, [](v1::Request& r) { *r.mutable_call() = CounterAdd("n", 2); }),
+      // 5. A Call carrying an unknown field (99, a varint).
+      request(5, [](v1::Request& r) {
+        v1::Call call = DictSet("d", "e", StringValue("unknown"));
+        std::string bytes = call.SerializeAsString() + std::string("\x98\x06\x07", 3);
+        r.mutable_call()->ParseFromString(bytes);
+      }),
+      // 6. Plain ones.
+      request(6, [](v1::Request& r) { *r.mutable_call() = DictSet("d", "f", IntValue(6)); }),
+      request(7, [](v1::Request& r) {
+        *r.mutable_batch()->add_calls() = CounterAdd("n", 10);
+        *r.mutable_batch()->add_calls() = DictSet("d", "g", IntValue(7));
+      }),
+  };
+  std::string before;
+  {
+    DaemonProcess daemon = Start({"--fsync", "everysec"});
+    ASSERT_GT(daemon.pid(), 0);
+    RawClient c = RawClient::Open(daemon.url());
+    uint64_t id = 0;
+    for (const std::string& frame : frames) {
+      ASSERT_TRUE(c.SendBytes(frame).ok());
+      auto r = c.Receive();
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_EQ(r->id(), ++id);
+      EXPECT_EQ(CodeOf(*r), v1::OK) << r->ShortDebugString();
+    }
+    before = DumpState(c);
+    EXPECT_NE(before.find("merged"), std::string::npos) << before;
+    EXPECT_EQ(before.find("never"), std::string::npos) << before;
+    EXPECT_EQ(Do(c, "n", v1::COUNTER, v1::GET).result().value().int_value(), 17);
+    daemon.Kill();  // What is written survives a SIGKILL under everysec.
+  }
+  DaemonProcess daemon = Start({"--fsync", "everysec"});
+  ASSERT_GT(daemon.pid(), 0);
+  RawClient c = RawClient::Open(daemon.url());
+  EXPECT_EQ(DumpState(c), before) << daemon.Stderr();
+  EXPECT_EQ(daemon.Stop(), 0);
+}
+
 // SIGKILL while a snapshot is being written: the writer goes with the
 // daemon, the dir is free for the restart at once, and everything
 // acknowledged is restored (the half-written snapshot.tmp is not used).
