@@ -4,7 +4,8 @@
 #   bench/run_ipcd.sh [BIN_DIR] [REQUESTS]
 #
 # Starts a private ipcd and a private redis-server, each on a unix socket in
-# a temporary directory (no TCP, no persistence), then runs the same shapes
+# a temporary directory (no TCP, no persistence; the ipcd also listens on
+# shm://, and the ipcd rows run over both), then runs the same shapes
 # of load against both: one synchronous client, 50 clients, 50 clients with
 # 16 requests in flight each (redis-benchmark -P 16; ipcd-bench --pipeline
 # 16) and batches of 16 calls (ipcd-bench --batch 16; Redis has MULTI, which
@@ -57,7 +58,8 @@ wait_for_socket() {
   return 1
 }
 
-"$bin/ipcd" --socket "$work/ipcd.sock" 2>"$work/ipcd.log" &
+shm_url="shm://ipcd-bench-$$"
+"$bin/ipcd" --socket "$work/ipcd.sock" --listen "$shm_url" 2>"$work/ipcd.log" &
 pids+=($!)
 wait_for_socket "$work/ipcd.sock"
 url="unix://$work/ipcd.sock"
@@ -72,12 +74,17 @@ fi
 
 results=$work/results.jsonl
 : >"$results"
-ours() {  # ours NAME ARGS...: one ipcd-bench line, labelled NAME.
+ours() {  # ours NAME ARGS...: ipcd-bench over the unix socket, then over shm://.
   local name=$1
   shift
-  "$bin/ipcd-bench" --url "$url" "$@" |
-    python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r["row"]=sys.argv[1]; print(json.dumps(r))' "$name" |
-    tee -a "$results"
+  for transport in unix shm; do
+    local target=$url
+    [ $transport = shm ] && target=$shm_url
+    "$bin/ipcd-bench" --url "$target" "$@" |
+      python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r["row"]=sys.argv[1]; print(json.dumps(r))' \
+        "$name$([ $transport = shm ] && echo @shm)" |
+      tee -a "$results"
+  done
 }
 redis() {  # redis NAME TEST CLIENTS PIPELINE N
   $have_redis || return 0
@@ -125,7 +132,7 @@ for line in open(sys.argv[1]):
 def rate(row, who):
     return rows.get(row, {}).get(who, {}).get("requests_per_s")
 print()
-print(f"{'load':<44} {'ipcd req/s':>12} {'redis req/s':>12} {'ipcd/redis':>10}")
+print(f"{'load':<44} {'ipcd req/s':>12} {'redis req/s':>12} {'ipcd/redis':>10} {'ipcd shm':>12} {'shm/redis':>10}")
 labels = {
     "sync_incr": "1 client, counter add vs INCR",
     "sync_incr_nospin": "same, reply_spin 0 (client sleeps at once)",
@@ -137,18 +144,20 @@ labels = {
     "c1_b16_incr": "1 client, batches of 16 counter adds",
 }
 for row, label in labels.items():
-    ours, theirs = rate(row, "ipcd"), rate(row, "redis")
+    ours, theirs, shm = rate(row, "ipcd"), rate(row, "redis"), rate(row + "@shm", "ipcd")
     if row == "sync_incr_nospin":
         theirs = rate("sync_incr", "redis")
     ratio = f"{ours / theirs:.2f}" if ours and theirs else "-"
-    print(f"{label:<44} {ours or '-':>12} {theirs or '-':>12} {ratio:>10}")
+    shm_ratio = f"{shm / theirs:.2f}" if shm and theirs else "-"
+    print(f"{label:<44} {ours or '-':>12} {theirs or '-':>12} {ratio:>10} {shm or '-':>12} {shm_ratio:>10}")
 py = rate("py_locked_increment", "python")
 if py:
     for row, label in [("sync_incr", "ipcd counter add"),
                        ("sync_incr_nospin", "ipcd counter add, reply_spin 0"),
                        ("locked_increment", "ipcd locked dict increment"),
                        ("locked_increment_nospin", "ipcd locked dict increment, reply_spin 0")]:
-        ours = rate(row, "ipcd")
-        if ours:
-            print(f"{label} / Python Manager `with lock: d['count'] += 1`: {ours / py:.1f}x")
+        for suffix, over in (("", "unix"), ("@shm", "shm")):
+            ours = rate(row + suffix, "ipcd")
+            if ours:
+                print(f"{label} over {over} / Python Manager `with lock: d['count'] += 1`: {ours / py:.1f}x")
 PY

@@ -29,6 +29,9 @@ constexpr size_t kMaxFramesPerWakeup = 64;
 // Responses queued for a slow reader before the daemon stops reading its
 // requests (backpressure instead of unbounded memory).
 constexpr size_t kMaxOutbox = 256;
+// How often output is retried on a channel without write readiness whose
+// peer does not take it (an shm:// ring that is full): a timer, not a spin.
+constexpr std::chrono::milliseconds kUnwritableRetry{1};
 // How long a connection being closed after an error may take to read its
 // last responses.
 constexpr std::chrono::seconds kCloseLinger{5};
@@ -101,6 +104,7 @@ int Server::Run() {
       SdNotify("WATCHDOG=1");
       next_watchdog_ = Clock::now() + watchdog_interval_;
     }
+    RetryUnwritable();
     for (Session* s : graveyard_) sessions_.erase(s->id);
     graveyard_.clear();
     arena_.Reset();  // What requests run from inboxes made on it.
@@ -158,6 +162,7 @@ int Server::EpollTimeoutMs() const {
   if (!deadlines_.empty()) next = deadlines_.begin()->first;
   if (sweep_interval_.count() > 0) next = std::min(next, next_sweep_);
   if (accept_paused_) next = std::min(next, accept_resume_);
+  if (!unwritable_.empty()) next = std::min(next, Clock::now() + kUnwritableRetry);
   if (watchdog_interval_.count() > 0 && next_watchdog_ < next)
     next = next_watchdog_;
   if (next == Clock::time_point::max()) return -1;
@@ -182,6 +187,7 @@ void Server::Shutdown() {
     Drop(s.get(), "daemon shutting down");
   }
   to_flush_.clear();
+  unwritable_.clear();
   sessions_.clear();
   graveyard_.clear();
   for (auto& entry : listeners_)
@@ -214,7 +220,14 @@ bool Server::ReadingAllowed(const Session* s) const {
 void Server::UpdateInterest(Session* s) {
   if (s->dead) return;
   uint32_t want = ReadingAllowed(s) ? uint32_t{EPOLLIN} : 0u;
-  if (!s->outbox.empty() || s->tail_pending) want |= uint32_t{EPOLLOUT};
+  if (!s->outbox.empty() || s->tail_pending) {
+    if (s->stream) {
+      want |= uint32_t{EPOLLOUT};
+    } else if (!s->in_unwritable) {
+      s->in_unwritable = true;
+      unwritable_.push_back(s);
+    }
+  }
   if (want == s->events) return;
   epoll_event ev{};
   ev.events = want;
@@ -266,7 +279,8 @@ bool Server::PeekFrameHeader(Session* s) {
 void Server::OnReadable(Session* s) {
   // Between frames, the length prefix is looked at before the channel
   // takes it, so an oversized frame is refused before its body arrives.
-  if (!s->mid_frame && !PeekFrameHeader(s)) {
+  // (Other channels refuse a message over max_message themselves.)
+  if (s->stream && !s->mid_frame && !PeekFrameHeader(s)) {
     if (!s->dead) UpdateInterest(s);
     return;
   }
@@ -280,7 +294,7 @@ void Server::OnReadable(Session* s) {
     OnFrame(s, frame);
   }
   if (s->dead) return;
-  if (status.code() == ErrorCode::kWouldBlock) {
+  if (status.code() == ErrorCode::kWouldBlock && s->stream) {
     // Something was there (the peek saw it) and the channel holds it now:
     // part of a frame.
     if (!s->mid_frame) s->frame_started = Clock::now();
@@ -414,6 +428,17 @@ void Server::OnWritable(Session* s) {
   }
   ResyncIfDue(s);
   UpdateInterest(s);
+}
+
+void Server::RetryUnwritable() {
+  // Runs last in a turn of the loop, so that no session listed here can be
+  // dropped and freed before the next turn looks at it.
+  std::vector<Session*> retry;
+  retry.swap(unwritable_);
+  for (Session* s : retry) {
+    s->in_unwritable = false;
+    if (!s->dead && (!s->outbox.empty() || s->tail_pending)) OnWritable(s);
+  }
 }
 
 void Server::HandshakeDone(Session* s) {

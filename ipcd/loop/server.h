@@ -86,8 +86,6 @@ class Server final : public WaiterHost, private WatchHub::Writer {
   // Takes the reserve descriptor and warns when RLIMIT_NOFILE is below what
   // max_clients needs.
   void CheckFileLimit();
-  // The peer of fd has closed its end (nothing more to read, or an error).
-  static bool PeerHungUp(int fd);
   // Drops sessions whose peers have hung up (used at max_clients).
   void PruneHungUp();
 
@@ -103,6 +101,8 @@ class Server final : public WaiterHost, private WatchHub::Writer {
   // to read, closed, or refused before the handshake).
   bool PeekFrameHeader(Session* s);
   void OnWritable(Session* s);
+  // OnWritable for the sessions of unwritable_ (each turn of the loop).
+  void RetryUnwritable();
   bool ReadingAllowed(const Session* s) const;
   void UpdateInterest(Session* s);
   // Queues one serialized response: buffered in the channel and written by
@@ -207,6 +207,9 @@ class Server final : public WaiterHost, private WatchHub::Writer {
   uint64_t next_session_id_ = 0;
   int64_t live_sessions_ = 0;
   std::vector<Session*> graveyard_;
+  // Sessions without write readiness (!Session::stream) with output
+  // pending; see RetryUnwritable.
+  std::vector<Session*> unwritable_;
   bool stopping_ = false;
 
   ObjectStore store_;

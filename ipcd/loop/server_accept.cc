@@ -37,8 +37,11 @@ constexpr std::chrono::seconds kFdLogInterval{10};
 constexpr int64_t kFdOverhead = 16;
 
 // Who is on the other end, for the log: credentials of a unix peer, the
-// address of a TCP one.
-std::string DescribePeer(int fd) {
+// address of a TCP one. (An shm:// peer was admitted by its credentials,
+// which the channel does not keep.)
+std::string DescribePeer(const ipc::Channel& channel) {
+  if (channel.capabilities().scheme == "shm") return "shm:// peer";
+  const int fd = channel.fd();
   sockaddr_storage addr{};
   socklen_t len = sizeof(addr);
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
@@ -66,16 +69,6 @@ int64_t FileLimit() {
 }
 
 }  // namespace
-
-bool Server::PeerHungUp(int fd) {
-  pollfd p{fd, POLLRDHUP, 0};
-  if (::poll(&p, 1, 0) != 1) return false;
-  if ((p.revents & (POLLHUP | POLLERR)) != 0) return true;
-  if ((p.revents & POLLRDHUP) == 0) return false;
-  // The peer stopped sending; gone unless unread requests are left.
-  char c;
-  return ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
-}
 
 void Server::CheckFileLimit() {
   reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -185,12 +178,12 @@ void Server::Accept(ListenerEntry* entry, ipc::Channel channel) {
     refusal.SerializeToString(&write_buffer_);
     (void)channel.Send(write_buffer_, ipc::Deadline::Now());
     LogWarning("refused a connection on " + entry->listener.url() + " from " +
-               DescribePeer(channel.fd()) + ": max_clients (" +
+               DescribePeer(channel) + ": max_clients (" +
                std::to_string(limits_.max_clients) + ") reached");
     return;  // Closing the channel ends the connection.
   }
   const uint64_t id = ++next_session_id_;
-  std::string peer = DescribePeer(channel.fd());
+  std::string peer = DescribePeer(channel);
   auto session = std::make_unique<Session>(id, std::move(channel),
                                            entry->needs_auth, std::move(peer));
   Session* s = session.get();
@@ -214,7 +207,7 @@ void Server::Accept(ListenerEntry* entry, ipc::Channel channel) {
 
 void Server::PruneHungUp() {
   for (auto& [id, s] : sessions_) {
-    if (!s->dead && PeerHungUp(s->channel.fd())) Drop(s.get(), "peer hung up");
+    if (!s->dead && s->channel.PeerGone()) Drop(s.get(), "peer hung up");
   }
 }
 

@@ -149,7 +149,8 @@ void Server::OnOversizedFrame(Session* s, std::string message) {
 void Server::OnHandshakeFrame(Session* s, const std::string& bytes) {
   const bool want_hello = s->state == Session::State::kHello;
   PreAuthFrame frame;
-  // PeekFrameHeader refuses larger frames before they are read.
+  // On sockets PeekFrameHeader refuses larger frames before they are
+  // read; other channels (shm://) deliver them whole, and here they stop.
   if (bytes.size() > kMaxPreAuthFrame) {
     RespondError(s, 0, v1::MESSAGE_TOO_LARGE,
                  "a frame of " + std::to_string(bytes.size()) +
@@ -510,7 +511,7 @@ void Server::WakeWaiters(Object* object) {
     // An item is never handed to a getter whose peer is known to be gone,
     // nor a condition's notify to such a waiter.
     if ((object->kind() == v1::QUEUE || object->kind() == v1::CONDITION) &&
-        PeerHungUp((*it)->channel.fd())) {
+        (*it)->channel.PeerGone()) {
       Drop(*it, "peer hung up");  // Unparks it: only *it is erased.
       it = next;
       continue;

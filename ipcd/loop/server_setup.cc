@@ -134,12 +134,15 @@ ipc::Result<std::unique_ptr<Server>> Server::Create(const Options& options) {
   for (const std::string& given : options.listen) {
     std::string url = NormalizeTcpUrl(given);
     const bool tcp = url.rfind("tcp://", 0) == 0;
-    if (!tcp && url.rfind("unix://", 0) != 0) {
-      return Status(
-          ErrorCode::kInvalidArgument,
-          "--listen " + given + ": only unix:// and tcp:// are supported");
+    const bool shm = url.rfind("shm://", 0) == 0;
+    if (!tcp && !shm && url.rfind("unix://", 0) != 0) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "--listen " + given +
+                        ": only unix://, tcp:// and shm:// are supported");
     }
-    if (!tcp && url.rfind("unix://@", 0) != 0)
+    // A socket file's mode; an shm:// listener admits only its own user
+    // (or the ?mode= given) by the peer's credentials.
+    if (!tcp && !shm && url.rfind("unix://@", 0) != 0)
       url = WithOption(url, "mode", "0660");
     planned.push_back({WithOption(url, "max_message", max_message), tcp});
   }

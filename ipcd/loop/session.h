@@ -61,11 +61,19 @@ class Session final : public Pollable {
         id(session_id),
         channel(std::move(connection)),
         needs_auth(auth_required),
+        stream(channel.capabilities().scheme == "unix" ||
+               channel.capabilities().scheme == "tcp"),
         peer(std::move(peer_text)) {}
 
   const uint64_t id;
   ipc::Channel channel;
   const bool needs_auth;
+  // A unix or tcp socket: its fd() is the socket, whose frames' length
+  // prefixes can be peeked at and which reports EPOLLOUT. Other channels
+  // (shm://) give whole messages and no write readiness: their pending
+  // output is retried each turn of the loop (Server::RetryUnwritable).
+  const bool stream;
+  bool in_unwritable = false;  // Listed in Server::unwritable_.
   const std::string peer;  // "pid 123 uid 1000 gid 1000" or "127.0.0.1:5555".
   State state = State::kHello;
   std::string client_name;

@@ -353,6 +353,57 @@ TEST_P(ConformanceTest, PeerKilledIsSeenThroughPollAndTryReceive) {
   EXPECT_EQ(last.code(), ErrorCode::kClosed) << last;
 }
 
+// PeerGone: false while the peer lives. Once it is killed, true on the
+// transports that can tell (shm, unix; tcp once nothing it sent is left
+// to read), false on the others. It consumes nothing: what the peer sent
+// before its death is still received.
+TEST_P(ConformanceTest, PeerGoneSaysWhatIsKnownAndConsumesNothing) {
+  if (GetParam().in_process_pair || !caps().detects_peer_close) {
+    GTEST_SKIP() << "needs a listener and close detection";
+  }
+  const std::string_view scheme = caps().scheme;
+  const bool tells = scheme == "shm" || scheme == "unix" || scheme == "tcp";
+  ipc::Listener listener = MakeListener();
+  const std::string url = listener.url();
+  int sent[2];
+  ASSERT_EQ(::pipe(sent), 0);
+  const pid_t child = ForkChild([&]() -> int {
+    auto ch = ipc::Connect(url, 5s);
+    if (!ch.ok() || !ch->Send("hello").ok() || !ch->Send("world").ok()) return 1;
+    (void)!::write(sent[1], "x", 1);
+    for (;;) ::pause();  // Killed here.
+  });
+  ::close(sent[1]);
+  char byte;
+  ASSERT_EQ(::read(sent[0], &byte, 1), 1) << "the child could not send";
+  ::close(sent[0]);
+  auto ch = listener.Accept(5s);
+  ASSERT_TRUE(ch.ok()) << ch.status();
+  auto first = ch->Receive(5s);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, "hello");
+  EXPECT_FALSE(ch->PeerGone()) << "the peer is alive";
+  ::kill(child, SIGKILL);
+  EXPECT_EQ(WaitChild(child), 128 + SIGKILL);
+  if (scheme != "tcp") {
+    // Known at once: the kernel closed the dead peer's end before waitpid
+    // returned. (A tcp peer's FIN may still be on its way, and "world" is
+    // unread.)
+    EXPECT_EQ(ch->PeerGone(), tells) << scheme;
+  }
+  auto second = ch->Receive(5s);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(*second, "world");
+  bool gone = ch->PeerGone();
+  for (int i = 0; tells && !gone && i < 500; ++i) {
+    pollfd p{ch->fd(), POLLIN, 0};
+    (void)::poll(&p, 1, 10);  // tcp: until the FIN is in.
+    gone = ch->PeerGone();
+  }
+  EXPECT_EQ(gone, tells) << scheme;
+  EXPECT_EQ(ch->Receive(5s).status().code(), ErrorCode::kClosed);
+}
+
 // Sender and receiver are both children; the connecting one may start first
 // and must wait for the listener.
 TEST_P(ConformanceTest, SenderAndReceiverInSeparateProcessesEitherStartOrder) {

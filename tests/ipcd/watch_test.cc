@@ -43,7 +43,9 @@ class WatchProtocolTest : public IpcdTest {
       got.push_back(*r);
     }
     EXPECT_EQ(got.size(), 2u);
-    if (got.size() == 2) EXPECT_EQ(got[1].id(), id) << "the call's answer";
+    if (got.size() == 2) {
+      EXPECT_EQ(got[1].id(), id) << "the call's answer";
+    }
     return got;
   }
   static v1::Call Add(const std::string& name, int64_t n) {

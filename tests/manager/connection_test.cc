@@ -71,7 +71,7 @@ TEST(ManagerConnectTest, BadUrlIsInvalidArgument) {
 TEST(ManagerConnectTest, RelativePathOrGarbageIsInvalidArgumentNamingIt) {
   for (const std::string bad :
        {"ipcd.sock", "run/ipcd.sock", "./ipcd.sock", "unix://run/ipcd.sock",
-        "shm://jobs", "not a url"}) {
+        "mq:///jobs", "not a url"}) {
     auto manager = Manager::Connect(bad);
     EXPECT_CODE(manager, ErrorCode::kInvalidArgument);
     EXPECT_NE(manager.status().message().find(bad), std::string::npos)
@@ -82,6 +82,13 @@ TEST(ManagerConnectTest, RelativePathOrGarbageIsInvalidArgumentNamingIt) {
   EXPECT_NE(manager.status().message().find("absolute socket path"),
             std::string::npos)
       << manager.status();
+}
+
+TEST(ManagerConnectTest, NoDaemonOnAnShmNameIsNotFoundNamingIt) {
+  const std::string url = "shm://" + UniqueName("no-ipcd");
+  auto manager = Manager::Connect(url);
+  EXPECT_CODE(manager, ErrorCode::kNotFound);
+  EXPECT_NE(manager.status().message().find(url), std::string::npos) << manager.status();
 }
 
 TEST(ManagerConnectTest, MissingDaemonAtABarePathNamesTheUnixUrl) {

@@ -199,7 +199,9 @@ TEST_F(WatchTest, TheDescriptorTurnsReadableWhenAChangeArrives) {
   ExpectNone(watcher);
   std::thread changer([&] {
     std::optional<Manager> other = Connect();
-    if (other) EXPECT_TRUE(other->Counter(name).Add(7).ok());
+    if (other) {
+      EXPECT_TRUE(other->Counter(name).Add(7).ok());
+    }
   });
   pollfd p{.fd = watcher.fd(), .events = POLLIN, .revents = 0};
   ASSERT_EQ(::poll(&p, 1, 10000), 1) << "no change arrived within 10 s";

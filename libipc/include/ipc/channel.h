@@ -109,6 +109,16 @@ class Channel {
   // Owned by the channel: do not close it or read from it.
   int fd() const;
 
+  // True when this end already knows, without waiting, that the peer is
+  // done with the channel: it closed its end or its process is gone (shm,
+  // unix), or it closed or shut down its sending side and nothing it sent
+  // is left to receive (unix, tcp). Consumes no message. False when
+  // that is not known: a live peer, a transport that cannot tell (pipe,
+  // fifo, mq, udp, zmq), or a closed channel. A server calls it before
+  // handing a peer something it must not lose. Call it from the receiving
+  // thread.
+  bool PeerGone();
+
   // Releases the transport. Safe to call more than once.
   void Close();
   bool is_open() const { return impl_ != nullptr; }

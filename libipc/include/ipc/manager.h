@@ -564,7 +564,8 @@ class Manager {
   // Connects to ipcd at url and says hello. url is "" (DefaultUrl()),
   // unix:///path/to/ipcd.sock, an absolute socket path such as
   // "/run/ipcd/ipcd.sock" (taken as unix://PATH; url() then reports that
-  // form), unix://@abstract-name, or tcp://host:port. A relative path or
+  // form), unix://@abstract-name, tcp://host:port, or shm://name (a daemon
+  // started with --listen shm://name; docs/ipcd.md). A relative path or
   // another scheme is kInvalidArgument naming the input: relative paths
   // would depend on each process's working directory. kNotFound naming the
   // URL when no daemon listens there (kDeadlineExceeded if

@@ -24,8 +24,8 @@ Result<std::string> ManagerUrl(std::string_view url) {
   if (url.empty()) return Manager::DefaultUrl();
   if (url.front() == '/') return "unix://" + std::string(url);
   const std::string kForms =
-      "expected unix:///path/to/ipcd.sock, an absolute socket path, or "
-      "tcp://host:port";
+      "expected unix:///path/to/ipcd.sock, an absolute socket path, "
+      "tcp://host:port or shm://name";
   Result<Url> parsed = ParseUrl(url);
   if (!parsed.ok()) {
     // ParseUrl names the URL and what is wrong with it; a word without a
@@ -37,7 +37,7 @@ Result<std::string> ManagerUrl(std::string_view url) {
                   "ipcd URL \"" + std::string(url) +
                       "\": not a URL or an absolute path; " + kForms);
   }
-  if (parsed->scheme != "unix" && parsed->scheme != "tcp") {
+  if (parsed->scheme != "unix" && parsed->scheme != "tcp" && parsed->scheme != "shm") {
     return Status(ErrorCode::kInvalidArgument,
                   "ipcd URL \"" + std::string(url) + "\": ipcd does not listen on " +
                       parsed->scheme + ":; " + kForms);

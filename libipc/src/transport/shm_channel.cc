@@ -113,7 +113,7 @@ Status ShmChannel::PeerClosedStatus() const {
   return Status(ErrorCode::kClosed, url() + ": peer closed the channel");
 }
 
-bool ShmChannel::PeerGone() {
+bool ShmChannel::PeerGoneSeen() {
   if (peer_gone_.load(std::memory_order_acquire)) return true;
   if (header_->closed[1 - side_].load(std::memory_order_acquire) == 0) return false;
   peer_gone_.store(true, std::memory_order_release);
@@ -176,7 +176,7 @@ ShmChannel::Wait ShmChannel::WaitFor(Ready ready,
       return Wait::kReady;
     }
     if (deadline.is_non_blocking()) CheckHeartbeat();
-    if (PeerGone()) return Wait::kPeerGone;
+    if (PeerGoneSeen()) return Wait::kPeerGone;
     if (deadline.is_non_blocking() || deadline.Expired()) return Wait::kExpired;
     pollfd fds[2] = {{bell, POLLIN, 0}, {heartbeat_.get(), POLLIN, 0}};
     const int n = ::poll(fds, 2, deadline.PollTimeoutMs());
@@ -218,7 +218,7 @@ Status ShmChannel::WriteFragments(std::string_view data, bool first,
     if (first && *sent == 0) flags |= kRecordFirst;
     if (*sent + n == data.size()) flags |= kRecordLast;
     const std::string_view piece = data.substr(*sent, n);
-    if (PeerGone()) return PeerClosedStatus();
+    if (PeerGoneSeen()) return PeerClosedStatus();
     RingWriter::WriteResult result = RingWriter::WriteResult::kFull;
     const Wait wait = WaitFor(
         [&] {

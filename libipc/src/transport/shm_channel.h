@@ -88,6 +88,10 @@ class ShmChannel final : public ChannelImpl {
   Status Send(std::string_view message, Deadline deadline) override;
   Status Receive(std::string* message, Deadline deadline) override;
   int fd() const override { return ready_fd_.get(); }
+  bool PeerGone() override {
+    CheckHeartbeat();
+    return PeerGoneSeen();
+  }
 
  private:
   enum class Wait { kReady, kExpired, kPeerGone };
@@ -120,7 +124,9 @@ class ShmChannel final : public ChannelImpl {
   template <typename Ready>
   Wait WaitFor(Ready ready, std::atomic<uint32_t>& sleeping, int bell,
                Deadline deadline, bool keep_armed, SpinBackoff& spins);
-  bool PeerGone();
+  // The peer closed on purpose (its flag in the segment), or its
+  // hang-up was seen before.
+  bool PeerGoneSeen();
   // Reads the heartbeat without waiting: notes a hang-up or a refusal.
   void CheckHeartbeat();
   Status PeerClosedStatus() const;

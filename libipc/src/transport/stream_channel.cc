@@ -83,6 +83,25 @@ Status StreamChannel::Flush(Deadline deadline) {
 
 int StreamChannel::fd() const { return read_fd_ >= 0 ? read_fd_ : write_fd_; }
 
+bool StreamChannel::PeerGone() {
+  // Sockets only: a pipe's read end reports POLLHUP while data is left.
+  // A peer that reset, or closed both ways, shows as POLLHUP or POLLERR;
+  // one that shut its sending side (POLLRDHUP) is done once the end of
+  // the stream is all that is left to read.
+  const int fd = socket_.get();
+  if (fd < 0) return false;
+  pollfd p{fd, POLLRDHUP, 0};
+  int rc;
+  do {
+    rc = ::poll(&p, 1, 0);
+  } while (rc < 0 && errno == EINTR);
+  if (rc != 1) return false;
+  if ((p.revents & (POLLHUP | POLLERR)) != 0) return true;
+  if ((p.revents & POLLRDHUP) == 0) return false;
+  char c;
+  return ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 Result<std::string> StreamChannel::InheritUrl() {
   if (caps().scheme != "pipe") return ChannelImpl::InheritUrl();
   std::string url = "pipe:?";

@@ -57,6 +57,7 @@ class StreamChannel final : public ChannelImpl {
   Status ReceiveAvailable(std::vector<std::string>* messages,
                           size_t max_messages) override;
   int fd() const override;
+  bool PeerGone() override;
   Status Flush(Deadline deadline) override;
   Result<std::string> InheritUrl() override;
 

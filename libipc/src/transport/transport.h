@@ -29,6 +29,8 @@ class ChannelImpl {
   virtual Status Send(std::string_view message, Deadline deadline) = 0;
   virtual Status Receive(std::string* message, Deadline deadline) = 0;
   virtual int fd() const = 0;
+  // See Channel::PeerGone. This default does not know.
+  virtual bool PeerGone() { return false; }
   // Writes what a timed-out Send left unsent; see Channel::Flush.
   virtual Status Flush(Deadline /*deadline*/) { return Status::Ok(); }
   // See Channel::SendBuffered.
