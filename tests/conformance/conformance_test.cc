@@ -130,6 +130,30 @@ TEST_P(ConformanceTest, RoundTrip) {
   EXPECT_EQ(*pong, "pong");
 }
 
+// ReceiveAvailable takes what has arrived, in order, never more than asked
+// and without waiting; kWouldBlock once nothing is left.
+TEST_P(ConformanceTest, ReceiveAvailableTakesWhatHasArrivedInOrder) {
+  if (!caps().reliable) GTEST_SKIP() << "datagrams may be lost";
+  Pair p = Connected();
+  constexpr int kSent = 7;
+  for (int i = 0; i < kSent; ++i) ASSERT_TRUE(p.sender.Send(Payload(10 + i, i)).ok());
+  std::vector<std::string> got;
+  for (int calls = 0; got.size() < kSent && calls < 1000; ++calls) {
+    const size_t before = got.size();
+    const ipc::Status status = p.receiver.ReceiveAvailable(&got, 3);
+    EXPECT_LE(got.size() - before, 3u);
+    if (!status.ok()) {
+      ASSERT_EQ(got.size(), before) << "an error came with messages: " << status;
+      ASSERT_EQ(status.code(), ErrorCode::kWouldBlock) << status;
+      ASSERT_TRUE(PollReadable(p.receiver.fd(), 5000)) << "the rest never arrived";
+    }
+  }
+  ASSERT_EQ(got.size(), static_cast<size_t>(kSent));
+  for (int i = 0; i < kSent; ++i) EXPECT_EQ(got[i], Payload(10 + i, i)) << "message " << i;
+  EXPECT_EQ(p.receiver.ReceiveAvailable(&got, 3).code(), ErrorCode::kWouldBlock);
+  EXPECT_EQ(got.size(), static_cast<size_t>(kSent));
+}
+
 TEST_P(ConformanceTest, TenThousandMessagesKeepTheirOrder) {
   Pair p = Connected();
   const bool reliable = caps().reliable;

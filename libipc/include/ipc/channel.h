@@ -100,8 +100,10 @@ class Channel {
   // one has; other errors as Receive's. It never takes more than whole
   // messages from the transport, so fd() stays readable exactly while more
   // may be received. The stream transports take every whole message their
-  // read finds (up to 64 KiB of them) in two system calls; the others
-  // return one message per call.
+  // read finds (up to 64 KiB of them) in two system calls; the others take
+  // them one by one until none is left. An error after some messages were
+  // taken (kClosed, or kMessageTooLarge for one that was discarded) is
+  // returned with them appended: handle the messages, then the error.
   Status ReceiveAvailable(std::vector<std::string>* messages,
                           size_t max_messages);
 

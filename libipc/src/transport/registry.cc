@@ -51,10 +51,16 @@ const Transport* FindTransport(std::string_view scheme) {
 
 Status ChannelImpl::ReceiveAvailable(std::vector<std::string>* messages,
                                      size_t max_messages) {
-  if (max_messages == 0) return Status::Ok();
   std::string message;
-  IPC_RETURN_IF_ERROR(Receive(&message, Deadline::Now()));
-  messages->push_back(std::move(message));
+  for (size_t taken = 0; taken < max_messages; ++taken) {
+    const Status status = Receive(&message, Deadline::Now());
+    if (!status.ok()) {
+      // Nothing more has arrived: what was taken is the answer.
+      return taken > 0 && status.code() == ErrorCode::kWouldBlock ? Status::Ok() : status;
+    }
+    messages->push_back(std::move(message));
+    message.clear();
+  }
   return Status::Ok();
 }
 

@@ -38,8 +38,8 @@ class ChannelImpl {
     return Status(ErrorCode::kUnsupported,
                   url_ + ": this transport has no output buffer; use Send");
   }
-  // See Channel::ReceiveAvailable. This default receives one message
-  // without waiting.
+  // See Channel::ReceiveAvailable. This default receives messages one by
+  // one without waiting, until none is left or max_messages.
   virtual Status ReceiveAvailable(std::vector<std::string>* messages,
                                   size_t max_messages);
   // "pipe:?rfd=..&wfd=.." for channels that can cross exec.
