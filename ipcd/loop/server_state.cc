@@ -198,10 +198,12 @@ void Server::ReapSnapshot() {
 void Server::CloseState() {
   if (journal_ == nullptr) return;
   if (snapshot_pid_ > 0) {
-    // The log holds everything; a half-written snapshot.tmp is ignored.
+    // The log holds everything. The writer's half-written snapshot.tmp
+    // would be ignored at the next start, but a clean stop leaves nothing.
     ::kill(snapshot_pid_, SIGKILL);
     (void)::waitpid(snapshot_pid_, nullptr, 0);
     snapshot_pid_ = -1;
+    state::RemoveLeftovers(journal_->dir());
   }
   journal_->Close();
 }
