@@ -72,10 +72,11 @@ inline bool NextField(std::string_view* in, uint32_t* field, int* type,
   return true;
 }
 
-// The payload of `wanted` when it appears exactly once, length-delimited.
-bool FindOnce(std::string_view message, uint32_t wanted,
-              std::string_view* found) {
-  int seen = 0;
+// Calls found(payload) for each occurrence of field `wanted`, in order.
+// False when the message is cut short or `wanted` comes with another wire
+// type (protobuf would not take that one as the field).
+template <typename Found>
+bool ForEachOccurrence(std::string_view message, uint32_t wanted, Found found) {
   uint32_t field = 0;
   int type = 0;
   std::string_view payload;
@@ -83,10 +84,20 @@ bool FindOnce(std::string_view message, uint32_t wanted,
   while (NextField(&message, &field, &type, &payload, &ok)) {
     if (field != wanted) continue;
     if (type != kLengthDelimited) return false;
-    *found = payload;
-    ++seen;
+    found(payload);
   }
-  return ok && seen == 1;
+  return ok;
+}
+
+// The payload of `wanted` when it appears exactly once.
+bool FindOnce(std::string_view message, uint32_t wanted, std::string_view* found) {
+  int seen = 0;
+  return ForEachOccurrence(message, wanted,
+                           [&](std::string_view payload) {
+                             *found = payload;
+                             ++seen;
+                           }) &&
+         seen == 1;
 }
 
 }  // namespace
@@ -99,17 +110,9 @@ bool FindBatchCallBytes(std::string_view request,
                         std::vector<std::string_view>* calls) {
   calls->clear();
   std::string_view batch;
-  if (!FindOnce(request, kRequestBatch, &batch)) return false;
-  uint32_t field = 0;
-  int type = 0;
-  std::string_view payload;
-  bool ok = true;
-  while (NextField(&batch, &field, &type, &payload, &ok)) {
-    if (field != kBatchCalls) continue;
-    if (type != kLengthDelimited) return false;
-    calls->push_back(payload);
-  }
-  return ok;
+  return FindOnce(request, kRequestBatch, &batch) &&
+         ForEachOccurrence(batch, kBatchCalls,
+                           [&](std::string_view call) { calls->push_back(call); });
 }
 
 }  // namespace ipcd

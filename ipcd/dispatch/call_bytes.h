@@ -23,7 +23,8 @@ namespace ipcd {
 bool FindCallBytes(std::string_view request, std::string_view* call);
 
 // The bytes of each of request's batch calls (Request.batch = 5,
-// Batch.calls = 1), in order; *calls is cleared first.
+// Batch.calls = 1), in order. *calls is cleared first; after a false it
+// holds nothing to use.
 bool FindBatchCallBytes(std::string_view request,
                         std::vector<std::string_view>* calls);
 

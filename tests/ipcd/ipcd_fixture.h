@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "raw_client.h"
@@ -39,6 +41,16 @@ class IpcdTest : public ::testing::Test {
     v1::Call call = MakeCall("alive-check", v1::COUNTER, v1::ADD);
     *call.mutable_value() = IntValue(1);
     EXPECT_EQ(CodeOf(other.Call(call)), v1::OK);
+  }
+
+  // Waits (polling Stats, at most 1 s) until the daemon reports n parked
+  // requests.
+  void WaitParked(int64_t n) {
+    for (int i = 0; i < 500; ++i) {
+      if (client_.Stats().stats().parked() == n) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ADD_FAILURE() << "never saw " << n << " parked requests";
   }
 
   DaemonProcess daemon_;

@@ -24,14 +24,6 @@ class OrderingTest : public IpcdTest {
   std::vector<std::string> DaemonArgs() const override {
     return {"--spin-us", "0"};
   }
-  // Waits until the daemon reports n parked requests.
-  void WaitParked(int64_t n) {
-    for (int i = 0; i < 500; ++i) {
-      if (client_.Stats().stats().parked() == n) return;
-      std::this_thread::sleep_for(milliseconds(2));
-    }
-    ADD_FAILURE() << "never saw " << n << " parked requests";
-  }
 };
 
 TEST_F(OrderingTest, LockFreedByAFailedWriteGoesToTheParkedWaiterAtOnce) {

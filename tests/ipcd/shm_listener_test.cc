@@ -18,7 +18,6 @@
 namespace ipc::testing {
 namespace {
 
-using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 v1::Call CounterAdd(const std::string& name, int64_t n) {
@@ -31,14 +30,6 @@ class ShmListenerTest : public IpcdTest {
  protected:
   std::vector<std::string> DaemonArgs() const override {
     return {"--listen", shm_url_, "--spin-us", "0", "--max-frame-bytes", "65536"};
-  }
-  // Waits until the daemon reports n parked requests.
-  void WaitParked(int64_t n) {
-    for (int i = 0; i < 500; ++i) {
-      if (client_.Stats().stats().parked() == n) return;
-      std::this_thread::sleep_for(milliseconds(2));
-    }
-    ADD_FAILURE() << "never saw " << n << " parked requests";
   }
   const std::string shm_url_ = "shm://" + UniqueName("ipcd-shm");
 };

@@ -684,6 +684,19 @@ TEST_F(StateTest, RequestsInUnusualEncodingsReplayAsTheyRan) {
   EXPECT_EQ(daemon.Stop(), 0);
 }
 
+// An UPDATE of "big" with kBigUpdateItems new keys of 200 bytes each
+// (batch makes them new): the log grows fast enough to start snapshots.
+constexpr int64_t kBigUpdateItems = 500;
+v1::Call BigUpdate(int batch) {
+  v1::Call update = MakeCall("big", v1::DICT, v1::UPDATE);
+  for (int i = 0; i < kBigUpdateItems; ++i) {
+    v1::Entry* e = update.add_items();
+    e->set_key("k" + std::to_string(batch) + "-" + std::to_string(i));
+    *e->mutable_value() = StringValue(std::string(200, 'x'));
+  }
+  return update;
+}
+
 // SIGKILL while a snapshot is being written: the writer goes with the
 // daemon, the dir is free for the restart at once, and everything
 // acknowledged is restored (the half-written snapshot.tmp is not used).
@@ -698,14 +711,8 @@ TEST_F(StateTest, SigkillWhileASnapshotIsWritten) {
     bool running = false;
     for (int batch = 0; !running; ++batch) {
       ASSERT_LT(steady_clock::now(), until) << "no snapshot seen running within 30 s";
-      v1::Call update = MakeCall("big", v1::DICT, v1::UPDATE);
-      for (int i = 0; i < 500; ++i) {
-        v1::Entry* e = update.add_items();
-        e->set_key("k" + std::to_string(batch) + "-" + std::to_string(i));
-        *e->mutable_value() = StringValue(std::string(200, 'x'));
-      }
-      ASSERT_EQ(CodeOf(c.Call(update)), v1::OK);
-      items += 500;
+      ASSERT_EQ(CodeOf(c.Call(BigUpdate(batch))), v1::OK);
+      items += kBigUpdateItems;
       running = PersistenceOf(c.Stats().stats()).snapshot_running;
     }
     daemon.Kill();
@@ -742,14 +749,8 @@ TEST_F(StateTest, SigtermWhileASnapshotIsWrittenLeavesNothingBehind) {
     bool caught = false;
     for (int batch = 0; !caught; ++batch) {
       ASSERT_LT(steady_clock::now(), until) << "no snapshot writer caught within 30 s";
-      v1::Call update = MakeCall("big", v1::DICT, v1::UPDATE);
-      for (int i = 0; i < 500; ++i) {
-        v1::Entry* e = update.add_items();
-        e->set_key("k" + std::to_string(batch) + "-" + std::to_string(i));
-        *e->mutable_value() = StringValue(std::string(200, 'x'));
-      }
-      ASSERT_EQ(CodeOf(c.Call(update)), v1::OK);
-      items += 500;
+      ASSERT_EQ(CodeOf(c.Call(BigUpdate(batch))), v1::OK);
+      items += kBigUpdateItems;
       for (pid_t writer : ChildrenOf(daemon.pid())) {
         ::kill(writer, SIGSTOP);
         caught = PathExists(state_ + "/snapshot.tmp");
