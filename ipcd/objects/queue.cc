@@ -1,5 +1,6 @@
 #include "objects/queue.h"
 
+#include <algorithm>
 #include <string>
 
 #include "objects/kind.h"
@@ -123,8 +124,11 @@ void Queue::Save(CallSink& sink) const {
   v1::Call* create = AddCall(sink, v1::CREATE);
   create->set_capacity(capacity_);
   create->set_order(order_);
-  // The PUTs below add the tasks of the items still queued.
-  create->set_unfinished_tasks(unfinished_ - Size());
+  // Each PUT below adds a task. Tasks may be done before their items are
+  // taken, so there can be fewer unfinished tasks than items: TASK_DONEs
+  // after the PUTs take the surplus off.
+  const int64_t queued = Size();
+  create->set_unfinished_tasks(std::max<int64_t>(unfinished_ - queued, 0));
   // In the order PUTs rebuild them: a LIFO queue from the bottom up.
   for (const v1::Value& item : items_) {
     *AddCall(sink, v1::PUT)->mutable_value() = item;
@@ -134,6 +138,7 @@ void Queue::Save(CallSink& sink) const {
     put->set_priority(priority);
     *put->mutable_value() = item;
   }
+  for (int64_t done = unfinished_; done < queued; ++done) AddCall(sink, v1::TASK_DONE);
   if (closed_) AddCall(sink, v1::CLOSE);
 }
 

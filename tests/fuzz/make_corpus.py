@@ -60,7 +60,7 @@ KINDS = dict(DICT=1, COUNTER=2, LOCK=3, RLOCK=4, QUEUE=5, EVENT=6)
 OPS = dict(CREATE=1, DESTROY=2, GET=3, SET=4, DELETE=5, CONTAINS=6, LEN=7,
            KEYS=8, VALUES=9, ITEMS=10, UPDATE=11, POP=12, SETDEFAULT=13,
            CLEAR=14, COMPARE_AND_SET=15, ADD=16, ACQUIRE=17, RELEASE=18,
-           PUT=19, CLOSE=20, IS_SET=21, WAIT=22)
+           PUT=19, CLOSE=20, IS_SET=21, WAIT=22, TASK_DONE=34)
 
 
 def call(obj, kind, op, key=None, value=None, expected=None, items=None,

@@ -190,6 +190,13 @@ void Populate(RawClient& c, RawClient& holder) {
     ASSERT_EQ(CodeOf(Do(c, name, v1::QUEUE, v1::GET)), v1::OK);
     ASSERT_EQ(Do(c, name, v1::QUEUE, v1::TASK_DONE).result().count(), 4);
   }
+  // Tasks done before their items were taken: fewer unfinished tasks (1)
+  // than queued items (3), which a snapshot must carry as it is.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(CodeOf(c.Call(QueuePut("done-early", IntValue(i)))), v1::OK);
+  }
+  ASSERT_EQ(Do(c, "done-early", v1::QUEUE, v1::TASK_DONE).result().count(), 2);
+  ASSERT_EQ(Do(c, "done-early", v1::QUEUE, v1::TASK_DONE).result().count(), 1);
 
   // Lists: every change a list logs.
   v1::Call extend = MakeCall("lst", v1::LIST, v1::EXTEND);
@@ -327,6 +334,11 @@ void CheckRestored(RawClient& c) {
     }
     EXPECT_EQ(CodeOf(c.Call(join)), v1::OK);
   }
+
+  // The queue whose tasks were done early: three items, one task.
+  EXPECT_EQ(Do(c, "done-early", v1::QUEUE, v1::LEN).result().count(), 3);
+  EXPECT_EQ(Do(c, "done-early", v1::QUEUE, v1::TASK_DONE).result().count(), 0);
+  EXPECT_EQ(CodeOf(Do(c, "done-early", v1::QUEUE, v1::TASK_DONE)), v1::INVALID_ARGUMENT);
 
   // The list: ["a", [2], 1, "last", 1, "a", [2], 1] in that order.
   const v1::Response slice = Do(c, "lst", v1::LIST, v1::SLICE);
