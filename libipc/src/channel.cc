@@ -26,7 +26,27 @@ Channel& Channel::operator=(Channel&&) noexcept = default;
 
 Status Channel::Send(std::string_view message, Deadline deadline) {
   if (!impl_) return ClosedStatus("channel");
+  impl_->AbandonLoan();
   return impl_->Send(message, deadline);
+}
+
+Result<std::string_view> Channel::ReceiveView(Deadline deadline) {
+  if (!impl_) return ClosedStatus("channel");
+  return impl_->ReceiveView(deadline);
+}
+
+void Channel::ReleaseView() {
+  if (impl_) impl_->ReleaseView();
+}
+
+Result<std::span<char>> Channel::Loan(size_t size, Deadline deadline) {
+  if (!impl_) return ClosedStatus("channel");
+  return impl_->Loan(size, deadline);
+}
+
+Status Channel::Commit(size_t size, Deadline deadline) {
+  if (!impl_) return ClosedStatus("channel");
+  return impl_->Commit(size, deadline);
 }
 
 Status Channel::Receive(std::string* message, Deadline deadline) {
@@ -47,6 +67,7 @@ Status Channel::Flush(Deadline deadline) {
 
 Status Channel::SendBuffered(std::string_view message) {
   if (!impl_) return ClosedStatus("channel");
+  impl_->AbandonLoan();
   return impl_->SendBuffered(message);
 }
 

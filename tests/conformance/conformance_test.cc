@@ -1,118 +1,21 @@
-// The conformance suite: every case below runs against every transport.
-//
-// Cases branch on ipc::Capabilities (reliable, duplex, detects_peer_close,
-// ...), never on the scheme, so a new transport joins by adding one line to
-// kTransports at the bottom. For a one-way transport the connecting end sends
-// and the accepting end receives.
-#include <gtest/gtest.h>
-#include <poll.h>
+// The conformance suite: every case below runs against every transport
+// (the fixture and the list of transports: conformance.h). For a one-way
+// transport the connecting end sends and the accepting end receives.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
-#include <string>
 #include <thread>
 
-#include "ipc/channel.h"
-#include "support/test_util.h"
+#include "conformance.h"
 
+namespace ipc::conformance {
 namespace {
 
-using namespace std::chrono_literals;
-using ipc::Channel;
 using ipc::ErrorCode;
 using ipc::testing::ForkChild;
-using ipc::testing::TempDir;
-using ipc::testing::UniqueName;
 using ipc::testing::WaitChild;
-
-struct TransportParam {
-  const char* name;
-  // Makes a fresh, unique URL (given a private temp dir), with options.
-  std::function<std::string(const TempDir&, const std::string& options)> url;
-  bool in_process_pair = false;  // pipe: made by ipc::Pipe(), no listener.
-};
-
-void PrintTo(const TransportParam& param, std::ostream* os) { *os << param.name; }
-
-// A connected pair: `sender` is the end that may always send (the
-// connecting end), `receiver` the one that may always receive.
-struct Pair {
-  Channel sender;
-  Channel receiver;
-  ipc::Listener listener;  // Kept open for transports that need it.
-  std::string url;         // The URL to connect to (listener's, port filled).
-};
-
-std::string Payload(size_t size, uint64_t seed) {
-  std::string s(size, '\0');
-  for (size_t i = 0; i < size; ++i) s[i] = static_cast<char>((seed * 131 + i * 7) & 0xff);
-  return s;
-}
-
-// A loopback port nobody is bound to right now (TCP and UDP alike).
-int FreeLoopbackPort() {
-  for (;;) {
-    auto probe = ipc::Listen("tcp://127.0.0.1:0");
-    if (!probe.ok()) continue;
-    const std::string& u = probe->url();
-    const int port = std::stoi(u.substr(u.rfind(':') + 1));
-    auto udp = ipc::Listen("udp://127.0.0.1:" + std::to_string(port));
-    if (udp.ok()) return port;
-  }
-}
-
-bool PollReadable(int fd, int timeout_ms) {
-  pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
-}
-
-class ConformanceTest : public ::testing::TestWithParam<TransportParam> {
- protected:
-  ipc::Capabilities caps() {
-    if (GetParam().in_process_pair) return ipc::TransportCapabilities("pipe").value();
-    return ipc::TransportCapabilities(GetParam().url(dir_, "")).value();
-  }
-  std::string MakeUrl(const std::string& options = "") {
-    return GetParam().url(dir_, options);
-  }
-  // Listens on a fresh URL and returns the listener (its url() is the one
-  // to connect to).
-  ipc::Listener MakeListener(const std::string& options = "") {
-    auto listener = ipc::Listen(MakeUrl(options));
-    EXPECT_TRUE(listener.ok()) << listener.status();
-    return std::move(*listener);
-  }
-  Pair Connected(const std::string& options = "",
-                 const std::string& receiver_options = "") {
-    Pair p;
-    if (GetParam().in_process_pair) {
-      auto ends = ipc::Pipe();
-      EXPECT_TRUE(ends.ok());
-      p.sender = std::move(ends->first);
-      p.receiver = std::move(ends->second);
-      return p;
-    }
-    p.listener = MakeListener(receiver_options.empty() ? options : receiver_options);
-    p.url = p.listener.url();
-    std::string connect_url = p.url;
-    if (!receiver_options.empty()) {
-      // Connect with the sender's own options on the same address.
-      connect_url = connect_url.substr(0, connect_url.find('?')) + options;
-    }
-    auto sender = ipc::Connect(connect_url, 5s);
-    EXPECT_TRUE(sender.ok()) << sender.status();
-    p.sender = std::move(*sender);
-    auto receiver = p.listener.Accept(5s);
-    EXPECT_TRUE(receiver.ok()) << receiver.status();
-    p.receiver = std::move(*receiver);
-    return p;
-  }
-
-  TempDir dir_;
-};
 
 TEST_P(ConformanceTest, RoundTrip) {
   Pair p = Connected();
@@ -578,26 +481,8 @@ TEST_P(ConformanceTest, BadOptionsAreNamed) {
   EXPECT_NE(m.status().message().find("max_message"), std::string::npos);
 }
 
-std::string WithOptions(std::string base, const std::string& options) {
-  return base + options;
-}
-
-// One line per transport.
-const TransportParam kTransports[] = {
-    {"pipe", [](const TempDir&, const std::string&) { return std::string("pipe:"); }, true},
-    {"fifo", [](const TempDir& d, const std::string& o) { return WithOptions("fifo://" + d.File("f"), o); }},
-    {"unix_path", [](const TempDir& d, const std::string& o) { return WithOptions("unix://" + d.File("s.sock"), o); }},
-    {"unix_abstract", [](const TempDir&, const std::string& o) { return WithOptions("unix://@" + UniqueName("conf"), o); }},
-    {"tcp", [](const TempDir&, const std::string& o) { return WithOptions("tcp://127.0.0.1:0", o); }},
-    {"udp", [](const TempDir&, const std::string& o) { return WithOptions("udp://127.0.0.1:0", o); }},
-    {"shm", [](const TempDir&, const std::string& o) { return WithOptions("shm://" + UniqueName("conf"), o); }},
-    {"mq", [](const TempDir&, const std::string& o) { return WithOptions("mq:///" + UniqueName("conf"), o); }},
-    {"zmq_ipc", [](const TempDir& d, const std::string& o) { return WithOptions("zmq+ipc://" + d.File("z.sock"), o); }},
-    {"zmq_tcp", [](const TempDir&, const std::string& o) { return WithOptions("zmq+tcp://127.0.0.1:0", o); }},
-};
-
-INSTANTIATE_TEST_SUITE_P(AllTransports, ConformanceTest,
-                         ::testing::ValuesIn(kTransports),
-                         [](const auto& param_info) { return std::string(param_info.param.name); });
+INSTANTIATE_TEST_SUITE_P(AllTransports, ConformanceTest, ::testing::ValuesIn(kTransports),
+                         TransportName);
 
 }  // namespace
+}  // namespace ipc::conformance

@@ -12,7 +12,7 @@ namespace bench {
 const char kUsage[] =
     "usage: ipc-bench --url URL [--mode pingpong|stream] [--size BYTES]\n"
     "                 [--count N] [--warmup N] [--cpus A,B|none] [--baseline]\n"
-    "                 [--floor] [--json]\n"
+    "                 [--floor] [--touch] [--views] [--json]\n"
     "\n"
     "Forks a second process and measures URL between the two: round-trip\n"
     "latency percentiles (pingpong) or messages and bytes per second\n"
@@ -21,7 +21,11 @@ const char kUsage[] =
     "mechanism, in the same run, and reports the ratio. --floor adds the\n"
     "cache-line round trip between the two CPUs and one thread's memcpy\n"
     "bandwidth for the message size (warm, reused buffers), and for\n"
-    "stream the channel's bandwidth as a fraction of it.\n"
+    "stream the channel's bandwidth as a fraction of it. For stream,\n"
+    "--touch makes the sender write every byte of each message and the\n"
+    "receiver read every byte, and --views sends with Loan/Commit and\n"
+    "receives with ReceiveView (in place on shm://) instead of Send and\n"
+    "Receive.\n"
     "BYTES takes K/M suffixes. Example:\n"
     "  ipc-bench --url shm://bench --size 64 --count 200000 --baseline\n";
 
@@ -55,6 +59,8 @@ ipc::Result<Options> ParseOptions(int argc, char** argv, bool* help) {
     if (flag == "--json") { o.json = true; continue; }
     if (flag == "--baseline") { o.baseline = true; continue; }
     if (flag == "--floor") { o.floor = true; continue; }
+    if (flag == "--touch") { o.touch = true; continue; }
+    if (flag == "--views") { o.views = true; continue; }
     if (i + 1 >= argc) return Bad(flag, flag.substr(0, 2) == "--" ? "needs a value" : "unknown option");
     std::string_view value = argv[++i];
     if (flag == "--url") {
@@ -86,6 +92,9 @@ ipc::Result<Options> ParseOptions(int argc, char** argv, bool* help) {
     }
   }
   if (o.url.empty()) return Bad("--url", "is required");
+  if ((o.touch || o.views) && o.mode != Mode::kStream) {
+    return Bad(o.touch ? "--touch" : "--views", "applies to --mode stream only");
+  }
   if (o.warmup < 0) o.warmup = std::max(100L, o.count / 10);
   return o;
 }

@@ -21,6 +21,11 @@ struct Options {
   bool json = false;
   bool baseline = false;
   bool floor = false;        // Also measure the cache-line round trip and memcpy.
+  // Stream: the sender writes every byte of each message and the receiver
+  // reads every byte, as real producers and consumers do.
+  bool touch = false;
+  // Stream: Loan/Commit and ReceiveView instead of Send and Receive.
+  bool views = false;
   std::vector<int> cpus = {0, 1};  // Empty: do not pin.
 };
 

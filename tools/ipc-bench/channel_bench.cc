@@ -1,6 +1,9 @@
 #include "channel_bench.h"
 
 #include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -125,6 +128,40 @@ ipc::Result<Measurement> PingPong(const Options& o) {
   return m;
 }
 
+// Reads every byte of a message (--touch), so that the work a consumer
+// does is part of the measurement.
+uint64_t ReadAll(std::string_view message) {
+  uint64_t sum = 0;
+  for (const char c : message) sum += static_cast<unsigned char>(c);
+  return sum;
+}
+
+// Receives one message the way the options say; *view is valid until the
+// next call.
+ipc::Status ReceiveOne(const Options& o, ipc::Channel& ch, ipc::Deadline deadline,
+                       std::string* buffer, std::string_view* view) {
+  if (o.views) {
+    IPC_ASSIGN_OR_RETURN(*view, ch.ReceiveView(deadline));
+    return ipc::Status::Ok();
+  }
+  IPC_RETURN_IF_ERROR(ch.Receive(buffer, deadline));
+  *view = *buffer;
+  return ipc::Status::Ok();
+}
+
+// Sends message i the way the options say; with --touch its bytes are
+// written anew for each message (in place when loaned).
+ipc::Status SendOne(const Options& o, ipc::Channel& ch, long i, std::string* buffer) {
+  const int fill = static_cast<int>(i & 0xff);
+  if (o.views) {
+    IPC_ASSIGN_OR_RETURN(std::span<char> room, ch.Loan(o.size));
+    if (o.touch) std::memset(room.data(), fill, room.size());
+    return ch.Commit(o.size);
+  }
+  if (o.touch) std::memset(buffer->data(), fill, buffer->size());
+  return ch.Send(*buffer);
+}
+
 ipc::Result<Measurement> Stream(const Options& o) {
   IPC_ASSIGN_OR_RETURN(Setup setup, Prepare(o));
   IPC_ASSIGN_OR_RETURN(ipc::Capabilities caps, ipc::TransportCapabilities(o.url));
@@ -136,20 +173,27 @@ ipc::Result<Measurement> Stream(const Options& o) {
       [&]() -> ipc::Status {
         IPC_ASSIGN_OR_RETURN(Ends ends, ParentEnds(setup, /*need_send=*/false));
         std::string message;
+        std::string_view view;
+        uint64_t checksum = 0;
         Clock::time_point start;
         long received = 0;
         for (long i = 0; i < total; ++i) {
           // A best-effort transport may lose messages: stop when quiet.
-          ipc::Status s = ends.receive().Receive(
-              &message, caps.reliable ? ipc::Deadline::Infinite()
-                                      : ipc::Deadline(std::chrono::milliseconds(500)));
+          ipc::Status s = ReceiveOne(
+              o, ends.receive(),
+              caps.reliable ? ipc::Deadline::Infinite()
+                            : ipc::Deadline(std::chrono::milliseconds(500)),
+              &message, &view);
           if (!caps.reliable && s.code() == ipc::ErrorCode::kDeadlineExceeded) break;
           IPC_RETURN_IF_ERROR(s);
+          if (o.touch) checksum += ReadAll(view);
           if (i == o.warmup) start = Clock::now();
           if (i >= o.warmup) ++received;
         }
         const double seconds =
             std::chrono::duration<double>(Clock::now() - start).count();
+        // Keeps the reads: a sum nobody looks at could be optimised away.
+        if (o.touch && checksum == 1) std::fputs("", stderr);
         m.received = received;
         if (received > 1 && seconds > 0) {
           m.msgs_per_s = received / seconds;
@@ -160,9 +204,9 @@ ipc::Result<Measurement> Stream(const Options& o) {
       [&]() -> int {
         auto ends = ChildEnds(setup, /*need_receive=*/false);
         if (!ends.ok()) return 10;
-        const std::string message(o.size, 's');
+        std::string message(o.size, 's');
         for (long i = 0; i < total; ++i) {
-          if (!ends->send().Send(message).ok()) return 11;
+          if (!SendOne(o, ends->send(), i, &message).ok()) return 11;
         }
         return 0;
       });

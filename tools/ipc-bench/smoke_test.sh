@@ -29,7 +29,15 @@ for url in "unix://$work/b.sock" pipe: "shm://bench-smoke-$$" "fifo://$work/f" t
     check "$mode" "$out" || { echo "bad JSON for $url $mode: $out"; exit 1; }
   done
 done
+# The zero-copy calls with every byte touched, in place (shm) and copying.
+for url in "shm://bench-smoke-views-$$?capacity=1M" "unix://$work/v.sock"; do
+  out=$("$bench" --url "$url" --mode stream --size 256K --count 50 --cpus none --touch --views --json)
+  python3 -c 'import json, sys; assert json.loads(sys.argv[1])["received"] == 50' "$out" ||
+    { echo "bad --views run for $url: $out"; exit 1; }
+done
 # Errors name the flag.
+if "$bench" --url unix:///x --mode pingpong --views 2> "$work/err"; then exit 1; fi
+grep -q -- "--views" "$work/err"
 if "$bench" --url unix:///x --mode sideways 2> "$work/err"; then exit 1; fi
 grep -q -- "--mode" "$work/err"
 if "$bench" --url bogus://x --count 10 --cpus none 2> "$work/err"; then exit 1; fi

@@ -33,6 +33,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -106,6 +107,34 @@ class Channel {
   // returned with them appended: handle the messages, then the error.
   Status ReceiveAvailable(std::vector<std::string>* messages,
                           size_t max_messages);
+
+  // Zero-copy I/O, for large messages. On shm:// the bytes stay in the
+  // shared ring: a view reads the message where the sender wrote it, and a
+  // loan lets the sender write it there; other transports implement the
+  // same calls with one copy more, so code written this way runs on every
+  // URL.
+  //
+  // ReceiveView receives the next message like Receive (same deadlines and
+  // errors) and returns a read-only view of it, valid until the next
+  // ReceiveView, Receive, ReceiveAvailable, ReleaseView or Close on this
+  // channel. On shm:// the message's room in the ring stays taken until
+  // then, so release a view before waiting on something else. The bytes
+  // lie in memory the peer can write: treat them as untrusted input, and
+  // copy what must not change while it is checked.
+  Result<std::string_view> ReceiveView(Deadline deadline = Deadline::Infinite());
+  Result<std::string_view> TryReceiveView() { return ReceiveView(Deadline::Now()); }
+  void ReleaseView();
+  // Loan waits (until the deadline) for room for a message of size bytes
+  // and returns it for the caller to fill; Commit(n) then sends its first
+  // n bytes (n <= size) as one message. Nothing is sent without Commit; a
+  // new Loan, Send or SendBuffered abandons an uncommitted loan.
+  // kMessageTooLarge as for Send; Commit without an open loan, or past its
+  // size, is kInvalidArgument. On shm:// a message of up to half the ring
+  // (?capacity=) is written in place and Commit never waits; larger ones,
+  // and other transports, are sent by Commit as Send would (with its
+  // deadline; when that expires nothing was sent and the loan stays open).
+  Result<std::span<char>> Loan(size_t size, Deadline deadline = Deadline::Infinite());
+  Status Commit(size_t size, Deadline deadline = Deadline::Infinite());
 
   // Readable when Receive may proceed without waiting; -1 when closed.
   // Owned by the channel: do not close it or read from it.

@@ -28,15 +28,21 @@ Status CorruptRingStatus(const std::string& detail) {
 RingWriter::RingWriter(RingControl* control, char* data, uint64_t capacity)
     : control_(control), data_(data), capacity_(capacity) {}
 
+bool RingWriter::HasRoom(uint64_t needed, bool* corrupt) {
+  *corrupt = false;
+  if (capacity_ - (head_ - cached_tail_) >= needed) return true;
+  if (!control_->tail.LoadChecked(head_, capacity_, /*ahead=*/false, &cached_tail_)) {
+    *corrupt = true;
+    return false;
+  }
+  return capacity_ - (head_ - cached_tail_) >= needed;
+}
+
 RingWriter::WriteResult RingWriter::TryWrite(std::string_view payload,
                                              uint32_t flags) {
   const uint64_t needed = RecordSpace(payload.size());
-  if (capacity_ - (head_ - cached_tail_) < needed) {
-    if (!control_->tail.LoadChecked(head_, capacity_, /*ahead=*/false,
-                       &cached_tail_)) {
-      return WriteResult::kCorrupt;
-    }
-    if (capacity_ - (head_ - cached_tail_) < needed) return WriteResult::kFull;
+  if (bool corrupt; !HasRoom(needed, &corrupt)) {
+    return corrupt ? WriteResult::kCorrupt : WriteResult::kFull;
   }
   const uint64_t pos = head_ & (capacity_ - 1);
   const RecordHeader header{static_cast<uint32_t>(payload.size()), flags};
@@ -52,6 +58,34 @@ RingWriter::WriteResult RingWriter::TryWrite(std::string_view payload,
   // leaves nothing visible to the reader.
   control_->head.Publish(head_);
   return WriteResult::kWritten;
+}
+
+RingWriter::WriteResult RingWriter::TryLoan(uint64_t size, char** payload) {
+  const uint64_t pos = head_ & (capacity_ - 1);
+  const uint64_t space = RecordSpace(size);
+  // The payload must not wrap: if the record does not fit before the end
+  // of the data area, a SKIP record takes the rest and it starts at 0.
+  loan_skip_ = capacity_ - pos < space ? capacity_ - pos : 0;
+  if (bool corrupt; !HasRoom(loan_skip_ + space, &corrupt)) {
+    return corrupt ? WriteResult::kCorrupt : WriteResult::kFull;
+  }
+  *payload = data_ + (loan_skip_ != 0 ? 0 : pos) + sizeof(RecordHeader);
+  return WriteResult::kWritten;
+}
+
+void RingWriter::CommitLoan(uint64_t size) {
+  const uint64_t pos = head_ & (capacity_ - 1);
+  if (loan_skip_ != 0) {
+    const RecordHeader skip{static_cast<uint32_t>(loan_skip_ - sizeof(RecordHeader)),
+                            kRecordSkip};
+    std::memcpy(data_ + pos, &skip, sizeof(skip));
+  }
+  const RecordHeader header{static_cast<uint32_t>(size),
+                            kRecordFirst | kRecordLast | kRecordWhole};
+  std::memcpy(data_ + (loan_skip_ != 0 ? 0 : pos), &header, sizeof(header));
+  head_ += loan_skip_ + RecordSpace(size);
+  loan_skip_ = 0;
+  control_->head.Publish(head_);
 }
 
 bool RingWriter::Empty() {
@@ -83,15 +117,28 @@ bool RingReader::Peek(Record* record, Status* error) {
                                "the ring's capacity ahead");
     return false;
   }
-  const uint64_t pos = tail_ & (capacity_ - 1);
-  const uint64_t available = cached_head_ - tail_;  // <= capacity_, checked.
+  uint64_t pos = tail_ & (capacity_ - 1);
+  uint64_t available = cached_head_ - tail_;  // <= capacity_, checked.
   // One copy of the header, checked and then used: the writer may change
   // the shared bytes under us.
   RecordHeader header;
   std::memcpy(&header, data_ + pos, sizeof(header));
+  if (header.flags == kRecordSkip && pos != 0 &&
+      header.size == capacity_ - pos - sizeof(header) &&
+      capacity_ - pos < available) {
+    // Padding before a loaned record at offset 0, published with it.
+    tail_ += capacity_ - pos;
+    available -= capacity_ - pos;
+    pos = 0;
+    std::memcpy(&header, data_, sizeof(header));
+  }
   const uint64_t space = RecordSpace(header.size);
-  if (header.size > MaxFragment(capacity_) || space > available ||
-      (header.flags & ~(kRecordFirst | kRecordLast)) != 0) {
+  const bool whole = header.flags == (kRecordFirst | kRecordLast | kRecordWhole);
+  const bool fits = whole ? header.size <= MaxWhole(capacity_) &&
+                                pos + sizeof(header) + header.size <= capacity_
+                          : header.size <= MaxFragment(capacity_) &&
+                                (header.flags & ~(kRecordFirst | kRecordLast)) == 0;
+  if (!fits || space > available) {
     corrupt_ = true;
     *error = CorruptRingStatus("record of " + std::to_string(header.size) +
                                " bytes, flags " + std::to_string(header.flags) +

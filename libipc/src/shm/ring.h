@@ -9,6 +9,12 @@
 // wrap around it, and is then read in two pieces. No space is lost to
 // padding, which keeps several fragments of a large message in flight.
 //
+// Loaned records (RingWriter::TryLoan, for zero-copy sends) are the
+// exception: a whole message of up to MaxWhole(capacity) bytes in one
+// record whose payload never wraps, so both ends can use it in place. When
+// the room left before the end of the data area is too small, a SKIP record
+// fills it and the loaned record starts at offset 0.
+//
 // Crash safety: the producer copies a record completely, then publishes it by
 // a release store of head. A producer killed mid-copy never published the
 // record, so the consumer never sees a torn one. Messages larger than one
@@ -80,6 +86,12 @@ static_assert(sizeof(RingControl) == 2 * kCacheLine);
 enum RecordFlags : uint32_t {
   kRecordFirst = 1,  // First fragment of a message.
   kRecordLast = 2,   // Last fragment (a one-fragment message has both).
+  // With First and Last: a whole message in one contiguous record, up to
+  // MaxWhole bytes (a loaned record).
+  kRecordWhole = 4,
+  // Alone: padding from here to the end of the data area, never at offset
+  // 0; the next record starts at offset 0.
+  kRecordSkip = 8,
 };
 
 struct RecordHeader {
@@ -94,6 +106,12 @@ static_assert(sizeof(RecordHeader) == 8);
 inline constexpr uint64_t MaxFragment(uint64_t capacity) {
   const uint64_t quarter = capacity / 4 - sizeof(uint64_t);
   return quarter < (uint64_t{64} << 10) ? quarter : (uint64_t{64} << 10);
+}
+
+// The largest whole (loaned) record: half the ring less its header, so
+// that a SKIP record plus the record always fit in an empty ring.
+inline constexpr uint64_t MaxWhole(uint64_t capacity) {
+  return capacity / 2 - sizeof(uint64_t);
 }
 
 inline constexpr uint64_t RecordSpace(uint64_t payload) {
@@ -117,6 +135,14 @@ class RingWriter {
   // kFull when there is no room now (nothing written); kCorrupt when the
   // reader's index is impossible (see SharedIndex::LoadChecked).
   WriteResult TryWrite(std::string_view payload, uint32_t flags);
+  // Reserves a contiguous record of size bytes (<= MaxWhole) and points
+  // *payload at its payload, which the caller fills before CommitLoan.
+  // Nothing is visible to the reader until then; a new TryLoan or TryWrite
+  // abandons an uncommitted loan. kFull and kCorrupt as for TryWrite.
+  WriteResult TryLoan(uint64_t size, char** payload);
+  // Publishes the loaned record with its first size bytes (<= the size
+  // loaned) as one whole message.
+  void CommitLoan(uint64_t size);
   // True when nothing published is left unread (or the ring is corrupt).
   bool Empty();
 
@@ -129,6 +155,11 @@ class RingWriter {
   uint64_t capacity_ = 0;
   uint64_t head_ = 0;         // Our own index, mirrored to control_->head.
   uint64_t cached_tail_ = 0;  // Last valid tail we read; refreshed when full.
+  uint64_t loan_skip_ = 0;    // Bytes of SKIP record before the loaned one.
+
+  // True when needed bytes are free, refreshing the cached tail if not;
+  // false with *corrupt set when the reader's index is impossible.
+  bool HasRoom(uint64_t needed, bool* corrupt);
 };
 
 class RingReader {
@@ -149,8 +180,9 @@ class RingReader {
     void AppendTo(std::string* out) const;
     void AssignTo(std::string* out) const;
   };
-  // The next record, without consuming it. Returns false when the ring is
-  // empty; kProtocolError in *error (and false) when the ring is corrupt.
+  // The next record, without consuming it (a SKIP record before it is
+  // consumed on the way). Returns false when the ring is empty;
+  // kProtocolError in *error (and false) when the ring is corrupt.
   bool Peek(Record* record, Status* error);
   // Frees the record returned by the last successful Peek.
   void Consume();

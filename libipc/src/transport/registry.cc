@@ -64,10 +64,10 @@ Status ChannelImpl::ReceiveAvailable(std::vector<std::string>* messages,
   return Status::Ok();
 }
 
-Status ChannelImpl::CheckSendSize(std::string_view message) const {
-  if (message.size() <= max_message_) return Status::Ok();
+Status ChannelImpl::CheckSendSize(size_t size) const {
+  if (size <= max_message_) return Status::Ok();
   return Status(ErrorCode::kMessageTooLarge,
-                url_ + ": message of " + std::to_string(message.size()) +
+                url_ + ": message of " + std::to_string(size) +
                     " bytes exceeds max_message of " +
                     std::to_string(max_message_) + "; nothing was sent");
 }

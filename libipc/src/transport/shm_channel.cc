@@ -246,8 +246,104 @@ Status ShmChannel::Send(std::string_view message, Deadline deadline) {
   return SendKeepingTail(&pending_, message, deadline, url(), WriteFn());
 }
 
+Status ShmChannel::FlushPending(Deadline deadline) {
+  if (pending_.empty()) return Status::Ok();
+  Status flushed = FlushTail(&pending_, deadline, WriteFn());
+  if (IsExpiry(flushed)) {
+    return deadline.ExpiredStatus(url() + ": send (the previous message is still being written)");
+  }
+  return flushed;
+}
+
+Result<std::span<char>> ShmChannel::Loan(size_t size, Deadline deadline) {
+  IPC_RETURN_IF_ERROR(CheckUsable());
+  loan_in_ring_ = false;
+  if (size > MaxWhole(writer_.capacity())) return ChannelImpl::Loan(size, deadline);
+  IPC_RETURN_IF_ERROR(CheckSendSize(size));
+  loaned_ = false;
+  IPC_RETURN_IF_ERROR(FlushPending(deadline));
+  if (PeerGoneSeen()) return PeerClosedStatus();
+  char* payload = nullptr;
+  RingWriter::WriteResult result = RingWriter::WriteResult::kFull;
+  const Wait wait = WaitFor(
+      [&] {
+        result = writer_.TryLoan(size, &payload);
+        return result != RingWriter::WriteResult::kFull;
+      },
+      writer_.control()->producer_sleeping, send_bells_.space.get(), deadline,
+      /*keep_armed=*/false, send_spins_);
+  if (wait == Wait::kExpired) return deadline.ExpiredStatus(url() + ": loan");
+  if (wait == Wait::kPeerGone) return PeerClosedStatus();
+  if (result == RingWriter::WriteResult::kCorrupt) {
+    return CorruptRingStatus("the reader's tail is misaligned or ahead of what was written")
+        .WithContext(url());
+  }
+  loaned_ = true;
+  loan_in_ring_ = true;
+  loan_size_ = size;
+  return std::span<char>(payload, size);
+}
+
+Status ShmChannel::Commit(size_t size, Deadline deadline) {
+  IPC_RETURN_IF_ERROR(CheckUsable());
+  if (!loan_in_ring_) return ChannelImpl::Commit(size, deadline);
+  IPC_RETURN_IF_ERROR(CheckCommit(size, loan_size_));
+  loaned_ = false;
+  loan_in_ring_ = false;
+  if (PeerGoneSeen()) return PeerClosedStatus();
+  writer_.CommitLoan(size);
+  AfterPublish();
+  return Status::Ok();
+}
+
+Status ShmChannel::WaitForData(Deadline deadline) {
+  const Wait wait = WaitFor([&] { return reader_.HasData(); },
+                            reader_.control()->consumer_sleeping,
+                            receive_bells_.data.get(), deadline,
+                            /*keep_armed=*/true, receive_spins_);
+  if (wait == Wait::kExpired) return deadline.ExpiredStatus(url() + ": receive");
+  if (wait == Wait::kPeerGone && !reader_.HasData()) return PeerClosedStatus();
+  return Status::Ok();  // Deliver what was sent before the peer went.
+}
+
+Result<std::string_view> ShmChannel::ReceiveView(Deadline deadline) {
+  IPC_RETURN_IF_ERROR(CheckUsable());
+  ReleaseView();
+  // A whole record is lent as it lies in the ring; fragments (a message
+  // over MaxWhole, or sent with Send) are assembled by copying.
+  while (!assembling_) {
+    RingReader::Record record;
+    Status corrupt;
+    if (reader_.Peek(&record, &corrupt)) {
+      if ((record.flags & kRecordWhole) == 0) break;
+      if (record.size > max_message()) {
+        reader_.Consume();
+        AfterConsume();
+        return Status(ErrorCode::kMessageTooLarge,
+                      url() + ": received a message of " + std::to_string(record.size) +
+                          " bytes, over this end's max_message of " +
+                          std::to_string(max_message()) + "; it was discarded");
+      }
+      view_held_ = true;
+      return std::string_view(record.first, record.size);
+    }
+    if (!corrupt.ok()) return corrupt.WithContext(url());
+    IPC_RETURN_IF_ERROR(WaitForData(deadline));
+  }
+  IPC_RETURN_IF_ERROR(Receive(&view_buffer_, deadline));
+  return std::string_view(view_buffer_);
+}
+
+void ShmChannel::ReleaseView() {
+  if (!view_held_) return;
+  view_held_ = false;
+  reader_.Consume();
+  AfterConsume();
+}
+
 Status ShmChannel::Receive(std::string* message, Deadline deadline) {
   IPC_RETURN_IF_ERROR(CheckUsable());
+  ReleaseView();
   // A message is assembled in the caller's string: its capacity is reused
   // (no allocation, no page faults) and its lines are the ones this core
   // just read, so a hot loop keeps one ring and one buffer in the cache

@@ -87,6 +87,12 @@ class ShmChannel final : public ChannelImpl {
 
   Status Send(std::string_view message, Deadline deadline) override;
   Status Receive(std::string* message, Deadline deadline) override;
+  // In place for a message of up to MaxWhole(capacity) bytes (a whole
+  // record in the ring, see shm/ring.h); by copying otherwise.
+  Result<std::string_view> ReceiveView(Deadline deadline) override;
+  void ReleaseView() override;
+  Result<std::span<char>> Loan(size_t size, Deadline deadline) override;
+  Status Commit(size_t size, Deadline deadline) override;
   int fd() const override { return ready_fd_.get(); }
   bool PeerGone() override {
     CheckHeartbeat();
@@ -107,6 +113,12 @@ class ShmChannel final : public ChannelImpl {
       return WriteFragments(data, first, deadline, sent);
     };
   }
+  // Finishes a message that a timed-out Send left part-way (pending_).
+  Status FlushPending(Deadline deadline);
+  // Waits until the receive ring has a record, the deadline passes or the
+  // peer is gone (with nothing left to deliver): OK, or the status to
+  // return.
+  Status WaitForData(Deadline deadline);
   // Receive's loop; assembles into *message (see Receive).
   Status ReceiveInto(std::string* message, Deadline deadline);
   void AfterPublish();
@@ -151,6 +163,12 @@ class ShmChannel final : public ChannelImpl {
   std::atomic<bool> refused_{false};  // The listener turned us away (see shm.h).
 
   std::string pending_;  // Unsent rest of a message whose Send timed out.
+  // The open loan is a record in the ring (not loan_buffer_) of this size.
+  bool loan_in_ring_ = false;
+  size_t loan_size_ = 0;
+  // ReceiveView returned a whole record still in the ring (peeked, not
+  // consumed).
+  bool view_held_ = false;
 
   // Receive-side assembly of a multi-fragment message; partial_ holds it
   // only between calls (a Receive that timed out part-way).

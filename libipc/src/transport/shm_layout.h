@@ -30,7 +30,8 @@ struct ShmChannelHeader {
 };
 
 // 2: the segment is a sealed memfd, and nothing is trusted from it.
-inline constexpr uint32_t kShmChannelVersion = 2;
+// 3: whole (loaned) records and SKIP records in the rings (shm/ring.h).
+inline constexpr uint32_t kShmChannelVersion = 3;
 inline constexpr uint64_t kShmPage = 4096;
 
 struct ShmChannelLayout {

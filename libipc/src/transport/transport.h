@@ -9,6 +9,7 @@
 
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,11 +43,22 @@ class ChannelImpl {
   // one without waiting, until none is left or max_messages.
   virtual Status ReceiveAvailable(std::vector<std::string>* messages,
                                   size_t max_messages);
+  // See Channel::ReceiveView and friends. These defaults copy: the view is
+  // of a buffer the message was received into, and the loan is a buffer
+  // that Commit sends. shm:// works in place.
+  virtual Result<std::string_view> ReceiveView(Deadline deadline);
+  virtual void ReleaseView() {}
+  virtual Result<std::span<char>> Loan(size_t size, Deadline deadline);
+  virtual Status Commit(size_t size, Deadline deadline);
   // "pipe:?rfd=..&wfd=.." for channels that can cross exec.
   virtual Result<std::string> InheritUrl() {
     return Status(ErrorCode::kUnsupported,
                   url_ + ": only channels made by ipc::Pipe() can be inherited");
   }
+
+  // Channel::Send and SendBuffered abandon an open loan (on shm:// they
+  // write where it was).
+  void AbandonLoan() { loaned_ = false; }
 
   const std::string& url() const { return url_; }
   size_t max_message() const { return max_message_; }
@@ -54,7 +66,16 @@ class ChannelImpl {
 
  protected:
   // The checks every Send starts with; OK when message may be sent.
-  Status CheckSendSize(std::string_view message) const;
+  Status CheckSendSize(std::string_view message) const { return CheckSendSize(message.size()); }
+  Status CheckSendSize(size_t size) const;
+  // The checks of Commit: a loan is open and size fits it.
+  Status CheckCommit(size_t size, size_t loaned) const;
+
+  // The copying defaults' buffers: one for the receiving thread's view,
+  // one for the sending thread's loan (open while loaned_).
+  std::string view_buffer_;
+  std::string loan_buffer_;
+  bool loaned_ = false;
 
  private:
   std::string url_;
