@@ -3,7 +3,7 @@
 //
 //   ipcd-bench [--url URL] [--op OP] [--clients N] [--requests N]
 //              [--pipeline P | --batch B] [--spin-us N] [--keys K]
-//              [--latency-file FILE] [--event-loop]
+//              [--latency-file FILE] [--event-loop] [--socket-only]
 //
 // OP is counter-add (Counter.Add(1)), dict-set (Dict.Set with a 3-byte
 // value, as redis-benchmark's SET), dict-get, or locked-increment (a dict's
@@ -24,6 +24,9 @@
 // with epoll, as redis-benchmark does (bench/event_loop_load.h; counter-add,
 // dict-set and dict-get, --pipeline, --keys), instead of one process with
 // its own ipc::Manager per client.
+// --socket-only keeps each Manager on a unix:// socket
+// (ManagerOptions::shared_memory = false) instead of moving to the shared
+// memory the daemon offers.
 // Prints one JSON line: requests per second over the
 // whole run, and with one client and no pipeline the p50, p99, p99.9 and
 // longest round trips.
@@ -66,6 +69,7 @@ struct Options {
   long keys = 0;      // 0: dict-set always sets "key".
   std::string latency_file;
   bool event_loop = false;
+  bool socket_only = false;
 };
 
 bool ParseLong(const char* text, long min, long* out) {
@@ -81,6 +85,10 @@ bool Parse(int argc, char** argv, Options* options) {
     const std::string flag = argv[i];
     if (flag == "--event-loop") {
       options->event_loop = true;
+      continue;
+    }
+    if (flag == "--socket-only") {
+      options->socket_only = true;
       continue;
     }
     if (i + 1 >= argc) return false;
@@ -156,7 +164,8 @@ std::function<ipc::Status()> MakeOp(const Options& options, long first,
 // latencies (µs) and their start times (Unix seconds) when asked.
 bool RunClient(const Options& options, long first, long requests,
                std::vector<double>* latencies, std::vector<double>* starts) {
-  ipc::ManagerOptions manager_options{.client_name = "ipcd-bench"};
+  ipc::ManagerOptions manager_options{.client_name = "ipcd-bench",
+                                      .shared_memory = !options.socket_only};
   if (options.spin_us >= 0) {
     manager_options.reply_spin = std::chrono::microseconds(options.spin_us);
   }
@@ -220,7 +229,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   {  // Warm up, and make sure the dict-get key exists.
-    auto manager = ipc::Manager::Connect(options.url);
+    auto manager = ipc::Manager::Connect(options.url, {.shared_memory = !options.socket_only});
     if (!manager.ok()) {
       std::fprintf(stderr, "ipcd-bench: %s\n", manager.status().ToString().c_str());
       return 1;

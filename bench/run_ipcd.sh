@@ -78,9 +78,13 @@ ours() {  # ours NAME ARGS...: ipcd-bench over the unix socket, then over shm://
   local name=$1
   shift
   for transport in unix shm; do
-    local target=$url
-    [ $transport = shm ] && target=$shm_url
-    "$bin/ipcd-bench" --url "$target" "$@" |
+    # Over the socket the Managers are kept there (--socket-only); the shm
+    # rows name the daemon's shm:// listener (a Manager on the socket would
+    # move to shared memory on its own, but the --event-loop load is not a
+    # Manager).
+    local target=$url only=--socket-only
+    [ $transport = shm ] && target=$shm_url only=
+    "$bin/ipcd-bench" --url "$target" $only "$@" |
       python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r["row"]=sys.argv[1]; print(json.dumps(r))' \
         "$name$([ $transport = shm ] && echo @shm)" |
       tee -a "$results"

@@ -107,6 +107,11 @@ Status Apply(const std::string& key, const std::string& value, Options* o) {
     auto n = ParseBytes(value);
     if (!n.ok()) return n.status();
     o->snapshot_after_bytes = *n;
+  } else if (key == "shm_upgrade") {
+    if (value != "true" && value != "false") {
+      return Invalid("shm_upgrade must be true or false, not '" + value + "'");
+    }
+    o->shm_upgrade = value == "true";
   } else if (key == "verbose") {
     if (value != "true" && value != "false") {
       return Invalid("verbose must be true or false, not '" + value + "'");
@@ -266,13 +271,15 @@ std::string UsageText() {
          "                       snapshot once the log since the last one is\n"
          "                       larger than N and than that snapshot\n"
          "                       (default 64M)\n"
+         "  --shm-upgrade BOOL   offer clients of the unix socket a move to\n"
+         "                       a shared-memory channel (default true)\n"
          "  --verbose, -v        also log debug messages\n"
          "  --help, -h           print this text\n"
          "\n"
          "Config file keys: socket, listen, authkey_file, max_frame_bytes,\n"
          "max_clients, max_pending_per_client, max_objects, max_bytes,\n"
          "handshake_timeout_ms, idle_timeout_ms, frame_timeout_ms, spin_us,\n"
-         "state_dir, fsync, snapshot_after_bytes, verbose.\n"
+         "state_dir, fsync, snapshot_after_bytes, shm_upgrade, verbose.\n"
          "See docs/ipcd.md.\n";
 }
 

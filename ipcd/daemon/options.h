@@ -46,6 +46,9 @@ struct Options {
   std::string state_dir;
   std::string fsync = "everysec";
   int64_t snapshot_after_bytes = int64_t{64} << 20;
+  // Offer clients of the unix socket a move to shared memory
+  // (loop/shm_upgrades.h).
+  bool shm_upgrade = true;
   bool verbose = false;
   bool help = false;
 };

@@ -26,6 +26,12 @@ struct PreAuthFrame {
 // far smaller.
 inline constexpr size_t kMaxPreAuthFrame = 4096;
 
+// The answer to a request with id 0, which marks answers to frames that
+// could not be parsed.
+inline constexpr char kIdZero[] =
+    "request id 0 is reserved (it marks answers to frames that could not be "
+    "parsed); the request was not run";
+
 // False when bytes are not a well-formed Request prefix.
 bool ParsePreAuthFrame(std::string_view bytes, PreAuthFrame* out);
 

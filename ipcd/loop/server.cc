@@ -481,6 +481,7 @@ void Server::Drop(Session* s, std::string_view why) {
   if (s->dead) return;
   s->dead = true;
   --live_sessions_;
+  upgrades_.Forget(s->id);
   graveyard_.push_back(s);
   Unpark(s);
   watches_.Detach(s->watches);

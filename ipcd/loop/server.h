@@ -37,6 +37,7 @@
 #include "dispatch/dispatcher.h"
 #include "ipc/channel.h"
 #include "loop/session.h"
+#include "loop/shm_upgrades.h"
 #include "loop/watches.h"
 #include "state/journal.h"
 #include "objects/object_store.h"
@@ -66,12 +67,16 @@ class Server final : public WaiterHost, private WatchHub::Writer {
     ListenerEntry() : Pollable(Type::kListener) {}
     ipc::Listener listener;
     bool needs_auth = false;
+    bool upgrade_only = false;  // The shm upgrade listener.
   };
   using Clock = std::chrono::steady_clock;
 
   explicit Server(const Options& options);
   ipc::Status AddListener(const std::string& url, bool needs_auth,
-                          bool inherited);
+                          bool inherited, bool upgrade_only = false);
+  // Listens on a fresh shm:// name for clients of the unix socket that
+  // move to shared memory (loop/shm_upgrades.h).
+  ipc::Status AddUpgradeListener(const std::string& max_message);
 
   // server_accept.cc: new connections.
   void OnListenerReadable(ListenerEntry* entry);
@@ -198,6 +203,7 @@ class Server final : public WaiterHost, private WatchHub::Writer {
   const Clock::time_point started_ = Clock::now();
   std::string auth_key_;
   std::string server_version_;
+  ShmUpgrades upgrades_;
 
   int epoll_fd_ = -1;
   int signal_fd_ = -1;

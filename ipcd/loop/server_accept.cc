@@ -184,8 +184,8 @@ void Server::Accept(ListenerEntry* entry, ipc::Channel channel) {
   }
   const uint64_t id = ++next_session_id_;
   std::string peer = DescribePeer(channel);
-  auto session = std::make_unique<Session>(id, std::move(channel),
-                                           entry->needs_auth, std::move(peer));
+  auto session = std::make_unique<Session>(id, std::move(channel), entry->needs_auth,
+                                           entry->upgrade_only, std::move(peer));
   Session* s = session.get();
   epoll_event ev{};
   ev.events = EPOLLIN;

@@ -94,11 +94,12 @@ Server::~Server() {
 }
 
 Status Server::AddListener(const std::string& url, bool needs_auth,
-                           bool inherited) {
+                           bool inherited, bool upgrade_only) {
   IPC_ASSIGN_OR_RETURN(ipc::Listener listener, ipc::Listen(url));
   auto entry = std::make_unique<ListenerEntry>();
   entry->listener = std::move(listener);
   entry->needs_auth = needs_auth;
+  entry->upgrade_only = upgrade_only;
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = static_cast<Pollable*>(entry.get());
@@ -107,8 +108,26 @@ Status Server::AddListener(const std::string& url, bool needs_auth,
   }
   LogInfo("listening on " + entry->listener.url() +
           (inherited ? " (socket passed by the service manager)" : "") +
-          (needs_auth ? " (authentication required)" : ""));
+          (needs_auth ? " (authentication required)" : "") +
+          (upgrade_only ? " (for unix socket clients moving to shared memory)" : ""));
   listeners_.push_back(std::move(entry));
+  return Status::Ok();
+}
+
+Status Server::AddUpgradeListener(const std::string& max_message) {
+  // A fresh name: a restarted daemon never meets a client of its
+  // predecessor there. Anyone may reach an abstract name, so the listener
+  // admits every user (mode 0666) and the token decides.
+  IPC_ASSIGN_OR_RETURN(std::string random, ipc::internal::MakeAuthNonce());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string name = "ipcd-" + std::to_string(::getpid()) + "-";
+  for (int i = 0; i < 6; ++i) name += kHex[static_cast<uint8_t>(random[i]) & 15];
+  IPC_RETURN_IF_ERROR(AddListener("shm://" + name + "?mode=0666&max_message=" + max_message,
+                                  /*needs_auth=*/false, /*inherited=*/false,
+                                  /*upgrade_only=*/true));
+  // Clients connect with a smaller ring than the 1 MiB default: requests
+  // and responses are small, and each client's segment is its own.
+  upgrades_.set_url("shm://" + name + "?capacity=256K&max_message=" + max_message);
   return Status::Ok();
 }
 
@@ -206,6 +225,11 @@ ipc::Result<std::unique_ptr<Server>> Server::Create(const Options& options) {
   }
 
   IPC_RETURN_IF_ERROR(MakeSocketDirectory(socket_dir));
+  bool any_unix = false;
+  for (const Planned& p : planned) any_unix |= p.url.rfind("unix://", 0) == 0;
+  if (options.shm_upgrade && any_unix) {
+    IPC_RETURN_IF_ERROR(server->AddUpgradeListener(max_message));
+  }
   for (const Planned& p : planned) {
     IPC_RETURN_IF_ERROR(server->AddListener(p.url, p.needs_auth, p.inherited));
   }

@@ -56,11 +56,12 @@ class Session final : public Pollable {
   };
 
   Session(uint64_t session_id, ipc::Channel connection, bool auth_required,
-          std::string peer_text)
+          bool on_upgrade_listener, std::string peer_text)
       : Pollable(Type::kSession),
         id(session_id),
         channel(std::move(connection)),
         needs_auth(auth_required),
+        upgrade_only(on_upgrade_listener),
         stream(channel.capabilities().scheme == "unix" ||
                channel.capabilities().scheme == "tcp"),
         peer(std::move(peer_text)) {}
@@ -68,6 +69,9 @@ class Session final : public Pollable {
   const uint64_t id;
   ipc::Channel channel;
   const bool needs_auth;
+  // Came in on the shm upgrade listener: its Hello must carry a token
+  // (loop/shm_upgrades.h).
+  const bool upgrade_only;
   // A unix or tcp socket: its fd() is the socket, whose frames' length
   // prefixes can be peeked at and which reports EPOLLOUT. Other channels
   // (shm://) give whole messages and no write readiness: their pending

@@ -79,6 +79,7 @@ Status Channel::ReceiveAvailable(std::vector<std::string>* messages,
 
 int Channel::fd() const { return impl_ ? impl_->fd() : -1; }
 bool Channel::PeerGone() { return impl_ != nullptr && impl_->PeerGone(); }
+bool Channel::PeerHasUnread() { return impl_ != nullptr && impl_->PeerHasUnread(); }
 void Channel::Close() { impl_.reset(); }
 const std::string& Channel::url() const {
   return impl_ ? impl_->url() : EmptyString();

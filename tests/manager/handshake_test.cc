@@ -69,6 +69,30 @@ void SayHello(Channel& channel, uint32_t version = 1) {
   Answer(channel, hello, response);
 }
 
+// A daemon whose offer of shared memory leads nowhere: the client stays on
+// the socket and works as before.
+TEST(ManagerHandshakeTest, AnShmOfferThatFailsLeavesTheClientOnTheSocket) {
+  ipcd::v1::Request call;
+  FakeDaemon fake({[&](Channel& channel) {
+    const ipcd::v1::Request hello = Read(channel);
+    EXPECT_TRUE(hello.hello().want_shm());
+    ipcd::v1::Response response;
+    response.mutable_hello()->set_protocol_version(1);
+    response.mutable_hello()->set_shm_url("shm://" + UniqueName("nobody-listens"));
+    response.mutable_hello()->set_shm_token(std::string(32, 't'));
+    Answer(channel, hello, response);
+    call = Read(channel);
+    ipcd::v1::Response result;
+    result.mutable_result()->mutable_value()->set_int_value(7);
+    Answer(channel, call, result);
+  }});
+  auto manager = Manager::Connect(fake.url());
+  ASSERT_OK(manager);
+  EXPECT_EQ(manager->channel_url(), fake.url());
+  EXPECT_EQ(manager->Counter("c").Add(7).value_or(0), 7);
+  EXPECT_EQ(call.call().object(), "c");
+}
+
 TEST(ManagerHandshakeTest, OtherProtocolVersionIsUnsupported) {
   FakeDaemon fake({[](Channel& channel) { SayHello(channel, 2); }});
   auto manager = Manager::Connect(fake.url());

@@ -359,3 +359,38 @@ TEST(ShmTest, BadNamesAndOptionsAreNamed) {
 }
 
 }  // namespace
+
+namespace {
+
+// PeerHasUnread: what the sender knows of the receiver's progress, without
+// consuming anything — a server that died with a request still in its
+// ring never ran it.
+TEST(ShmTest, PeerHasUnreadTellsWhetherTheReceiverTookEverything) {
+  auto listener = ipc::Listen(ShmUrl());
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  auto sender = ipc::Connect(listener->url(), 5s);
+  ASSERT_TRUE(sender.ok()) << sender.status();
+  auto receiver = listener->Accept(5s);
+  ASSERT_TRUE(receiver.ok()) << receiver.status();
+  EXPECT_FALSE(sender->PeerHasUnread());
+  ASSERT_TRUE(sender->Send("one").ok());
+  auto loan = sender->Loan(3, 5s);  // A loaned message is lent in place...
+  ASSERT_TRUE(loan.ok()) << loan.status();
+  std::memcpy(loan->data(), "two", 3);
+  ASSERT_TRUE(sender->Commit(3).ok());
+  EXPECT_TRUE(sender->PeerHasUnread());
+  EXPECT_EQ(receiver->Receive(5s).value_or(""), "one");
+  EXPECT_TRUE(sender->PeerHasUnread());
+  auto view = receiver->ReceiveView(5s);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(*view, "two");
+  EXPECT_TRUE(sender->PeerHasUnread()) << "...and a view of it is not taken yet";
+  receiver->ReleaseView();
+  EXPECT_FALSE(sender->PeerHasUnread());
+  // The receiver goes with a message unread: the sender can still tell.
+  ASSERT_TRUE(sender->Send("three").ok());
+  receiver->Close();
+  EXPECT_TRUE(sender->PeerHasUnread());
+}
+
+}  // namespace

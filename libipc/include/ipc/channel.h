@@ -149,6 +149,13 @@ class Channel {
   // handing a peer something it must not lose. Call it from the receiving
   // thread.
   bool PeerGone();
+  // True when this end knows that the peer has not taken everything sent
+  // to it: on shm://, messages still in the ring (a view the peer holds
+  // counts as not taken) or a timed-out Send's unsent rest. False when
+  // that is not known (other transports). After kClosed it tells a client
+  // that its last request never reached a dead server, so it may send it
+  // again elsewhere.
+  bool PeerHasUnread();
 
   // Releases the transport. Safe to call more than once.
   void Close();

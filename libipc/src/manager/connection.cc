@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -22,6 +23,10 @@ using Clock = Deadline::Clock;
 // reply would tell, too late to re-send safely. Busy connections skip the
 // check, so the hot path pays no extra system call.
 constexpr std::chrono::milliseconds kIdleCheck{20};
+
+// How long a move to shared memory may take before the client stays on
+// the socket.
+constexpr std::chrono::milliseconds kUpgradeTimeout{2000};
 
 // The most requests a Pipeline keeps unanswered: below any sane per-client
 // limit of the daemon, and plenty to hide the round trip.
@@ -43,6 +48,16 @@ bool PeerHungUp(int fd) {
     rc = ::poll(&p, 1, 0);
   } while (rc < 0 && errno == EINTR);
   return rc != 0;
+}
+
+// With IPC_DEBUG set (to anything but "" or "0"), libipc says on stderr
+// what it decided on the caller's behalf, e.g. why it stayed on a socket.
+void DebugLog(const std::string& text) {
+  static const bool enabled = [] {
+    const char* value = std::getenv("IPC_DEBUG");
+    return value != nullptr && value[0] != '\0' && std::string_view(value) != "0";
+  }();
+  if (enabled) std::fprintf(stderr, "libipc: %s\n", text.c_str());
 }
 
 // "connect: No such file or directory", from what ipc::Connect reported.
@@ -106,7 +121,11 @@ Status ManagerConnection::Connect(bool first) {
     }
     return why.WithContext("ipcd");
   }
-  IPC_RETURN_IF_ERROR(Handshake(*channel));
+  ShmOffer offer;
+  IPC_RETURN_IF_ERROR(Handshake(*channel, &offer));
+  channel_url_ = url_;
+  if (!offer.url.empty()) MoveToSharedMemory(offer, &*channel);
+  on_shm_ = channel_url_.starts_with("shm:");
   channel_ = std::move(*channel);
   fork_generation_ = ForkGeneration();
   ++generation_;
@@ -114,54 +133,93 @@ Status ManagerConnection::Connect(bool first) {
   return Status::Ok();
 }
 
-Status ManagerConnection::Handshake(Channel& channel) {
+Status ManagerConnection::HandshakeStep(Channel& channel, Deadline deadline,
+                                        std::string_view step,
+                                        ipcd::v1::Request& request,
+                                        ipcd::v1::Response& response) {
+  const std::string where = "ipcd at " + url_;
+  std::string bytes;
+  request.set_id(next_id_++);
+  request.SerializeToString(&bytes);
+  const Status sent = channel.Send(bytes, deadline);
+  // A daemon that turns a connection away answers and closes at once,
+  // maybe before our request arrives (then the send fails): its answer
+  // can still be read.
+  Status status = sent;
+  if (sent.ok() || sent.code() == ErrorCode::kClosed) {
+    status = channel.Receive(&bytes, deadline);
+    if (!status.ok() && !sent.ok()) status = sent;
+  }
+  if (!status.ok()) {
+    return Status(status.code() == ErrorCode::kDeadlineExceeded
+                      ? ErrorCode::kDeadlineExceeded
+                      : ErrorCode::kClosed,
+                  where + ": no answer to " + std::string(step) + " (" +
+                      status.message() + ")",
+                  status.sys_errno());
+  }
+  const bool parsed = response.ParseFromString(bytes);
+  if (parsed && response.id() == 0 && response.status().code() != 0) {
+    // The daemon turned the connection away before reading our request
+    // (out of descriptors, too many clients): its reason, not a riddle.
+    return StatusFromProto(response.status()).WithContext(where);
+  }
+  if (!parsed || response.id() != request.id()) {
+    return Status(ErrorCode::kProtocolError,
+                  where + ": the answer to " + std::string(step) +
+                      " is not an ipcd response (is this an ipcd socket?)");
+  }
+  return StatusFromProto(response.status()).WithContext(where);
+}
+
+void ManagerConnection::MoveToSharedMemory(const ShmOffer& offer, Channel* channel) {
+  const std::string stay = "ipcd at " + url_ + ": staying on the unix socket: ";
+  // The daemon has just offered the listener, so it is up: a short wait
+  // (for a listener of another user to admit us) is all it can need, and a
+  // missing one must not stall the fallback.
+  const Deadline deadline =
+      Deadline::After(std::min<std::chrono::milliseconds>(options_.connect_timeout, kUpgradeTimeout));
+  Result<Channel> shm = ipc::Connect(offer.url, deadline);
+  if (!shm.ok()) {
+    DebugLog(stay + "cannot connect to " + offer.url + " (" + shm.status().ToString() + ")");
+    return;
+  }
+  ipcd::v1::Request request;
+  ipcd::v1::Response response;
+  ipcd::v1::Hello* hello = request.mutable_hello();
+  hello->set_protocol_version(ipcd::v1::PROTOCOL_VERSION_CURRENT);
+  hello->set_client_name(ClientName());
+  hello->set_shm_token(offer.token);
+  const Status said = HandshakeStep(*shm, deadline, "hello on " + offer.url, request, response);
+  if (!said.ok() || !response.has_hello() || response.hello().auth_required()) {
+    DebugLog(stay + (said.ok() ? "unexpected answer to the hello on " + offer.url
+                               : said.ToString()));
+    return;
+  }
+  // The unix session closes with the old channel; nothing was done on it.
+  *channel = std::move(*shm);
+  channel_url_ = offer.url;
+  DebugLog("ipcd at " + url_ + ": moved to shared memory (" + offer.url + ")");
+}
+
+std::string ManagerConnection::ClientName() const {
+  return options_.client_name.empty() ? std::string(program_invocation_short_name)
+                                      : options_.client_name;
+}
+
+Status ManagerConnection::Handshake(Channel& channel, ShmOffer* offer) {
   const std::string where = "ipcd at " + url_;
   const Deadline deadline = Deadline::After(options_.connect_timeout);
   ipcd::v1::Request request;
   ipcd::v1::Response response;
-  std::string bytes;
-
-  // Sends request, then reads its response into `response`; step names the
-  // exchange in errors.
-  auto exchange = [&](std::string_view step) -> Status {
-    request.set_id(next_id_++);
-    request.SerializeToString(&bytes);
-    const Status sent = channel.Send(bytes, deadline);
-    // A daemon that turns a connection away answers and closes at once,
-    // maybe before our request arrives (then the send fails): its answer
-    // can still be read.
-    Status status = sent;
-    if (sent.ok() || sent.code() == ErrorCode::kClosed) {
-      status = channel.Receive(&bytes, deadline);
-      if (!status.ok() && !sent.ok()) status = sent;
-    }
-    if (!status.ok()) {
-      return Status(status.code() == ErrorCode::kDeadlineExceeded
-                        ? ErrorCode::kDeadlineExceeded
-                        : ErrorCode::kClosed,
-                    where + ": no answer to " + std::string(step) + " (" +
-                        status.message() + ")",
-                    status.sys_errno());
-    }
-    const bool parsed = response.ParseFromString(bytes);
-    if (parsed && response.id() == 0 && response.status().code() != 0) {
-      // The daemon turned the connection away before reading our request
-      // (out of descriptors, too many clients): its reason, not a riddle.
-      return StatusFromProto(response.status()).WithContext(where);
-    }
-    if (!parsed || response.id() != request.id()) {
-      return Status(ErrorCode::kProtocolError,
-                    where + ": the answer to " + std::string(step) +
-                        " is not an ipcd response (is this an ipcd socket?)");
-    }
-    return StatusFromProto(response.status()).WithContext(where);
+  auto exchange = [&](std::string_view step) {
+    return HandshakeStep(channel, deadline, step, request, response);
   };
 
   ipcd::v1::Hello* hello = request.mutable_hello();
   hello->set_protocol_version(ipcd::v1::PROTOCOL_VERSION_CURRENT);
-  hello->set_client_name(options_.client_name.empty()
-                             ? std::string(program_invocation_short_name)
-                             : options_.client_name);
+  hello->set_client_name(ClientName());
+  hello->set_want_shm(is_unix_ && options_.shared_memory);
   std::string client_nonce;
   if (!options_.authkey.empty()) {
     IPC_ASSIGN_OR_RETURN(client_nonce, MakeAuthNonce());
@@ -189,6 +247,12 @@ Status ManagerConnection::Handshake(Channel& channel) {
                     where +
                         " did not ask for the authentication key, so it "
                         "cannot prove it holds it; refusing to use it");
+    }
+    if (hello->want_shm() && !reply.shm_url().empty()) {
+      offer->url = reply.shm_url();
+      offer->token = reply.shm_token();
+    } else if (hello->want_shm()) {
+      DebugLog(where + ": staying on the unix socket: the daemon offers no shared memory");
     }
     return Status::Ok();
   }
@@ -225,7 +289,10 @@ void ManagerConnection::DropIfStale() {
   if (fork_generation_ != ForkGeneration()) {
     // Inherited from the parent: its session, not ours.
     Drop();
-  } else if (Clock::now() - last_reply_ > kIdleCheck && PeerHungUp(channel_.fd())) {
+  } else if (Clock::now() - last_reply_ > kIdleCheck &&
+             (on_shm_ ? channel_.PeerGone() : PeerHungUp(channel_.fd()))) {
+    // (An shm channel's fd() may stay readable after a reply was taken;
+    // PeerGone reads its heartbeat instead.)
     Drop();
   }
 }
@@ -262,9 +329,12 @@ Status ManagerConnection::SendRequest(bool may_reconnect) {
 Status ManagerConnection::ReceiveResponse(uint64_t id, Deadline reply_deadline,
                                           bool blocking_call) {
   Status got(ErrorCode::kWouldBlock, "");
-  if (options_.reply_spin.count() > 0 && spin_skip_ > 0) {
+  // An shm channel spins in its blocking Receive, without the system calls
+  // a non-blocking one makes to check its doorbell and the daemon.
+  const bool spin = options_.reply_spin.count() > 0 && !on_shm_;
+  if (spin && spin_skip_ > 0) {
     --spin_skip_;
-  } else if (options_.reply_spin.count() > 0) {
+  } else if (spin) {
     // Non-blocking receives until the spin time is up: a partial message is
     // kept by the channel, so the blocking receive below just goes on.
     const Clock::time_point until = Clock::now() + options_.reply_spin;
@@ -284,7 +354,9 @@ Status ManagerConnection::ReceiveResponse(uint64_t id, Deadline reply_deadline,
   }
   if (got.code() == ErrorCode::kWouldBlock)
     got = channel_.Receive(&in_, reply_deadline);
+  request_unread_ = false;
   if (!got.ok()) {
+    request_unread_ = got.code() == ErrorCode::kClosed && channel_.PeerHasUnread();
     Drop();
     if (got.code() == ErrorCode::kDeadlineExceeded) {
       return Status(ErrorCode::kDeadlineExceeded,
@@ -343,9 +415,25 @@ Status ManagerConnection::RoundTrip(const ExchangeOptions& options) {
   const uint64_t id = next_id_++;
   request_.set_id(id);
   request_.SerializeToString(&out_);
+  const uint64_t before = generation_;
   IPC_RETURN_IF_ERROR(SendRequest(/*may_reconnect=*/!bound));
-  return ReceiveResponse(id, options.reply_deadline.value_or(ReplyTimeout()),
-                         options.reply_deadline.has_value());
+  const bool fresh = generation_ != before;
+  Status got = ReceiveResponse(id, options.reply_deadline.value_or(ReplyTimeout()),
+                               options.reply_deadline.has_value());
+  // On shared memory a send into a dead daemon's ring succeeds; the ring
+  // then shows that the request was never taken, which proves it never
+  // ran, and one fresh connection may carry it (the rule of SendRequest).
+  if (got.code() == ErrorCode::kClosed && request_unread_ && !bound && !fresh) {
+    IPC_RETURN_IF_ERROR(Connect(/*first=*/false));
+    Status sent = channel_.Send(out_);
+    if (!sent.ok()) {
+      Drop();
+      return Lost(sent);
+    }
+    got = ReceiveResponse(id, options.reply_deadline.value_or(ReplyTimeout()),
+                          options.reply_deadline.has_value());
+  }
+  return got;
 }
 
 Deadline ManagerConnection::ReplyTimeout() const {

@@ -72,6 +72,12 @@ class ManagerConnection {
 
   const std::string& url() const { return url_; }
   const ManagerOptions& options() const { return options_; }
+  // The URL of the channel in use: the daemon's shm:// one after a move to
+  // shared memory, else url(); "" while disconnected.
+  std::string channel_url() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return channel_.is_open() ? channel_url_ : std::string();
+  }
 
   // The number of connections made so far: bumped by each (re)connect.
   // Consistent with the exchange when read inside an Exchange's read.
@@ -134,7 +140,22 @@ class ManagerConnection {
   // the channel is open and generation_ bumped. first: the call is
   // Manager::Connect's, not a reconnect (only the error text differs).
   Status Connect(bool first);
-  Status Handshake(Channel& channel);
+  // What a unix socket's HelloReply offers: a shared-memory channel.
+  struct ShmOffer {
+    std::string url;
+    std::string token;
+  };
+  // Hello (and Authenticate) on channel; fills *offer when the daemon
+  // offers shared memory.
+  Status Handshake(Channel& channel, ShmOffer* offer);
+  // One request of the handshake and its response; step names it in
+  // errors.
+  Status HandshakeStep(Channel& channel, Deadline deadline, std::string_view step,
+                       ipcd::v1::Request& request, ipcd::v1::Response& response);
+  // Replaces *channel with a shared-memory channel to the daemon when the
+  // offer works out; otherwise leaves it, saying why under IPC_DEBUG.
+  void MoveToSharedMemory(const ShmOffer& offer, Channel* channel);
+  std::string ClientName() const;
   // Drops the channel if it was inherited from a parent process or, after
   // kIdleCheck without a reply, its peer hung up.
   void DropIfStale();
@@ -163,6 +184,11 @@ class ManagerConnection {
 
   std::mutex mu_;
   Channel channel_;
+  std::string channel_url_;  // Where channel_ leads (see channel_url()).
+  bool on_shm_ = false;      // channel_ is an shm:// channel.
+  // The last ReceiveResponse lost the connection with the request still
+  // unread by the daemon (Channel::PeerHasUnread): it never ran.
+  bool request_unread_ = false;
   uint64_t fork_generation_ = 0;  // ForkGeneration() when channel_ was made.
   uint64_t generation_ = 0;
   uint64_t next_id_ = 1;

@@ -193,6 +193,8 @@ Status Manager::Destroy(std::string_view name) const {
 
 const std::string& Manager::url() const { return connection_->url(); }
 
+std::string Manager::channel_url() const { return connection_->channel_url(); }
+
 void Manager::Close() const { connection_->Close(); }
 
 }  // namespace ipc

@@ -98,6 +98,7 @@ class ShmChannel final : public ChannelImpl {
     CheckHeartbeat();
     return PeerGoneSeen();
   }
+  bool PeerHasUnread() override { return !pending_.empty() || !writer_.Empty(); }
 
  private:
   enum class Wait { kReady, kExpired, kPeerGone };

@@ -32,6 +32,8 @@ class ChannelImpl {
   virtual int fd() const = 0;
   // See Channel::PeerGone. This default does not know.
   virtual bool PeerGone() { return false; }
+  // See Channel::PeerHasUnread. This default does not know.
+  virtual bool PeerHasUnread() { return false; }
   // Writes what a timed-out Send left unsent; see Channel::Flush.
   virtual Status Flush(Deadline /*deadline*/) { return Status::Ok(); }
   // See Channel::SendBuffered.
