@@ -196,10 +196,9 @@ TEST_P(ConformanceTest, PeerKilledMidStreamGivesClosedNotAHang) {
     EXPECT_EQ(s.code(), ErrorCode::kClosed) << s;
     return;
   }
-  ipc::Listener listener = MakeListener();
-  const std::string url = listener.url();
+  const std::string url = UrlToListenOnAfterFork();
   const pid_t child = ForkChild([&]() -> int {
-    auto ch = ipc::Connect(url, 10s);
+    auto ch = ipc::Connect(url, 10s);  // Waits for the listener.
     if (!ch.ok()) {
       std::fprintf(stderr, "child: %s\n", ch.status().ToString().c_str());
       return 1;
@@ -222,7 +221,9 @@ TEST_P(ConformanceTest, PeerKilledMidStreamGivesClosedNotAHang) {
     }
     ~Sender() { Kill(); }
   } sender{child};
-  auto ch = listener.Accept(10s);
+  auto listener = ipc::Listen(url);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  auto ch = listener->Accept(10s);
   ASSERT_TRUE(ch.ok()) << ch.status() << " (the sender exited with " << sender.Kill() << ")";
   std::string m;
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(ch->Receive(&m, 5s).ok());
@@ -246,14 +247,15 @@ TEST_P(ConformanceTest, PeerKilledIsSeenThroughPollAndTryReceive) {
   if (GetParam().in_process_pair || !caps().detects_peer_close) {
     GTEST_SKIP() << "needs a listener and close detection";
   }
-  ipc::Listener listener = MakeListener();
-  const std::string url = listener.url();
+  const std::string url = UrlToListenOnAfterFork();
   const pid_t child = ForkChild([&]() -> int {
-    auto ch = ipc::Connect(url, 5s);
+    auto ch = ipc::Connect(url, 10s);  // Waits for the listener.
     if (!ch.ok() || !ch->Send("hello").ok()) return 1;
     for (;;) ::pause();  // Killed here, holding everything open.
   });
-  auto ch = listener.Accept(5s);
+  auto listener = ipc::Listen(url);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  auto ch = listener->Accept(10s);
   ASSERT_TRUE(ch.ok()) << ch.status();
   // Once its message is in, the peer is killed while the loop waits. (A
   // wake-up may be spurious: TryReceive then says kWouldBlock.)
@@ -290,19 +292,20 @@ TEST_P(ConformanceTest, PeerGoneSaysWhatIsKnownAndConsumesNothing) {
   }
   const std::string_view scheme = caps().scheme;
   const bool tells = scheme == "shm" || scheme == "unix" || scheme == "tcp";
-  ipc::Listener listener = MakeListener();
-  const std::string url = listener.url();
+  const std::string url = UrlToListenOnAfterFork();
   int sent[2];
   ASSERT_EQ(::pipe(sent), 0);
   const pid_t child = ForkChild([&]() -> int {
-    auto ch = ipc::Connect(url, 5s);
+    auto ch = ipc::Connect(url, 10s);  // Waits for the listener.
     if (!ch.ok() || !ch->Send("hello").ok() || !ch->Send("world").ok()) return 1;
     (void)!::write(sent[1], "x", 1);
     for (;;) ::pause();  // Killed here.
   });
   ::close(sent[1]);
+  auto listener = ipc::Listen(url);
+  ASSERT_TRUE(listener.ok()) << listener.status();
   // Accepted first: on some transports (zmq) a send waits for it.
-  auto ch = listener.Accept(10s);
+  auto ch = listener->Accept(10s);
   ASSERT_TRUE(ch.ok()) << ch.status();
   char byte;
   ASSERT_EQ(::read(sent[0], &byte, 1), 1) << "the child could not send";
@@ -338,12 +341,9 @@ TEST_P(ConformanceTest, SenderAndReceiverInSeparateProcessesEitherStartOrder) {
   if (GetParam().in_process_pair) GTEST_SKIP() << "no URL to meet at";
   const bool reliable = caps().reliable;
   for (bool connector_first : {false, true}) {
-    // A fixed URL both children know. For port-0 schemes pick a free port
-    // now (listener objects do not all survive fork: ZeroMQ's do not).
-    std::string url = MakeUrl();
-    if (const size_t zero = url.find(":0"); zero != std::string::npos) {
-      url = url.substr(0, zero) + ":" + std::to_string(FreeLoopbackPort()) + url.substr(zero + 2);
-    }
+    // A fixed URL both children know (listener objects do not all survive
+    // fork: ZeroMQ's do not).
+    const std::string url = UrlToListenOnAfterFork();
     std::function<int()> receiver_body = [&]() -> int {
       auto listener = ipc::Listen(url);
       if (!listener.ok()) return 10;

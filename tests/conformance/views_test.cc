@@ -153,10 +153,9 @@ TEST_P(ViewTest, SenderKilledBetweenLoanAndCommitTearsNothing) {
   if (!caps().detects_peer_close || GetParam().in_process_pair) {
     GTEST_SKIP() << "needs close detection and a listener";
   }
-  ipc::Listener listener = MakeListener();
-  const std::string url = listener.url();
+  const std::string url = UrlToListenOnAfterFork();
   const pid_t child = ForkChild([&]() -> int {
-    auto ch = ipc::Connect(url, 10s);
+    auto ch = ipc::Connect(url, 10s);  // Waits for the listener.
     if (!ch.ok()) return 1;
     for (uint64_t i = 0;; ++i) {
       auto room = ch->Loan(1000 + (i * 7919) % (200 << 10));
@@ -176,7 +175,9 @@ TEST_P(ViewTest, SenderKilledBetweenLoanAndCommitTearsNothing) {
     }
     ~Sender() { Kill(); }
   } sender{child};
-  auto ch = listener.Accept(10s);
+  auto listener = ipc::Listen(url);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  auto ch = listener->Accept(10s);
   ASSERT_TRUE(ch.ok()) << ch.status();
   auto uniform = [](std::string_view m) {
     return !m.empty() && m.find_first_not_of(m[0]) == std::string_view::npos;

@@ -16,6 +16,9 @@ namespace ipcctl {
 ipc::Result<ipc::Manager> ConnectManager(const CommandLine& cl) {
   ipc::ManagerOptions options;
   options.client_name = "ipcctl";
+  // A command makes a call or two: setting up a shared-memory channel
+  // would cost more than it saves.
+  options.shared_memory = false;
   if (!cl.authkey_file.empty()) {
     IPC_ASSIGN_OR_RETURN(options.authkey,
                          ipc::Manager::ReadAuthKeyFile(cl.authkey_file));
