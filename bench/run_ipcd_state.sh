@@ -158,7 +158,9 @@ start_redis() {
 ours() {
   local row=$1 name=$2 out
   shift 2
-  if out=$("$bin/ipcd-bench" --url "unix://$work/$name.sock" "$@" 2>"$work/bench.err"); then
+  # --socket-only: over the unix socket, as Redis is measured (a Manager
+  # would otherwise move to shared memory).
+  if out=$("$bin/ipcd-bench" --url "unix://$work/$name.sock" --socket-only "$@" 2>"$work/bench.err"); then
     echo "$out" |
       python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r["row"]=sys.argv[1]; print(json.dumps(r))' "$row" |
       tee -a "$results"
