@@ -18,38 +18,17 @@ png=${3:-}
 for program in ipcd ipcd-bench; do
   [ -x "$bin/$program" ] || { echo "run_clients: no $bin/$program; build first" >&2; exit 2; }
 done
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
-  sudo_cmd=()
-  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
-  echo "run_clients: installing redis-server and redis-tools from Debian" >&2
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
-    --no-install-recommends redis-server redis-tools >/dev/null
-fi
-work=$(mktemp -d "${TMPDIR:-/tmp}/ipcd-clients.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-wait_for_socket() {
-  for _ in $(seq 100); do
-    [ -S "$1" ] && return 0
-    sleep 0.1
-  done
-  echo "run_clients: $1 did not appear" >&2
-  return 1
-}
+. "$root/bench/common.sh"
+install_redis run_clients
+make_work "${TMPDIR:-/tmp}/ipcd-clients.XXXXXX"
 echo "run_clients: $(nproc) CPUs, kernel $(uname -r), $(date -u +%FT%TZ)" >&2
 "$bin/ipcd" --socket "$work/ipcd.sock" 2>"$work/ipcd.log" &
 pids+=($!)
 redis-server --port 0 --unixsocket "$work/redis.sock" --save '' --appendonly no \
   >"$work/redis.log" 2>&1 &
 pids+=($!)
-wait_for_socket "$work/ipcd.sock"
-wait_for_socket "$work/redis.sock"
+wait_for_socket run_clients "$work/ipcd.sock"
+wait_for_socket run_clients "$work/redis.sock"
 
 results=$work/results.jsonl
 : >"$results"

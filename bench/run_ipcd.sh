@@ -28,40 +28,14 @@ for program in ipcd ipcd-bench; do
   [ -x "$bin/$program" ] || { echo "run_ipcd: no $bin/$program; build first" >&2; exit 2; }
 done
 
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
-  sudo_cmd=()
-  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
-  echo "run_ipcd: installing redis-server and redis-tools from Debian" >&2
-  if ! { "${sudo_cmd[@]}" apt-get update -qq &&
-         DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
-           --no-install-recommends redis-server redis-tools >/dev/null; }; then
-    echo "run_ipcd: could not install Redis; its rows are skipped" >&2
-  fi
-fi
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/ipcd-bench.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# wait_for_socket PATH: up to 10 s for a server to create its socket.
-wait_for_socket() {
-  for _ in $(seq 100); do
-    [ -S "$1" ] && return 0
-    sleep 0.1
-  done
-  echo "run_ipcd: $1 did not appear" >&2
-  return 1
-}
+. "$root/bench/common.sh"
+install_redis run_ipcd || echo "run_ipcd: could not install Redis; its rows are skipped" >&2
+make_work "${TMPDIR:-/tmp}/ipcd-bench.XXXXXX"
 
 shm_url="shm://ipcd-bench-$$"
 "$bin/ipcd" --socket "$work/ipcd.sock" --listen "$shm_url" 2>"$work/ipcd.log" &
 pids+=($!)
-wait_for_socket "$work/ipcd.sock"
+wait_for_socket run_ipcd "$work/ipcd.sock"
 url="unix://$work/ipcd.sock"
 
 have_redis=false
@@ -69,7 +43,7 @@ if command -v redis-server >/dev/null; then
   redis-server --port 0 --unixsocket "$work/redis.sock" --save '' \
     --appendonly no >"$work/redis.log" 2>&1 &
   pids+=($!)
-  wait_for_socket "$work/redis.sock" && have_redis=true
+  wait_for_socket run_ipcd "$work/redis.sock" && have_redis=true
 fi
 
 results=$work/results.jsonl

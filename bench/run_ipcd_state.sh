@@ -56,23 +56,9 @@ only=${ONLY:-.}
 for program in "$ipcd" "$bin/ipcd-bench" "$bin/ipcctl"; do
   [ -x "$program" ] || { echo "run_ipcd_state: no $program; build first" >&2; exit 2; }
 done
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
-  sudo_cmd=()
-  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
-  echo "run_ipcd_state: installing redis-server and redis-tools from Debian" >&2
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
-    --no-install-recommends redis-server redis-tools >/dev/null
-fi
-
-work=$(mktemp -d "${STATE_TMP:-/var/tmp}/ipcd-state-bench.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$root/bench/common.sh"
+install_redis run_ipcd_state
+make_work "${STATE_TMP:-/var/tmp}/ipcd-state-bench.XXXXXX"
 fs=$(df -T "$work" | awk 'NR == 2 {print $2}')
 echo "run_ipcd_state: $(nproc) CPUs, kernel $(uname -r), state dirs on $fs ($work), $(date -u +%FT%TZ), ipcd $ipcd" >&2
 case $fs in tmpfs|ramfs) echo "run_ipcd_state: warning: $work is on $fs; fsync costs nothing there" >&2 ;; esac
