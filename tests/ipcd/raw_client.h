@@ -32,6 +32,12 @@ v1::Value BytesValue(const std::string& v);
 v1::Value ListValue(const std::vector<v1::Value>& items);
 v1::Value MapValue(const std::vector<std::pair<std::string, v1::Value>>& entries);
 
+// Calls with their arguments filled in (QueuePut does not wait: timeout 0).
+v1::Call DictSet(const std::string& dict, const std::string& key,
+                 const v1::Value& value);
+v1::Call CounterAdd(const std::string& counter, int64_t n);
+v1::Call QueuePut(const std::string& queue, const v1::Value& value);
+
 class RawClient {
  public:
   // Connects to url (waiting up to 10 s) and, when hello is set, does the

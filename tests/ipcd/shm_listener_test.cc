@@ -20,12 +20,6 @@ namespace {
 
 using std::chrono::seconds;
 
-v1::Call CounterAdd(const std::string& name, int64_t n) {
-  v1::Call call = MakeCall(name, v1::COUNTER, v1::ADD);
-  *call.mutable_value() = IntValue(n);
-  return call;
-}
-
 class ShmListenerTest : public IpcdTest {
  protected:
   std::vector<std::string> DaemonArgs() const override {

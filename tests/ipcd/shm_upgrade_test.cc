@@ -19,12 +19,6 @@ namespace {
 
 using std::chrono::seconds;
 
-v1::Call CounterAdd(const std::string& name, int64_t n) {
-  v1::Call call = MakeCall(name, v1::COUNTER, v1::ADD);
-  *call.mutable_value() = IntValue(n);
-  return call;
-}
-
 // A Hello with the given upgrade fields, on a connection that has not said
 // hello yet.
 v1::Response SayHello(RawClient& client, bool want_shm, const std::string& token = "") {

@@ -328,25 +328,4 @@ std::vector<v1::Value> DrainQueue(RawClient& client, const std::string& queue,
   return items;
 }
 
-v1::Call DictSet(const std::string& dict, const std::string& key,
-                 const v1::Value& value) {
-  v1::Call call = MakeCall(dict, v1::DICT, v1::SET);
-  call.set_key(key);
-  *call.mutable_value() = value;
-  return call;
-}
-
-v1::Call CounterAdd(const std::string& counter, int64_t n) {
-  v1::Call call = MakeCall(counter, v1::COUNTER, v1::ADD);
-  *call.mutable_value() = IntValue(n);
-  return call;
-}
-
-v1::Call QueuePut(const std::string& queue, const v1::Value& value) {
-  v1::Call call = MakeCall(queue, v1::QUEUE, v1::PUT);
-  *call.mutable_value() = value;
-  call.set_timeout_ms(0);
-  return call;
-}
-
 }  // namespace ipc::testing

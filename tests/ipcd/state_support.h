@@ -136,12 +136,6 @@ std::string DumpState(RawClient& client, const std::string& skip_prefix = "");
 std::vector<v1::Value> DrainQueue(RawClient& client, const std::string& queue,
                                   int limit = 100000);
 
-// A Call with key and value filled in.
-v1::Call DictSet(const std::string& dict, const std::string& key,
-                 const v1::Value& value);
-v1::Call CounterAdd(const std::string& counter, int64_t n);
-v1::Call QueuePut(const std::string& queue, const v1::Value& value);
-
 }  // namespace ipc::testing
 
 #endif  // IPC_TESTS_IPCD_STATE_SUPPORT_H_
