@@ -42,6 +42,24 @@ std::string Payload(uint32_t i) {
   return p;
 }
 
+// Retries attempt (a TryWrite or TryLoan of record i) while the ring is
+// full; false, and the producer stops, when the ring is corrupt or the
+// reader gave up.
+template <typename Attempt>
+bool RetryUntilWritten(uint32_t i, const std::atomic<bool>& reader_gave_up,
+                       const Attempt& attempt) {
+  for (;;) {
+    const RingWriter::WriteResult r = attempt();
+    if (r == RingWriter::WriteResult::kWritten) return true;
+    if (r == RingWriter::WriteResult::kCorrupt) {
+      ADD_FAILURE() << "the writer found the ring corrupt at record " << i;
+      return false;
+    }
+    if (reader_gave_up) return false;
+    std::this_thread::yield();
+  }
+}
+
 TEST(ShmRingTest, WriterAndReaderThreadsPassEveryRecordWholeAndInOrder) {
   auto ring = std::make_unique<Ring>();  // Zeroed: both indices start at 0.
   RingWriter writer(&ring->control, ring->data, kCapacity);
@@ -52,16 +70,10 @@ TEST(ShmRingTest, WriterAndReaderThreadsPassEveryRecordWholeAndInOrder) {
   std::thread producer([&] {
     for (uint32_t i = 0; i < kRecords && !reader_gave_up; ++i) {
       const std::string payload = Payload(i);
-      for (;;) {
-        const RingWriter::WriteResult r =
-            writer.TryWrite(payload, kRecordFirst | kRecordLast);
-        if (r == RingWriter::WriteResult::kWritten) break;
-        if (r == RingWriter::WriteResult::kCorrupt) {
-          ADD_FAILURE() << "the writer found the ring corrupt at record " << i;
-          return;
-        }
-        if (reader_gave_up) return;
-        std::this_thread::yield();
+      if (!RetryUntilWritten(i, reader_gave_up, [&] {
+            return writer.TryWrite(payload, kRecordFirst | kRecordLast);
+          })) {
+        return;
       }
     }
   });
@@ -107,24 +119,16 @@ TEST(ShmRingTest, LoanedRecordsAndTheirSkipsPassBesideOrdinaryOnes) {
     for (uint32_t i = 0; i < kRecords && !reader_gave_up; ++i) {
       const bool loan = i % 4 != 3;
       const std::string payload = loan ? LoanPayload(i) : Payload(i);
-      for (;;) {
-        char* room = nullptr;
-        const RingWriter::WriteResult r =
-            loan ? writer.TryLoan(payload.size(), &room)
-                 : writer.TryWrite(payload, kRecordFirst | kRecordLast);
-        if (r == RingWriter::WriteResult::kWritten) {
-          if (loan) {
-            std::memcpy(room, payload.data(), payload.size());
-            writer.CommitLoan(payload.size());
-          }
-          break;
-        }
-        if (r == RingWriter::WriteResult::kCorrupt) {
-          ADD_FAILURE() << "the writer found the ring corrupt at record " << i;
-          return;
-        }
-        if (reader_gave_up) return;
-        std::this_thread::yield();
+      char* room = nullptr;
+      if (!RetryUntilWritten(i, reader_gave_up, [&] {
+            return loan ? writer.TryLoan(payload.size(), &room)
+                        : writer.TryWrite(payload, kRecordFirst | kRecordLast);
+          })) {
+        return;
+      }
+      if (loan) {
+        std::memcpy(room, payload.data(), payload.size());
+        writer.CommitLoan(payload.size());
       }
     }
   });

@@ -317,8 +317,12 @@ Status ManagerConnection::SendRequest(bool may_reconnect) {
   // request never arrived; then one fresh connection may carry it, unless
   // the request belongs to the connection that closed.
   if (sent.code() != ErrorCode::kClosed || fresh || !may_reconnect) return Lost(sent);
+  return ResendOnFreshConnection();
+}
+
+Status ManagerConnection::ResendOnFreshConnection() {
   IPC_RETURN_IF_ERROR(Connect(/*first=*/false));
-  sent = channel_.Send(out_);
+  const Status sent = channel_.Send(out_);
   if (!sent.ok()) {
     Drop();
     return Lost(sent);
@@ -424,12 +428,7 @@ Status ManagerConnection::RoundTrip(const ExchangeOptions& options) {
   // then shows that the request was never taken, which proves it never
   // ran, and one fresh connection may carry it (the rule of SendRequest).
   if (got.code() == ErrorCode::kClosed && request_unread_ && !bound && !fresh) {
-    IPC_RETURN_IF_ERROR(Connect(/*first=*/false));
-    Status sent = channel_.Send(out_);
-    if (!sent.ok()) {
-      Drop();
-      return Lost(sent);
-    }
+    IPC_RETURN_IF_ERROR(ResendOnFreshConnection());
     got = ReceiveResponse(id, options.reply_deadline.value_or(ReplyTimeout()),
                           options.reply_deadline.has_value());
   }

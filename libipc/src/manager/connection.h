@@ -164,6 +164,9 @@ class ManagerConnection {
   // Sends out_ (request id already set), reconnecting and re-sending once,
   // when may_reconnect, if the old connection was already closed.
   Status SendRequest(bool may_reconnect);
+  // Sends out_ again on a new connection, for a request that provably
+  // never reached the daemon on the old one.
+  Status ResendOnFreshConnection();
   // Receives the response to request id into response_; blocking_call
   // picks the words of the timeout error.
   Status ReceiveResponse(uint64_t id, Deadline reply_deadline,

@@ -319,10 +319,7 @@ Result<std::string_view> ShmChannel::ReceiveView(Deadline deadline) {
       if (record.size > max_message()) {
         reader_.Consume();
         AfterConsume();
-        return Status(ErrorCode::kMessageTooLarge,
-                      url() + ": received a message of " + std::to_string(record.size) +
-                          " bytes, over this end's max_message of " +
-                          std::to_string(max_message()) + "; it was discarded");
+        return DiscardedStatus(record.size);
       }
       view_held_ = true;
       return std::string_view(record.first, record.size);
@@ -389,33 +386,26 @@ Status ShmChannel::ReceiveInto(std::string* message, Deadline deadline) {
       AfterConsume();
       if (!last) continue;
       assembling_ = false;
-      if (discarding_) {
-        return Status(ErrorCode::kMessageTooLarge,
-                      url() + ": received a message of " +
-                          std::to_string(discarded_size_) +
-                          " bytes, over this end's max_message of " +
-                          std::to_string(max_message()) + "; it was discarded");
-      }
-      return Status::Ok();
+      return discarding_ ? DiscardedStatus(discarded_size_) : Status::Ok();
     }
     if (!corrupt.ok()) return corrupt.WithContext(url());
-    const Wait wait = WaitFor([&] { return reader_.HasData(); },
-                              reader_.control()->consumer_sleeping,
-                              receive_bells_.data.get(), deadline,
-                              /*keep_armed=*/true, receive_spins_);
-    if (wait == Wait::kExpired) return deadline.ExpiredStatus(url() + ": receive");
-    if (wait == Wait::kPeerGone) {
-      if (reader_.HasData()) continue;  // Deliver what was sent before.
-      if (assembling_) {
-        assembling_ = false;
-        message->clear();
-        return Status(ErrorCode::kClosed,
-                      url() + ": peer closed the channel in the middle of a "
-                              "message; the partial message was dropped");
-      }
-      return PeerClosedStatus();
+    Status waited = WaitForData(deadline);
+    if (!waited.ok() && !IsExpiry(waited) && assembling_) {
+      assembling_ = false;
+      message->clear();
+      return Status(ErrorCode::kClosed,
+                    url() + ": peer closed the channel in the middle of a "
+                            "message; the partial message was dropped");
     }
+    IPC_RETURN_IF_ERROR(waited);
   }
+}
+
+Status ShmChannel::DiscardedStatus(uint64_t size) const {
+  return Status(ErrorCode::kMessageTooLarge,
+                url() + ": received a message of " + std::to_string(size) +
+                    " bytes, over this end's max_message of " +
+                    std::to_string(max_message()) + "; it was discarded");
 }
 
 }  // namespace ipc::internal

@@ -120,6 +120,8 @@ class ShmChannel final : public ChannelImpl {
   // peer is gone (with nothing left to deliver): OK, or the status to
   // return.
   Status WaitForData(Deadline deadline);
+  // kMessageTooLarge for a message of size bytes that was discarded.
+  Status DiscardedStatus(uint64_t size) const;
   // Receive's loop; assembles into *message (see Receive).
   Status ReceiveInto(std::string* message, Deadline deadline);
   void AfterPublish();
