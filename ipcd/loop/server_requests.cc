@@ -373,7 +373,7 @@ void Server::DeliverItem(Session* s, Object* queue) {
   v1::Value* item = wake_response_.mutable_result()->mutable_value();
   if (journal_ != nullptr) {
     journal_->AddRequeue(queue->name(), *item);
-    journal_->EndRecord();
+    journal_->EndRequest();
   }
   static_cast<Queue*>(queue)->Requeue(std::move(*item), ctx);
   watches_.Changed(queue->name(), v1::PUT, nullptr);

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <string>
@@ -866,6 +867,40 @@ TEST_F(StateTest, ConnectionsWaitingForOneSyncAreAllAnswered) {
               kClients * kEach);
     EXPECT_EQ(daemon.Stop(), 0) << daemon.Stderr();
   }
+}
+
+TEST_F(StateTest, EverySecSyncsTheLogThatASnapshotStarted) {
+  // The everysec thread opens the log by name: after a snapshot it must
+  // find the new one.
+  DaemonProcess daemon = Start({"--fsync", "everysec", "--snapshot-after-bytes", "4096"});
+  ASSERT_GT(daemon.pid(), 0);
+  RawClient c = RawClient::Open(daemon.url());
+  ASSERT_EQ(CodeOf(c.Call(CounterAdd("before", 1))), v1::OK);
+  ASSERT_TRUE(WaitForPersistence(c, [](const PersistenceView& p) { return p.last_sync_unix_ms > 0; }))
+      << "no sync of the first log within 10 s\n" << daemon.Stderr();
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ(CodeOf(c.Call(DictSet("d", "k" + std::to_string(i), IntValue(i)))), v1::OK);
+  }
+  ASSERT_TRUE(WaitForPersistence(c, [](const PersistenceView& p) {
+    return p.snapshot_bytes > 0 && !p.snapshot_running;
+  })) << daemon.Stderr();
+  const int64_t snapshot_ms = PersistenceOf(c.Stats().stats()).last_snapshot_unix_ms;
+  ASSERT_EQ(CodeOf(c.Call(CounterAdd("after", 1))), v1::OK);
+  EXPECT_TRUE(WaitForPersistence(c, [&](const PersistenceView& p) {
+    return p.last_sync_unix_ms > snapshot_ms && p.last_write_error.empty();
+  })) << "no sync of the new log within 10 s\n" << daemon.Stderr();
+  EXPECT_EQ(daemon.Stderr().find("fdatasync of the log"), std::string::npos) << daemon.Stderr();
+  // The snapshot removed the log it ended: no thread still holds (and
+  // syncs) that one instead of the new one.
+  for (const auto& task : std::filesystem::directory_iterator(
+           "/proc/" + std::to_string(daemon.pid()) + "/task")) {
+    std::error_code ec;
+    for (const auto& fd : std::filesystem::directory_iterator(task.path() / "fd", ec)) {
+      const std::string target = std::filesystem::read_symlink(fd.path(), ec).string();
+      EXPECT_EQ(target.find("(deleted)"), std::string::npos) << task.path() << ": " << target;
+    }
+  }
+  EXPECT_EQ(daemon.Stop(), 0) << daemon.Stderr();
 }
 
 TEST_F(StateTest, StatsPersistenceIsFilledForEachPolicy) {
