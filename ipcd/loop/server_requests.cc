@@ -61,16 +61,16 @@ bool Server::SendEvent(Session* s, v1::Response& response) {
     const uint64_t open = journal_->open_seq();
     s->sync_seq = std::max(s->sync_seq, open != 0 ? open : journal_->last_seq());
   }
-  // Counted where it waits: in a socket channel's buffer until the next
-  // flush, or (once the socket is full) in the outbox, which counts
-  // itself. A channel without a buffer (shm://) takes it at once or leaves
-  // it to the outbox: nothing to count here (counted, it would never be
-  // flushed, and the watch would miss every later change).
-  if (s->stream && s->outbox.empty() && !s->tail_pending) {
+  // Counted where it waits: in the channel's buffer until the next flush
+  // (when Write left it there: the session is queued for a flush), or
+  // (once the peer does not take more) in the outbox, which counts itself.
+  // A channel without a buffer takes it at once: nothing to count (counted,
+  // it would never be flushed, and the watch would miss every later change).
+  Write(s, response);
+  if (s->flush_queued && s->outbox.empty() && !s->tail_pending) {
     ++s->unflushed_events;
     s->unflushed_event_bytes += response.GetCachedSize();
   }
-  Write(s, response);
   return true;
 }
 

@@ -124,6 +124,22 @@ TEST_F(ShmListenerTest, AClientThatDoesNotReadStallsNobody) {
   }
 }
 
+TEST_F(ShmListenerTest, AnAnswerLargerThanTheRingArrivesWhole) {
+  // 30 KB through a 4 KiB ring: the daemon cannot write it in one go and
+  // must finish it as the client drains the ring, without a request to
+  // prompt it.
+  const std::string big(30000, 'v');
+  ASSERT_EQ(CodeOf(client_.Call(DictSet("d", "k", StringValue(big)))), v1::OK);
+  RawClient shm = RawClient::Open(shm_url_ + "?capacity=4096");
+  ASSERT_TRUE(shm.ok());
+  v1::Call get = MakeCall("d", v1::DICT, v1::GET);
+  get.set_key("k");
+  for (int i = 0; i < 3; ++i) {
+    const v1::Response r = shm.Call(get);
+    EXPECT_EQ(r.result().value().string_value().size(), big.size()) << i << ": " << r.ShortDebugString().substr(0, 200);
+  }
+}
+
 TEST_F(ShmListenerTest, QueueItemIsNotLostToAGetterWhoseShmPeerIsGone) {
   RawClient getter = RawClient::Open(shm_url_);
   RawClient putter = RawClient::Open(daemon_.url());

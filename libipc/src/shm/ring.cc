@@ -40,6 +40,19 @@ bool RingWriter::HasRoom(uint64_t needed, bool* corrupt) {
 
 RingWriter::WriteResult RingWriter::TryWrite(std::string_view payload,
                                              uint32_t flags) {
+  const WriteResult result = TryStage(payload, flags);
+  if (result == WriteResult::kWritten) Publish();
+  return result;
+}
+
+void RingWriter::Publish() {
+  // Publishing head last is the commit: a writer killed before this line
+  // leaves nothing it staged visible to the reader.
+  control_->head.Publish(head_);
+}
+
+RingWriter::WriteResult RingWriter::TryStage(std::string_view payload,
+                                             uint32_t flags) {
   const uint64_t needed = RecordSpace(payload.size());
   if (bool corrupt; !HasRoom(needed, &corrupt)) {
     return corrupt ? WriteResult::kCorrupt : WriteResult::kFull;
@@ -54,9 +67,6 @@ RingWriter::WriteResult RingWriter::TryWrite(std::string_view payload,
     std::memcpy(data_, payload.data() + first, payload.size() - first);
   }
   head_ += needed;
-  // Publishing head last is the commit: a writer killed before this line
-  // leaves nothing visible to the reader.
-  control_->head.Publish(head_);
   return WriteResult::kWritten;
 }
 

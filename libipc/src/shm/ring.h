@@ -135,6 +135,12 @@ class RingWriter {
   // kFull when there is no room now (nothing written); kCorrupt when the
   // reader's index is impossible (see SharedIndex::LoadChecked).
   WriteResult TryWrite(std::string_view payload, uint32_t flags);
+  // TryWrite without the publish: the record stays invisible to the reader
+  // until Publish (or the next TryWrite or CommitLoan, which publish every
+  // record before theirs), so that many records cost the reader one
+  // wake-up.
+  WriteResult TryStage(std::string_view payload, uint32_t flags);
+  void Publish();
   // Reserves a contiguous record of size bytes (<= MaxWhole) and points
   // *payload at its payload, which the caller fills before CommitLoan.
   // Nothing is visible to the reader until then; a new TryLoan or TryWrite

@@ -87,8 +87,9 @@ ShmChannel::~ShmChannel() {
   UnregisterCloseOnFork(heartbeat_.get());
   // A copy inherited by a forked child must not touch the parent's channel.
   if (ForkGeneration() != fork_generation_) return;
-  if (!pending_.empty() && !peer_gone_.load(std::memory_order_acquire)) {
-    (void)FlushTail(&pending_, Deadline::After(std::chrono::seconds(1)), WriteFn());
+  if ((staged_ || !pending_.empty() || !kept_.empty()) &&
+      !peer_gone_.load(std::memory_order_acquire)) {
+    (void)Flush(Deadline::After(std::chrono::seconds(1)));
   }
   header_->closed[side_].store(1, std::memory_order_release);
   // Wake a peer sleeping on either doorbell so it notices at once.
@@ -243,7 +244,54 @@ Status ShmChannel::WriteFragments(std::string_view data, bool first,
 Status ShmChannel::Send(std::string_view message, Deadline deadline) {
   IPC_RETURN_IF_ERROR(CheckUsable());
   IPC_RETURN_IF_ERROR(CheckSendSize(message));
+  IPC_RETURN_IF_ERROR(FlushBuffered(deadline));
   return SendKeepingTail(&pending_, message, deadline, url(), WriteFn());
+}
+
+Status ShmChannel::SendBuffered(std::string_view message) {
+  IPC_RETURN_IF_ERROR(CheckUsable());
+  IPC_RETURN_IF_ERROR(CheckSendSize(message));
+  if (PeerGoneSeen()) return PeerClosedStatus();
+  if (pending_.empty() && kept_.empty() && message.size() <= MaxFragment(writer_.capacity())) {
+    switch (writer_.TryStage(message, kRecordFirst | kRecordLast)) {
+      case RingWriter::WriteResult::kWritten:
+        staged_ = true;
+        return Status::Ok();
+      case RingWriter::WriteResult::kCorrupt:
+        return CorruptRingStatus("the reader's tail is misaligned or ahead of what was written")
+            .WithContext(url());
+      case RingWriter::WriteResult::kFull:
+        break;
+    }
+  }
+  kept_.emplace_back(message);
+  return Status::Ok();
+}
+
+Status ShmChannel::Flush(Deadline deadline) {
+  IPC_RETURN_IF_ERROR(CheckUsable());
+  if (staged_) {
+    staged_ = false;
+    writer_.Publish();
+    AfterPublish();
+  }
+  IPC_RETURN_IF_ERROR(FlushPending(deadline));
+  while (!kept_.empty()) {
+    IPC_RETURN_IF_ERROR(SendKeepingTail(&pending_, kept_.front(), deadline, url(), WriteFn()));
+    kept_.pop_front();
+    // Part of it went out; the rest is pending_, which comes first.
+    IPC_RETURN_IF_ERROR(FlushPending(deadline));
+  }
+  return Status::Ok();
+}
+
+Status ShmChannel::FlushBuffered(Deadline deadline) {
+  if (!staged_ && kept_.empty()) return Status::Ok();
+  Status flushed = Flush(deadline);
+  if (IsExpiry(flushed)) {
+    return deadline.ExpiredStatus(url() + ": send (earlier messages are still being written)");
+  }
+  return flushed;
 }
 
 Status ShmChannel::FlushPending(Deadline deadline) {
@@ -261,6 +309,7 @@ Result<std::span<char>> ShmChannel::Loan(size_t size, Deadline deadline) {
   if (size > MaxWhole(writer_.capacity())) return ChannelImpl::Loan(size, deadline);
   IPC_RETURN_IF_ERROR(CheckSendSize(size));
   loaned_ = false;
+  IPC_RETURN_IF_ERROR(FlushBuffered(deadline));
   IPC_RETURN_IF_ERROR(FlushPending(deadline));
   if (PeerGoneSeen()) return PeerClosedStatus();
   char* payload = nullptr;

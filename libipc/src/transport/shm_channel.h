@@ -44,6 +44,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -86,6 +87,12 @@ class ShmChannel final : public ChannelImpl {
   ~ShmChannel() override;
 
   Status Send(std::string_view message, Deadline deadline) override;
+  // Stages the message in the ring, unpublished (or, when it does not fit
+  // now, keeps it): Flush publishes a turn's messages with one doorbell.
+  Status SendBuffered(std::string_view message) override;
+  // Publishes what is staged, then writes the rest of a message a timed
+  // Send left part-way and the kept messages, in order.
+  Status Flush(Deadline deadline) override;
   Status Receive(std::string* message, Deadline deadline) override;
   // In place for a message of up to MaxWhole(capacity) bytes (a whole
   // record in the ring, see shm/ring.h); by copying otherwise.
@@ -98,7 +105,9 @@ class ShmChannel final : public ChannelImpl {
     CheckHeartbeat();
     return PeerGoneSeen();
   }
-  bool PeerHasUnread() override { return !pending_.empty() || !writer_.Empty(); }
+  bool PeerHasUnread() override {
+    return !pending_.empty() || !kept_.empty() || !writer_.Empty();
+  }
 
  private:
   enum class Wait { kReady, kExpired, kPeerGone };
@@ -116,6 +125,8 @@ class ShmChannel final : public ChannelImpl {
   }
   // Finishes a message that a timed-out Send left part-way (pending_).
   Status FlushPending(Deadline deadline);
+  // Flush, when anything is staged or kept (what precedes a new message).
+  Status FlushBuffered(Deadline deadline);
   // Waits until the receive ring has a record, the deadline passes or the
   // peer is gone (with nothing left to deliver): OK, or the status to
   // return.
@@ -166,6 +177,10 @@ class ShmChannel final : public ChannelImpl {
   std::atomic<bool> refused_{false};  // The listener turned us away (see shm.h).
 
   std::string pending_;  // Unsent rest of a message whose Send timed out.
+  // SendBuffered: records staged in the ring but not published yet, and
+  // whole messages that did not fit it then (written by Flush, in order).
+  bool staged_ = false;
+  std::deque<std::string> kept_;
   // The open loan is a record in the ring (not loan_buffer_) of this size.
   bool loan_in_ring_ = false;
   size_t loan_size_ = 0;
