@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <thread>
+#include <vector>
 
 #include "conformance.h"
 
@@ -430,6 +431,49 @@ TEST_P(ConformanceTest, NonBlockingSendOnFullChannelNeverTearsMessages) {
     ASSERT_TRUE(*m == Payload(3001, i)) << "message " << i << " torn";
   }
   more.join();
+}
+
+TEST_P(ConformanceTest, FlushFinishesWhatANonBlockingSendStarted) {
+  // An event loop sends with Deadline::Now() and calls Flush until it is
+  // OK: whatever the Send started must then arrive whole, without another
+  // Send to push it out.
+  if (!caps().reliable) GTEST_SKIP() << "a best-effort transport drops instead";
+  Pair p = Connected();
+  // Larger than a message queue's piece, so that mq:// keeps a tail too.
+  constexpr size_t kSize = 20001;
+  int sent = 0;
+  ipc::Status s;
+  const auto give_up = std::chrono::steady_clock::now() + 20s;
+  // Messages until one does not go out whole: the channel is full, and
+  // the last one may have started.
+  while ((s = p.sender.TrySend(Payload(kSize, sent))).ok()) {
+    ++sent;
+    ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "never filled";
+    ipc::Status flushed = p.sender.Flush(ipc::Deadline::Now());
+    if (flushed.code() == ErrorCode::kWouldBlock) break;  // A tail is left.
+    ASSERT_TRUE(flushed.ok()) << flushed;
+  }
+  std::vector<std::string> got;
+  std::thread receiver([&] {
+    for (int i = 0; i < sent; ++i) {
+      auto m = p.receiver.Receive(10s);
+      if (!m.ok()) {
+        ADD_FAILURE() << "message " << i << " of " << sent << ": " << m.status();
+        return;
+      }
+      got.push_back(std::move(*m));
+    }
+  });
+  for (;;) {
+    ipc::Status flushed = p.sender.Flush(ipc::Deadline::Now());
+    if (flushed.ok()) break;
+    ASSERT_EQ(flushed.code(), ErrorCode::kWouldBlock) << flushed;
+    ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "the flush never finished";
+    std::this_thread::sleep_for(200us);
+  }
+  receiver.join();
+  ASSERT_EQ(got.size(), static_cast<size_t>(sent));
+  for (int i = 0; i < sent; ++i) EXPECT_TRUE(got[i] == Payload(kSize, i)) << "message " << i;
 }
 
 TEST_P(ConformanceTest, CloseTwiceAndClosedChannelsAreSafe) {

@@ -92,9 +92,10 @@ class Channel {
   //
   // SendBuffered appends a message to the channel's output without writing
   // it; the next Flush (or Send) writes everything buffered, in order, with
-  // the rules of Flush. kMessageTooLarge as for Send; kUnsupported on
-  // transports without an output buffer (all but the stream transports:
-  // pipe, fifo, unix, tcp), where callers use Send.
+  // the rules of Flush. On shm:// it is written into the ring unpublished,
+  // and Flush publishes the lot with at most one wake-up of the reader.
+  // kMessageTooLarge as for Send; kUnsupported on transports without an
+  // output buffer (mq, udp, zmq), where callers use Send.
   Status SendBuffered(std::string_view message);
   // Receives messages that have fully arrived, up to max_messages,
   // appending them to *messages, without waiting: kWouldBlock when not even

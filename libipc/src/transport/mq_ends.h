@@ -307,6 +307,13 @@ class MqSender final : public ChannelImpl {
     return SendKeepingTail(&pending_, message, deadline, url(), WriteFn());
   }
 
+  // Writes the rest of a message a timed Send left part-way.
+  Status Flush(Deadline deadline) override {
+    if (pending_.empty()) return Status::Ok();
+    if (ListenerGone()) return ListenerGoneStatus();
+    return FlushTail(&pending_, deadline, WriteFn());
+  }
+
   Status Receive(std::string*, Deadline) override {
     return Status(ErrorCode::kUnsupported,
                   url() + ": this end of a one-way channel only sends");
