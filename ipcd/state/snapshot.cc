@@ -128,11 +128,12 @@ Replayer::Replayer(Dispatcher& dispatcher, ObjectStore& store)
 }
 
 ipc::Status Replayer::Apply(const Record& record, const std::string& file) {
-  if (!state_.ParseFromArray(record.payload.data(),
-                             static_cast<int>(record.payload.size()))) {
+  arena_.Reset();
+  auto* state = google::protobuf::Arena::CreateMessage<v1::StateRecord>(&arena_);
+  if (!state->ParseFromArray(record.payload.data(), static_cast<int>(record.payload.size()))) {
     return Refused(file, record, "not an ipcd.v1.StateRecord");
   }
-  for (const v1::Change& change : state_.changes()) {
+  for (const v1::Change& change : state->changes()) {
     if (change.has_requeue()) {
       Object* queue = store_.Find(change.requeue().queue());
       if (queue == nullptr || queue->kind() != v1::QUEUE) {

@@ -16,6 +16,8 @@
 #include <set>
 #include <string>
 
+#include <google/protobuf/arena.h>
+
 #include "dispatch/dispatcher.h"
 #include "ipc/result.h"
 #include "objects/object_store.h"
@@ -43,7 +45,10 @@ class Replayer {
   ObjectStore& store_;
   std::set<std::string, std::less<>> no_locks_;
   OpContext ctx_;
-  v1::StateRecord state_;
+  // Each record is parsed on arena_, reset before the next: a snapshot's
+  // records carry a million entries, and freeing their messages one by one
+  // was a third of a restart's time.
+  google::protobuf::Arena arena_;
   v1::Result result_;
 };
 
