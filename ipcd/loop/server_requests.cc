@@ -342,6 +342,7 @@ bool Server::RetryParked(Session* s, bool may_wait) {
   OpStatus status = dispatcher_.Execute(p.request.call(), ctx,
                                         response.mutable_result(), &wait_on);
   if (status.wait) {
+    NoteChanges(s);  // What the retry changed before it parked again.
     if (wait_on == object) return false;
     // It waits on another object now (a condition's waiter queues for its
     // lock), at the back of that object's line, and without a deadline:
