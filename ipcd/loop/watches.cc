@@ -124,11 +124,11 @@ void WatchHub::FillState(const WatchEntry& entry, const Object* object,
   }
   if (entry.key) {
     if (!Keyed(object->kind())) return;
-    const v1::Value* value = static_cast<const Dict*>(object)->Find(*entry.key);
-    if (value == nullptr) return;
+    v1::Value value;
+    if (!static_cast<const Dict*>(object)->Find(*entry.key, &value)) return;
     event->set_exists(true);
     event->set_kind(object->kind());
-    *event->mutable_value() = *value;
+    *event->mutable_value() = std::move(value);
     return;
   }
   event->set_exists(true);
@@ -137,11 +137,11 @@ void WatchHub::FillState(const WatchEntry& entry, const Object* object,
     object->WatchState(event->mutable_value());
     return;
   }
-  for (const auto& [key, value] : static_cast<const Dict*>(object)->entries()) {
+  static_cast<const Dict*>(object)->ForEach([&](std::string_view key, const v1::Value& value) {
     v1::Entry* item = event->add_items();
-    item->set_key(key);
+    item->set_key(std::string(key));
     *item->mutable_value() = value;
-  }
+  });
 }
 
 bool WatchHub::Sees(const WatchEntry& entry, const Object* object, v1::Op op,
@@ -171,11 +171,12 @@ void WatchHub::FillChange(const WatchEntry& entry, const Object* object,
     std::set<std::string_view> keys;
     if (!call->key().empty()) keys.insert(call->key());
     for (const v1::Entry& item : call->items()) keys.insert(item.key());
+    v1::Value value;
     for (std::string_view key : keys) {
-      if (const v1::Value* value = dict.Find(key)) {
+      if (dict.Find(key, &value)) {
         v1::Entry* item = event->add_items();
         item->set_key(std::string(key));
-        *item->mutable_value() = *value;
+        *item->mutable_value() = value;
       } else {
         event->add_removed(std::string(key));
       }

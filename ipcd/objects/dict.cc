@@ -9,11 +9,24 @@
 namespace ipcd {
 namespace {
 
-int64_t EntryBytes(const std::string& key, const v1::Value& value) {
-  return static_cast<int64_t>(key.size()) + ValueBytes(value);
+int64_t EntryBytes(const PackedEntry& entry) {
+  return static_cast<int64_t>(entry.key().size() + entry.value().size());
 }
 
 }  // namespace
+
+void Dict::Decode(const PackedEntry& entry, v1::Value* value) {
+  // The bytes are the daemon's own serialization of a Value it accepted.
+  const std::string_view bytes = entry.value();
+  (void)value->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+}
+
+bool Dict::Find(std::string_view key, v1::Value* value) const {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return false;
+  Decode(*it, value);
+  return true;
+}
 
 OpStatus Dict::MissingKey(const std::string& key) const {
   return OpStatus::Error(v1::NOT_FOUND,
@@ -21,28 +34,28 @@ OpStatus Dict::MissingKey(const std::string& key) const {
 }
 
 void Dict::Erase(Map::iterator it, OpContext& ctx) {
-  Charge(ctx, -EntryBytes(it->first, it->second));
+  Charge(ctx, -EntryBytes(*it));
   entries_.erase(it);
 }
 
 Dict::Map::iterator Dict::Position(std::string_view key) {
   // Keys past the last one (a restore, or any rising sequence of keys)
   // need no tree walk.
-  if (entries_.empty() || entries_.rbegin()->first < key) return entries_.end();
+  if (entries_.empty() || entries_.rbegin()->key() < key) return entries_.end();
   return entries_.lower_bound(key);
 }
 
-OpStatus Dict::Store(const std::string& key, const v1::Value& value,
-                     OpContext& ctx) {
+OpStatus Dict::Store(std::string_view key, const v1::Value& value, OpContext& ctx) {
   const auto at = Position(key);
-  const bool present = at != entries_.end() && at->first == key;
-  const int64_t old_bytes = present ? EntryBytes(key, at->second) : 0;
-  const int64_t delta = EntryBytes(key, value) - old_bytes;
+  const bool present = at != entries_.end() && at->key() == key;
+  const int64_t old_bytes = present ? EntryBytes(*at) : 0;
+  const int64_t delta = static_cast<int64_t>(key.size()) + ValueBytes(value) - old_bytes;
   if (!Fits(ctx, delta)) return OverBudget(ctx, delta);
+  value.SerializeToString(&encoded_);
   if (present) {
-    at->second = value;
+    at->set_value(encoded_);
   } else {
-    entries_.emplace_hint(at, key, value);
+    entries_.emplace_hint(at, key, encoded_);
   }
   Charge(ctx, delta);
   return OpStatus::Ok();
@@ -89,16 +102,17 @@ OpStatus Dict::Update(const v1::Call& call, OpContext& ctx) {
     }
     change.at = Position(change.key);
     delta += static_cast<int64_t>(change.key.size()) + ValueBytes(*change.value);
-    if (change.at != entries_.end() && change.at->first == change.key) {
-      delta -= EntryBytes(change.at->first, change.at->second);
+    if (change.at != entries_.end() && change.at->key() == change.key) {
+      delta -= EntryBytes(*change.at);
     }
   }
   if (!Fits(ctx, delta)) return OverBudget(ctx, delta);
   for (const Change& change : changes) {
-    if (change.at != entries_.end() && change.at->first == change.key) {
-      change.at->second = *change.value;
+    change.value->SerializeToString(&encoded_);
+    if (change.at != entries_.end() && change.at->key() == change.key) {
+      change.at->set_value(encoded_);
     } else {
-      entries_.emplace_hint(change.at, std::string(change.key), *change.value);
+      entries_.emplace_hint(change.at, change.key, encoded_);
     }
   }
   Charge(ctx, delta);
@@ -107,19 +121,19 @@ OpStatus Dict::Update(const v1::Call& call, OpContext& ctx) {
 
 OpStatus Dict::CompareAndSet(const v1::Call& call, OpContext& ctx,
                              v1::Result* result) {
-  auto it = entries_.find(call.key());
+  v1::Value current;
+  const bool present = Find(call.key(), &current);
   // An unset expected means "the key is absent".
   const bool matches =
-      call.has_expected()
-          ? it != entries_.end() && ValuesEqual(it->second, call.expected())
-          : it == entries_.end();
+      call.has_expected() ? present && ValuesEqual(current, call.expected()) : !present;
   if (matches) {
     OpStatus stored = Store(call.key(), call.value(), ctx);
     if (!stored.ok()) return stored;
-    it = entries_.find(call.key());
+    *result->mutable_value() = call.value();
+  } else if (present) {
+    *result->mutable_value() = std::move(current);
   }
   result->set_flag(matches);
-  if (it != entries_.end()) *result->mutable_value() = it->second;
   return OpStatus::Ok();
 }
 
@@ -142,9 +156,8 @@ OpStatus Dict::Execute(const v1::Call& call, OpContext& ctx,
     case v1::CREATE:
       return OpStatus::Ok();
     case v1::GET: {
-      auto it = entries_.find(call.key());
-      if (it != entries_.end()) {
-        *result->mutable_value() = it->second;
+      if (auto it = entries_.find(call.key()); it != entries_.end()) {
+        Decode(*it, result->mutable_value());
       } else if (call.has_value()) {
         *result->mutable_value() = call.value();
       } else {
@@ -167,16 +180,16 @@ OpStatus Dict::Execute(const v1::Call& call, OpContext& ctx,
       result->set_count(Size());
       return OpStatus::Ok();
     case v1::KEYS:
-      for (const auto& [key, value] : entries_) result->add_keys(key);
+      for (const PackedEntry& entry : entries_) result->add_keys(std::string(entry.key()));
       return OpStatus::Ok();
     case v1::VALUES:
-      for (const auto& [key, value] : entries_) *result->add_values() = value;
+      for (const PackedEntry& entry : entries_) Decode(entry, result->add_values());
       return OpStatus::Ok();
     case v1::ITEMS:
-      for (const auto& [key, value] : entries_) {
-        v1::Entry* entry = result->add_items();
-        entry->set_key(key);
-        *entry->mutable_value() = value;
+      for (const PackedEntry& entry : entries_) {
+        v1::Entry* item = result->add_items();
+        item->set_key(std::string(entry.key()));
+        Decode(entry, item->mutable_value());
       }
       return OpStatus::Ok();
     case v1::UPDATE:
@@ -188,20 +201,18 @@ OpStatus Dict::Execute(const v1::Call& call, OpContext& ctx,
         *result->mutable_value() = call.value();
         return OpStatus::Ok();
       }
-      *result->mutable_value() = std::move(it->second);
-      // Charge what the entry cost before its value was moved out.
-      Charge(ctx, -EntryBytes(it->first, result->value()));
-      entries_.erase(it);
+      Decode(*it, result->mutable_value());
+      Erase(it, ctx);
       return OpStatus::Ok();
     }
     case v1::SETDEFAULT: {
-      auto it = entries_.find(call.key());
-      if (it == entries_.end()) {
-        OpStatus stored = Store(call.key(), call.value(), ctx);
-        if (!stored.ok()) return stored;
-        it = entries_.find(call.key());
+      if (auto it = entries_.find(call.key()); it != entries_.end()) {
+        Decode(*it, result->mutable_value());
+        return OpStatus::Ok();
       }
-      *result->mutable_value() = it->second;
+      OpStatus stored = Store(call.key(), call.value(), ctx);
+      if (!stored.ok()) return stored;
+      *result->mutable_value() = call.value();
       return OpStatus::Ok();
     }
     case v1::CLEAR:
@@ -221,13 +232,13 @@ void Dict::Save(CallSink& sink) const {
   constexpr int kKeysPerCall = 512;
   AddCall(sink, v1::CREATE);
   v1::Call* update = nullptr;
-  for (const auto& [key, value] : entries_) {
+  for (const PackedEntry& entry : entries_) {
     if (update == nullptr || update->items_size() == kKeysPerCall) {
       update = AddCall(sink, v1::UPDATE);
     }
-    v1::Entry* entry = update->add_items();
-    entry->set_key(key);
-    *entry->mutable_value() = value;
+    v1::Entry* item = update->add_items();
+    item->set_key(std::string(entry.key()));
+    Decode(entry, item->mutable_value());
   }
 }
 
