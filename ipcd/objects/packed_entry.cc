@@ -4,6 +4,8 @@
 
 namespace ipcd {
 
+static_assert(sizeof(PackedEntry) == 32, "a set node of 64 bytes: 80 with malloc's header");
+
 PackedEntry::PackedEntry(std::string_view key, std::string_view value)
     : key_size_(static_cast<uint32_t>(key.size())),
       value_size_(static_cast<uint32_t>(value.size())) {
