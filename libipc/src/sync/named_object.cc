@@ -1,4 +1,4 @@
-#include "named_object.h"
+#include "sync/named_object.h"
 
 #include <cctype>
 #include <cstring>

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <new>
 
-#include "named_object.h"
+#include "sync/named_object.h"
 #include "posix/shared_wait.h"
 
 namespace ipc {

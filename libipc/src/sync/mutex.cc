@@ -8,7 +8,7 @@
 #include <ctime>
 #include <new>
 
-#include "named_object.h"
+#include "sync/named_object.h"
 
 // A ThreadSanitizer build (GCC defines the first, clang has the second).
 #if defined(__SANITIZE_THREAD__)

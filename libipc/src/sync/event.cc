@@ -4,7 +4,7 @@
 #include <climits>
 #include <new>
 
-#include "named_object.h"
+#include "sync/named_object.h"
 #include "posix/shared_wait.h"
 
 namespace ipc {

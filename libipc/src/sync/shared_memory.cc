@@ -2,7 +2,7 @@
 
 #include <new>
 
-#include "named_object.h"
+#include "sync/named_object.h"
 
 namespace ipc {
 namespace {
