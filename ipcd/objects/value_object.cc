@@ -46,7 +46,9 @@ OpStatus ValueObject::Execute(const v1::Call& call, OpContext& ctx, v1::Result* 
 
 void ValueObject::Save(CallSink& sink) const {
   v1::Call* create = AddCall(sink, v1::CREATE);
-  if (value_.kind_case() != v1::Value::KIND_NOT_SET) *create->mutable_value() = value_;
+  // Whatever it holds, as it is charged: also a Value with no kind but
+  // fields this daemon does not know (kept, and counted, as received).
+  if (value_.ByteSizeLong() != 0) *create->mutable_value() = value_;
 }
 
 namespace {
