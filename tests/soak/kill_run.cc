@@ -57,6 +57,7 @@
 #include "ipc/mutex.h"
 #include "ipc/queue.h"
 #include "ipc/semaphore.h"
+#include "ipc/shared_dict.h"
 
 #ifndef IPCD_BINARY
 #define IPCD_BINARY ""
@@ -1263,6 +1264,117 @@ void IpcdKilled(uint64_t it, std::mt19937_64& rng, Tally& t) {
   FreeShared(s);
 }
 
+// ------------------------------------------------------------ shared dict
+
+// The victim's i-th change to the dict, the same in the victim and in the
+// parent's model: sets of 50 keys with values of varying length (so values
+// are replaced in place and reallocated), every third one through Update
+// with a second key, every seventh a Pop.
+struct DictOp {
+  enum { kSet, kUpdate, kPop } kind;
+  std::string key, value;
+};
+DictOp DictOpAt(uint64_t i) {
+  const std::string key = "k" + std::to_string(i % 50);
+  if (i % 7 == 6) return {DictOp::kPop, key, ""};
+  std::string value = std::to_string(i) + std::string(20 + i % 37, 'v');
+  return {i % 3 == 2 ? DictOp::kUpdate : DictOp::kSet, key, value};
+}
+void ApplyDictOp(const DictOp& op, uint64_t i, std::map<std::string, std::string>* m) {
+  if (op.kind == DictOp::kPop) {
+    m->erase(op.key);
+    return;
+  }
+  (*m)[op.key] = op.value;
+  if (op.kind == DictOp::kUpdate) (*m)["last"] = std::to_string(i);
+}
+
+// A writer SIGKILLed at a random moment while it changes a SharedDict. The
+// dict must then hold exactly the changes the writer saw succeed (plus,
+// perhaps, the one in flight), or, if the kill fell inside a change, refuse
+// use with kNotRecoverable until Reset, after which it works.
+void DictWriterKilled(uint64_t it, std::mt19937_64& rng, Tally& t) {
+  const std::string name = g_prefix + "-dict-" + std::to_string(it);
+  auto dict = ipc::SharedDict::Create(name, {.capacity = 1 << 20});
+  if (!dict.ok()) {
+    t.misc++;
+    t.Note(it, "Create: " + dict.status().ToString());
+    return;
+  }
+  Shared* s = NewShared();
+  pid_t pid = Fork([&]() -> int {
+    auto d = ipc::SharedDict::Open(name);
+    if (!d.ok()) return 2;
+    s->connected = 1;
+    for (uint64_t i = 0;; ++i) {
+      const DictOp op = DictOpAt(i);
+      ipc::Status st;
+      if (op.kind == DictOp::kPop) {
+        st = d->Pop(op.key, std::chrono::seconds(10)).status();
+        if (st.code() == ipc::ErrorCode::kNotFound) st = ipc::Status::Ok();
+      } else if (op.kind == DictOp::kUpdate) {
+        st = d->Update({{op.key, op.value}, {"last", std::to_string(i)}},
+                       std::chrono::seconds(10));
+      } else {
+        st = d->Set(op.key, op.value, std::chrono::seconds(10));
+      }
+      if (!st.ok()) return 3;
+      s->acked = i + 1;
+    }
+  });
+  // The kill lands while the writer writes: after it has opened the dict.
+  const auto opened_by = Clock::now() + std::chrono::seconds(10);
+  while (!s->connected.load() && Clock::now() < opened_by) std::this_thread::yield();
+  Killer k(pid, static_cast<int>(rng() % (g_window_ms * 1000)));
+  k.Join();
+  if (k.exited_early()) {
+    t.misc++;
+    t.Note(it, "victim exited on its own with " + std::to_string(k.exit_code()));
+  }
+  if (s->acked.load() == 0) t.info["killed before its first change returned"]++;
+  auto items = dict->GetItems(std::chrono::seconds(3));
+  if (items.ok()) {
+    std::map<std::string, std::string> model;
+    const uint64_t acked = s->acked.load();
+    for (uint64_t i = 0; i < acked; ++i) ApplyDictOp(DictOpAt(i), i, &model);
+    std::map<std::string, std::string> with_next = model;
+    ApplyDictOp(DictOpAt(acked), acked, &with_next);
+    const std::map<std::string, std::string> got(items->begin(), items->end());
+    if (dict->Stats(std::chrono::seconds(3)).value_or(ipc::SharedDictStats{}).owner_deaths) {
+      t.info["killed holding the lock outside a change: carried on"]++;
+    }
+    if (got == model) {
+      t.info["consistent, in-flight change absent"]++;
+    } else if (got == with_next) {
+      t.info["consistent, in-flight change present"]++;
+    } else {
+      t.lost++;
+      t.Note(it, "the dict holds neither the acknowledged changes (" + std::to_string(acked) +
+                     ") nor those plus the one in flight");
+    }
+  } else if (items.status().code() == ipc::ErrorCode::kNotRecoverable) {
+    t.info["killed inside a change: reported not recoverable, then Reset"]++;
+    ipc::Status reset = dict->Reset(std::chrono::seconds(3));
+    if (!reset.ok() || dict->Size(std::chrono::seconds(3)).value_or(1) != 0) {
+      t.misc++;
+      t.Note(it, "Reset after the kill: " + reset.ToString());
+    }
+  } else if (items.status().code() == ipc::ErrorCode::kDeadlineExceeded) {
+    t.hangs++;
+    t.Note(it, "GetItems: the lock was not had in 3 s");
+  } else {
+    t.misc++;
+    t.Note(it, "GetItems: " + items.status().ToString());
+  }
+  ipc::Status again = dict->Set("after", "kill", std::chrono::seconds(3));
+  if (!again.ok() || dict->Get("after", std::chrono::seconds(3)).value_or("") != "kill") {
+    t.misc++;
+    t.Note(it, "the dict is not usable after the kill: " + again.ToString());
+  }
+  (void)ipc::SharedDict::Unlink(name);
+  FreeShared(s);
+}
+
 // ---------------------------------------------------------------- driver
 
 struct Case {
@@ -1286,6 +1398,7 @@ std::vector<Case> Cases() {
   cases.push_back({"queue-consumer", QueueConsumerKilled});
   cases.push_back({"semaphore-holder", SemaphoreHolder});
   cases.push_back({"barrier-party", BarrierParty});
+  cases.push_back({"dict-writer", DictWriterKilled});
   cases.push_back({"ipcd-lock-holder", IpcdLockHolder});
   cases.push_back({"ipcd-restart", IpcdKilled});
   return cases;

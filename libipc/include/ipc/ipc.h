@@ -1,6 +1,6 @@
 // The whole public API of libipc in one include — and so Protobuf's headers
-// too (<ipc/message.h> and <ipc/queue.h> need them). Narrower headers that
-// need no Protobuf include path:
+// too (<ipc/message.h>, <ipc/queue.h> and <ipc/pool.h> need them).
+// Narrower headers that need no Protobuf include path:
 //   <ipc/channel.h>  Listen, Connect, Pipe, Channel, Listener
 //   <ipc/sync.h>     Mutex, Semaphore, Event, Condition, Barrier,
 //                    SharedMemory, SharedValue/SharedArray, ListObjects
@@ -24,9 +24,11 @@
 #include "ipc/message.h"
 #include "ipc/mutex.h"
 #include "ipc/objects.h"
+#include "ipc/pool.h"
 #include "ipc/queue.h"
 #include "ipc/result.h"
 #include "ipc/semaphore.h"
+#include "ipc/shared_dict.h"
 #include "ipc/shared_memory.h"
 #include "ipc/shared_value.h"
 #include "ipc/status.h"

@@ -1,6 +1,7 @@
 // The shared-memory synchronization types of libipc in one include, without
 // Protobuf: mutexes, semaphores, events, conditions, barriers, shared memory
-// and shared values, and the /dev/shm object listing. ipc::Queue is not
+// and shared values, the daemonless shared dict, and the /dev/shm object
+// listing. ipc::Queue is not
 // here: <ipc/queue.h> includes Protobuf's headers (for PutMessage and
 // GetMessage); include it, or <ipc/ipc.h>, to use a queue.
 #ifndef IPC_SYNC_H_
@@ -14,6 +15,7 @@
 #include "ipc/objects.h"
 #include "ipc/result.h"
 #include "ipc/semaphore.h"
+#include "ipc/shared_dict.h"
 #include "ipc/shared_memory.h"
 #include "ipc/shared_value.h"
 #include "ipc/status.h"

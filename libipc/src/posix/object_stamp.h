@@ -24,6 +24,7 @@ enum class ObjectKind : uint32_t {
   kCondition = 7,
   kBarrier = 8,
   kQueue = 9,
+  kSharedDict = 10,
 };
 
 // The /dev/shm prefix of every object libipc names.

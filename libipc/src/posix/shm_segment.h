@@ -5,6 +5,14 @@
 // Creation sizes the object with posix_fallocate, so a full /dev/shm is a
 // clear kResourceExhausted at creation instead of a SIGBUS on first touch.
 //
+// Why not Boost.Interprocess's shared_memory_object and mapped_region, which
+// libipc does use for allocating inside a segment (ipc::SharedDict): they
+// size with ftruncate (a full /dev/shm then shows up as SIGBUS on first
+// touch, not as an error), cannot build an object under a temporary name
+// and link it into place once initialised, do not check the owner of what
+// they open (the trust rule of ipc/shared_memory.h), and cannot map a
+// descriptor received over a socket. Each of those is a few lines here.
+//
 // Thread safety: the object is immutable after creation; the memory it maps
 // is shared and synchronized by its users.
 #ifndef IPC_SRC_POSIX_SHM_SEGMENT_H_

@@ -29,6 +29,7 @@ std::string KindName(uint32_t kind) {
     case internal::ObjectKind::kCondition: return "condition";
     case internal::ObjectKind::kBarrier: return "barrier";
     case internal::ObjectKind::kQueue: return "queue";
+    case internal::ObjectKind::kSharedDict: return "shared-dict";
   }
   return "unknown";
 }
