@@ -130,7 +130,10 @@ class SharedDict {
                              std::string_view desired,
                              Deadline deadline = Deadline::Infinite());
   // d.update(pairs): every pair in one lock hold, in order (a key given
-  // twice ends with its last value); all or nothing.
+  // twice ends with its last value); all or nothing. To be able to undo,
+  // it writes each value to fresh space and frees the values it replaced
+  // only at its end: in a nearly full dict it can be kFull where the same
+  // Sets one at a time would fit.
   Status Update(const Items& pairs, Deadline deadline = Deadline::Infinite());
 
   // The same with ipc::Value, in the protocol's encoding. GetValue gives

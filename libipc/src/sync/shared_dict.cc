@@ -99,9 +99,6 @@ class SharedDict::Locked {
  public:
   Locked(SharedDict& dict, Deadline deadline, bool even_if_torn = false)
       : dict_(dict), status_(Take(deadline, even_if_torn)) {}
-  ~Locked() {
-    if (held_) pthread_mutex_unlock(&dict_.mapping_->header->lock);
-  }
   Locked(const Locked&) = delete;
   Locked& operator=(const Locked&) = delete;
 
@@ -131,7 +128,7 @@ class SharedDict::Locked {
     const int rc = internal::LockRobustMutex(&h->lock, deadline);
     if (rc == ETIMEDOUT || rc == EBUSY) return deadline.ExpiredStatus(What() + ": lock");
     if (rc != 0 && rc != EOWNERDEAD) return ErrnoStatus(What() + ": lock", rc);
-    held_ = true;
+    held_.lock = &h->lock;
     if (rc == EOWNERDEAD) {
       const int32_t changer = h->changing.load(std::memory_order_relaxed);
       if (changer != 0) {
@@ -157,8 +154,18 @@ class SharedDict::Locked {
     return Status::Ok();
   }
 
+  // Unlocks when destroyed: a member built before status_, so that it also
+  // unlocks if Take throws (std::bad_alloc building a message) after
+  // locking.
+  struct Held {
+    pthread_mutex_t* lock = nullptr;
+    ~Held() {
+      if (lock) pthread_mutex_unlock(lock);
+    }
+  };
+
   SharedDict& dict_;
-  bool held_ = false;
+  Held held_;
   Map* map_ = nullptr;
   Status status_;
 };
@@ -214,8 +221,14 @@ Result<SharedDict> SharedDict::OpenOrCreate(std::string_view name,
 }
 
 Status SharedDict::Unlink(std::string_view name) {
-  IPC_RETURN_IF_ERROR(Open(name).status());
-  return internal::ShmSegment::Unlink(internal::ShmObjectName("dict", name), What(name));
+  IPC_RETURN_IF_ERROR(internal::CheckObjectName("shared dict", name));
+  const std::string shm_name = internal::ShmObjectName("dict", name);
+  // Only the stamp is checked, not the header: a dict whose header is
+  // damaged can still be removed.
+  IPC_RETURN_IF_ERROR(internal::OpenStampedObject(shm_name, internal::ObjectKind::kSharedDict,
+                                                  kAreaOffset, What(name))
+                          .status());
+  return internal::ShmSegment::Unlink(shm_name, What(name));
 }
 
 Result<std::string> SharedDict::Get(std::string_view key, Deadline deadline) {
