@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -14,10 +15,13 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <new>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -88,6 +92,73 @@ int64_t Block(const int64_t&) {
 }
 
 int64_t WorkerPid(const int64_t&) { return getpid(); }
+
+// Memory that the test and the pool's workers (and their children) share.
+// Create it before the pool, so that every worker inherits the mapping.
+struct Shared {
+  std::atomic<int64_t> grandchild{0};
+  std::atomic<int64_t> runs{0};
+  std::atomic<int64_t> started{0};
+  std::atomic<int64_t> pids[8] = {};
+};
+Shared* g_shared = nullptr;
+
+class SharedMemory {
+ public:
+  SharedMemory() {
+    void* at = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    EXPECT_NE(at, MAP_FAILED);
+    g_shared = new (at) Shared;
+  }
+  ~SharedMemory() {
+    munmap(g_shared, sizeof(Shared));
+    g_shared = nullptr;
+  }
+  SharedMemory(const SharedMemory&) = delete;
+  SharedMemory& operator=(const SharedMemory&) = delete;
+};
+
+// Dies, leaving a child that holds the worker's socket open for 30 s.
+int64_t DieLeavingAChildWithTheSocket(const int64_t&) {
+  const pid_t child = fork();
+  if (child == 0) {
+    sleep(30);
+    _exit(0);
+  }
+  g_shared->grandchild = child;
+  raise(SIGKILL);
+  return 0;
+}
+
+int64_t CountedSquare(const int64_t& x) {
+  ++g_shared->runs;
+  return x * x;
+}
+
+// Makes the worker's loop, not the task, run out of memory: the output
+// fits under the address-space limit set here, its copy into the results
+// frame does not.
+std::string OutgrowTheWorker(const int64_t&) {
+  constexpr size_t kOutput = size_t{64} << 20;
+  long pages = 0;
+  FILE* statm = fopen("/proc/self/statm", "r");
+  if (statm == nullptr || fscanf(statm, "%ld", &pages) != 1) abort();
+  fclose(statm);
+  const auto limit =
+      static_cast<rlim_t>(pages * sysconf(_SC_PAGESIZE)) + kOutput * 3 / 2;
+  const rlimit address_space{limit, limit};
+  if (setrlimit(RLIMIT_AS, &address_space) != 0) abort();
+  return std::string(kOutput, 'x');
+}
+
+// The sanitizers reserve address space up front and abort rather than
+// throw std::bad_alloc when an allocation fails.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
 
 // Writes a frame the parent cannot parse to its own channel (the worker's
 // only socket), then waits to be killed for it.
@@ -536,6 +607,108 @@ TEST(PoolTest, MaxTasksPerChildReplacesWorkers) {
     EXPECT_LE(n, 5) << pid;
     EXPECT_TRUE(Reaped(static_cast<pid_t>(pid)) ||
                 std::count(alive.begin(), alive.end(), pid) == 1);
+  }
+}
+
+// A process the task forked keeps the worker's socket open, so the socket
+// never closes: the death must still be seen, through the worker's pidfd.
+TEST(PoolTest, DeathIsSeenWhileAChildOfTheWorkerHoldsItsSocket) {
+  SharedMemory shared;
+  Pool pool = MakePool(1);
+  const pid_t worker = pool.worker_pids().at(0);
+  auto r = pool.Apply(DieLeavingAChildWithTheSocket, 0, 10s);
+  const pid_t grandchild = static_cast<pid_t>(g_shared->grandchild.load());
+  if (grandchild > 0) (void)kill(grandchild, SIGKILL);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "pool worker " + std::to_string(worker) +
+                " was killed by signal 9 (SIGKILL) while running task 0");
+  EXPECT_TRUE(Reaped(worker));
+  EXPECT_EQ(pool.Apply(Square, 3, 10s).value_or(0), 9);
+}
+
+// The job's queued batches point into the inputs, which are gone once the
+// exception has left ImapUnordered: none of them may be sent after that.
+TEST(PoolTest, AnExceptionFromOnResultDropsTheRestOfTheJob) {
+  SharedMemory shared;
+  Pool pool = MakePool(1);
+  constexpr int64_t kInputs = 20000;
+  {
+    auto xs = std::make_unique<std::vector<int64_t>>(Range(kInputs));
+    int results = 0;
+    EXPECT_THROW((void)pool.ImapUnordered(CountedSquare, *xs,
+                                          [&](size_t, ipc::Result<int64_t>) {
+                                            if (++results == 3)
+                                              throw std::runtime_error("3");
+                                          }),
+                 std::runtime_error);
+  }
+  auto squares = pool.Map(Square, Range(100), 1, 10s);
+  ASSERT_TRUE(squares.ok()) << squares.status();
+  for (int64_t i = 0; i < 100; ++i)
+    EXPECT_EQ((*squares)[static_cast<size_t>(i)], i * i);
+  // Only the batches sent ahead before the exception ran (up to about a
+  // thousand tasks), not the whole job ahead of the Map's tasks.
+  EXPECT_LT(g_shared->runs.load(), kInputs / 2);
+}
+
+TEST(PoolTest, AnExceptionInTheWorkerLoopEndsOnlyTheWorker) {
+  if (kSanitized)
+    GTEST_SKIP() << "an address-space limit breaks the sanitizers' allocators";
+  Pool pool = MakePool(1);
+  const pid_t worker = pool.worker_pids().at(0);
+  auto r = pool.Apply(OutgrowTheWorker, 0, 10s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "pool worker " + std::to_string(worker) + " exited with status " +
+                std::to_string(ipc::internal::kPoolWorkerExceptionExit) +
+                " while running task 0");
+  EXPECT_EQ(pool.Apply(Square, 3, 10s).value_or(0), 9);
+}
+
+// Results are always at hand here (on_result is the slow part), so only
+// an explicit check stops the call at its deadline.
+TEST(PoolTest, ImapUnorderedKeepsItsDeadlineWhileResultsKeepComing) {
+  Pool pool = MakePool(2);
+  size_t results = 0;
+  const auto start = std::chrono::steady_clock::now();
+  const ipc::Status status = pool.ImapUnordered(
+      Square, Range(200),
+      [&](size_t, ipc::Result<int64_t>) {
+        ++results;
+        std::this_thread::sleep_for(20ms);
+      },
+      1, 200ms);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(status.code(), ErrorCode::kDeadlineExceeded) << status;
+  EXPECT_LT(results, 200u);
+  // Generous: ignoring the deadline would take 200 x 20 ms.
+  EXPECT_LT(took, 1s);
+  auto after = pool.Map(Square, Range(10), 1, 10s);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->at(9), 81);
+}
+
+TEST(PoolTest, StartTimeoutFailsCreateAndReapsTheWorkers) {
+  SharedMemory shared;
+  PoolOptions options;
+  options.workers = 2;
+  options.start_timeout = 200ms;
+  options.initializer = []() -> ipc::Status {
+    g_shared->pids[g_shared->started++] = getpid();
+    for (;;) pause();
+  };
+  const auto start = std::chrono::steady_clock::now();
+  auto pool = Pool::Create(options);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(pool.ok());
+  EXPECT_EQ(pool.status().code(), ErrorCode::kDeadlineExceeded);
+  EXPECT_THAT(pool.status().message(),
+              HasSubstr("ipc::Pool::Create: starting the workers"));
+  EXPECT_LT(took, 5s);  // Generous: without a limit it never returns.
+  for (int64_t i = 0; i < g_shared->started; ++i) {
+    const auto pid = static_cast<pid_t>(g_shared->pids[i].load());
+    EXPECT_TRUE(Reaped(pid)) << pid;
   }
 }
 

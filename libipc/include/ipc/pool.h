@@ -14,8 +14,10 @@
 //
 // Tasks: a function pointer (a captureless lambda converts) Out f(const In&)
 // or Out f(In), where In and Out are each a protobuf message, a std::string
-// or a trivially copyable value (int, double, a POD struct: copied as its
-// bytes). Out may be ipc::Result<T>: an error status it returns is that
+// or a trivially copyable value (int, double, an enum, a POD struct: copied
+// as its bytes, so a struct must not hold pointers, which would point
+// nowhere in the other process; std::string_view and std::span do not
+// compile). Out may be ipc::Result<T>: an error status it returns is that
 // task's error. The function travels to the workers as its address, which
 // is valid there because every worker is a fork() of this process: a
 // function in a library dlopen()ed after the pool's workers were forked is
@@ -26,7 +28,9 @@
 //  - Create forks `workers` processes (default: one per CPU this process
 //    may use) and runs `initializer` once in each before it takes a task.
 //    An initializer that fails (error status, exception) fails Create, or
-//    breaks the pool when it fails in a replacement worker.
+//    breaks the pool when it fails in a replacement worker. With
+//    `start_timeout`, Create gives kDeadlineExceeded when the initializers
+//    have not all finished in time (the workers are killed and reaped).
 //  - Each worker has a private socketpair to the parent. Tasks go out in
 //    batches of `chunksize` per message; a worker answers each batch with
 //    one message before it starts the next, so the parent always knows
@@ -40,7 +44,8 @@
 //    names its pid and signal or exit status ("pool worker 1234 was killed
 //    by signal 9 (SIGKILL) while running task 17", the task's index in its
 //    call); batches queued to it but not started go to other workers. A new
-//    worker replaces it.
+//    worker replaces it. A worker whose own loop fails (out of memory
+//    outside a task) exits with status 71.
 //  - Map's result is in input order; if tasks failed it is the error of the
 //    lowest failed input, its message prefixed "Map input N: ". For every
 //    item's outcome, use ImapUnordered, which calls on_result(index, result)
@@ -52,11 +57,13 @@
 //    terminates a pool that was not joined; no worker outlives it, none is
 //    left a zombie.
 //  - Every wait has a deadline: Map, ImapUnordered, Join and AsyncResult::Get
-//    give kDeadlineExceeded when it passes (kWouldBlock for Deadline::Now()).
-//    Map and ImapUnordered then drop their tasks that have not finished (a
-//    worker may still be running one); an AsyncResult can be waited on again.
-//    A worker's death is seen at once (its socket closes), so no wait hangs
-//    on a dead worker.
+//    give kDeadlineExceeded when it passes (kWouldBlock for Deadline::Now()),
+//    even while results keep arriving. Map and ImapUnordered then drop their
+//    tasks that have not finished (a worker may still be running one), and
+//    ImapUnordered calls on_result no more; an AsyncResult can be waited on
+//    again. Create waits as long as PoolOptions::start_timeout allows. A
+//    worker's death is seen at once (through a pidfd, even when a process
+//    it forked keeps its socket open), so no wait hangs on a dead worker.
 //  - Nothing runs in the background: results are collected while a thread
 //    is inside a Pool call or an AsyncResult's Get or Ready. Workers keep
 //    running the batches they were given in the meantime. The pool starts
@@ -85,6 +92,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -110,6 +118,10 @@ struct PoolOptions {
   // A worker that was given this many tasks exits and is replaced (Python's
   // maxtasksperchild); 0: never.
   size_t max_tasks_per_child = 0;
+  // How long Create waits for the workers to fork and run the initializer;
+  // unset: no limit. Replacement workers have none: until one is ready,
+  // the others run its share.
+  std::optional<std::chrono::milliseconds> start_timeout;
 };
 
 namespace internal {
@@ -160,7 +172,9 @@ class Pool {
   // (imap_unordered). on_result runs in this thread, between the pool's
   // own steps, and may call the pool. The returned Status is about the call
   // itself (bad chunksize, closed pool, deadline); tasks' errors go to
-  // on_result.
+  // on_result. Once the deadline has passed on_result is not called again,
+  // even for outcomes already received. An exception from on_result leaves
+  // through this call; the rest of the job is dropped.
   template <internal::PoolTask F, typename OnResult>
   Status ImapUnordered(F fn, std::span<const internal::TaskInput<F>> inputs,
                        OnResult on_result, size_t chunksize = 1,
@@ -201,8 +215,8 @@ class Pool {
   Status CheckCreated() const;
   Result<size_t> ChunksizeFor(std::optional<size_t> chunksize,
                               size_t tasks) const;
-  // Submits the job and waits until all its tasks are done; on a deadline,
-  // cancels it.
+  // Submits the job and waits until all its tasks are done; on a deadline
+  // (or an exception), cancels it.
   Status Run(const std::shared_ptr<internal::PoolJob>& job, size_t chunksize,
              Deadline deadline);
 
@@ -346,18 +360,18 @@ Status Pool::ImapUnordered(F fn, std::span<const internal::TaskInput<F>> inputs,
   IPC_ASSIGN_OR_RETURN(const size_t chunk,
                        ChunksizeFor(chunksize, inputs.size()));
   auto job = std::make_shared<Job>(internal::MakeTaskFunction(fn), inputs);
+  const internal::CancelUnlessFinished cancel(*core_, *job);
   IPC_RETURN_IF_ERROR(internal::SubmitPoolJob(*core_, job, chunk));
   for (;;) {
-    for (auto& [index, result] : job->TakeReady())
+    for (auto& [index, result] : job->TakeReady()) {
+      // A slow on_result must not stretch the call past its deadline.
+      if (deadline.Expired())
+        return deadline.ExpiredStatus("ipc::Pool::ImapUnordered");
       on_result(index, std::move(result));
+    }
     if (job->unfinished == 0) return Status::Ok();
     Status pumped = internal::PumpPool(*core_, deadline);
-    if (!pumped.ok() && job->unfinished > 0) {
-      internal::CancelPoolJob(*core_, *job);
-      for (auto& [index, result] : job->TakeReady())
-        on_result(index, std::move(result));
-      return pumped;
-    }
+    if (!pumped.ok() && job->unfinished > 0) return pumped;
   }
 }
 

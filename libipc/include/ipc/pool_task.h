@@ -24,7 +24,9 @@ namespace ipc::internal {
 
 // What a task's input or output may be: a protobuf message, a std::string
 // (bytes), or a trivially copyable value (copied as its bytes, which is
-// right only because workers run the very same binary).
+// right only because workers run the very same binary, and only for a
+// value that holds no pointer: an address means nothing in the other
+// process).
 template <typename T>
 concept ProtoMessage = std::is_base_of_v<google::protobuf::MessageLite, T>;
 template <typename T>
@@ -256,8 +258,21 @@ struct TaskFunction {
   uintptr_t fn = 0;
 };
 
+// Views are trivially copyable but are only a pointer to someone else's
+// bytes; refused by name, since the concepts cannot tell them from values.
+template <typename T>
+inline constexpr bool kIsView = false;
+template <typename C, typename Traits>
+inline constexpr bool kIsView<std::basic_string_view<C, Traits>> = true;
+template <typename T, size_t N>
+inline constexpr bool kIsView<std::span<T, N>> = true;
+
 template <typename F>
 TaskFunction MakeTaskFunction(F fn) {
+  static_assert(!kIsView<TaskInput<F>> && !kIsView<TaskOutput<F>>,
+                "ipc::Pool: a task's input and output cannot be a "
+                "std::string_view or std::span (its bytes would stay behind "
+                "in the other process); use std::string or a protobuf message");
   using Fn = TaskPointer<F>;
   return {reinterpret_cast<uintptr_t>(&RunTasks<Fn>),
           reinterpret_cast<uintptr_t>(+fn)};
@@ -317,10 +332,28 @@ class PoolCore;
 Status SubmitPoolJob(PoolCore& core, std::shared_ptr<PoolJob> job,
                      size_t chunksize);
 // Sends what workers may take and handles what they sent back, waiting
-// until something happened or the deadline passed (deadline.ExpiredStatus).
+// until something happened or the deadline passed; deadline.ExpiredStatus
+// once it has passed, even if something was handled.
 Status PumpPool(PoolCore& core, Deadline deadline);
 // Forgets the job's tasks that are not done; the core never calls it again.
 void CancelPoolJob(PoolCore& core, PoolJob& job);
+
+// Cancels a job that is not finished when the call running it ends, however
+// it ends (a deadline, an exception from on_result or from decoding): its
+// batches not sent yet read the caller's inputs, which may be gone then.
+class CancelUnlessFinished {
+ public:
+  CancelUnlessFinished(PoolCore& core, PoolJob& job) : core_(core), job_(job) {}
+  ~CancelUnlessFinished() {
+    if (job_.unfinished > 0) CancelPoolJob(core_, job_);
+  }
+  CancelUnlessFinished(const CancelUnlessFinished&) = delete;
+  CancelUnlessFinished& operator=(const CancelUnlessFinished&) = delete;
+
+ private:
+  PoolCore& core_;
+  PoolJob& job_;
+};
 
 }  // namespace ipc::internal
 

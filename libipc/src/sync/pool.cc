@@ -70,13 +70,11 @@ Result<size_t> Pool::ChunksizeFor(std::optional<size_t> chunksize,
 
 Status Pool::Run(const std::shared_ptr<internal::PoolJob>& job,
                  size_t chunksize, Deadline deadline) {
+  const internal::CancelUnlessFinished cancel(*core_, *job);
   IPC_RETURN_IF_ERROR(core_->Submit(job, chunksize));
   while (job->unfinished > 0) {
     Status pumped = core_->Pump(deadline);
-    if (!pumped.ok() && job->unfinished > 0) {
-      core_->Cancel(*job);
-      return pumped;
-    }
+    if (!pumped.ok() && job->unfinished > 0) return pumped;
   }
   return Status::Ok();
 }

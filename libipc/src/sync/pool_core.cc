@@ -1,7 +1,6 @@
 #include "sync/pool_core.h"
 
 #include <sched.h>
-#include <signal.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -68,12 +67,15 @@ Status Malformed(const std::string& what) {
 }  // namespace
 
 struct PoolCore::Worker {
-  Worker(pid_t worker_pid, Channel worker_channel)
-      : pid(worker_pid), channel(std::move(worker_channel)) {}
+  explicit Worker(ForkedWorker forked)
+      : pid(forked.pid),
+        pidfd(std::move(forked.pidfd)),
+        channel(std::move(forked.channel)) {}
   ~Worker() { CloseWorkerChannel(channel); }
 
   enum class State { kStarting, kReady, kRetiring };
   const pid_t pid;
+  const UniqueFd pidfd;
   Channel channel;
   State state = State::kStarting;
   std::deque<Batch> held;  // Sent, not answered; the front one is running.
@@ -108,6 +110,9 @@ Result<std::shared_ptr<PoolCore>> PoolCore::Start(const PoolOptions& options) {
                       "; give 1 to " + std::to_string(kMaxWorkers) +
                       " (or leave it unset: one per CPU)");
   }
+  const Deadline deadline = options.start_timeout
+                                ? Deadline::After(*options.start_timeout)
+                                : Deadline::Infinite();
   std::shared_ptr<PoolCore> core(new PoolCore(options, size, RandomSecret()));
   for (size_t i = 0; i < size; ++i) IPC_RETURN_IF_ERROR(core->Spawn());
   const auto starting = [&core] {
@@ -116,7 +121,10 @@ Result<std::shared_ptr<PoolCore>> PoolCore::Start(const PoolOptions& options) {
         [](const auto& w) { return w->state == Worker::State::kStarting; });
   };
   while (core->state_ == State::kOpen && starting()) {
-    IPC_RETURN_IF_ERROR(core->Pump(Deadline::Infinite()));
+    // On failure the core's destructor kills and reaps the workers.
+    Status pumped = core->Pump(deadline);
+    if (!pumped.ok() && starting())
+      return pumped.WithContext("ipc::Pool::Create: starting the workers");
   }
   if (core->state_ != State::kOpen) return core->stopped_;
   return core;
@@ -126,8 +134,7 @@ Status PoolCore::Spawn() {
   IPC_ASSIGN_OR_RETURN(
       ForkedWorker forked,
       ForkPoolWorker(options_.initializer, secret_, kMaxFrameBytes));
-  workers_.push_back(
-      std::make_unique<Worker>(forked.pid, std::move(forked.channel)));
+  workers_.push_back(std::make_unique<Worker>(std::move(forked)));
   return Status::Ok();
 }
 
@@ -235,10 +242,12 @@ Status PoolCore::Pump(Deadline deadline) {
 Status PoolCore::Wait(Deadline deadline) {
   if (workers_.empty()) return Status::Ok();
   polls_.clear();
+  // Per worker: its socket, then its pidfd.
   for (const auto& w : workers_) {
     polls_.push_back(
         {w->channel.fd(),
          static_cast<short>(POLLIN | (w->write_blocked ? POLLOUT : 0)), 0});
+    polls_.push_back({w->pidfd.get(), POLLIN, 0});
   }
   const int ready =
       ::poll(polls_.data(), polls_.size(), deadline.PollTimeoutMs());
@@ -250,18 +259,27 @@ Status PoolCore::Wait(Deadline deadline) {
                           : ErrnoStatus("ipc::Pool: poll", errno);
   }
   std::vector<std::pair<Worker*, Status>> gone;
-  for (size_t i = 0; i < polls_.size(); ++i) {
+  for (size_t i = 0; i < workers_.size(); ++i) {
     Worker& w = *workers_[i];
-    if (polls_[i].revents & POLLOUT) Flush(w);
-    if (polls_[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-      Status read = Read(w);
-      if (!read.ok()) gone.emplace_back(&w, std::move(read));
-    }
+    const short socket = polls_[2 * i].revents;
+    const bool exited = polls_[2 * i + 1].revents != 0;
+    if (socket & POLLOUT) Flush(w);
+    if (!exited && !(socket & (POLLIN | POLLHUP | POLLERR))) continue;
+    // A worker that exited wrote all it ever will: its socket holds its
+    // last results, which count before its death does. The socket may
+    // stay open after that (a process it forked holds it).
+    Status read = Read(w);
+    if (read.ok() && exited) read = Status(ErrorCode::kClosed, "exited");
+    if (!read.ok()) gone.emplace_back(&w, std::move(read));
   }
   for (auto& [worker, why] : gone) {
     Bury(*worker, why.code() == ErrorCode::kClosed ? Status::Ok() : why);
   }
   if (!fatal_.ok()) Terminate(std::exchange(fatal_, Status::Ok()));
+  // While results keep coming, poll never times out: the deadline is
+  // checked here as well.
+  if (deadline.Expired())
+    return deadline.ExpiredStatus("ipc::Pool: waiting for results");
   return Status::Ok();
 }
 
@@ -368,7 +386,7 @@ void PoolCore::Finish(const Batch& batch, const Status& status) {
 }
 
 void PoolCore::Bury(Worker& worker, const Status& violation) {
-  std::string end = KillAndReap(worker.pid);
+  std::string end = KillAndReap(worker.pid, worker.pidfd.get());
   if (!violation.ok()) {
     end = "pool worker " + std::to_string(worker.pid) + " " +
           violation.message() + " and was killed";
@@ -432,7 +450,10 @@ Status PoolCore::Join(Deadline deadline) {
         ErrorCode::kInvalidArgument,
         "ipc::Pool::Join: the pool is open; call Close() or Terminate() first");
   }
-  while (!workers_.empty()) IPC_RETURN_IF_ERROR(Pump(deadline));
+  while (!workers_.empty()) {
+    Status pumped = Pump(deadline);
+    if (!pumped.ok() && !workers_.empty()) return pumped;
+  }
   return Status::Ok();
 }
 
@@ -447,12 +468,12 @@ void PoolCore::Terminate(const Status& reason) {
     pending_.clear();
     return;
   }
-  for (const auto& w : workers_)
-    (void)::kill(w->pid, SIGKILL);  // All die at once.
+  for (const auto& w : workers_)  // All die at once.
+    KillWorker(w->pidfd.get());
   const Status unfinished(reason.code(),
                           reason.message() + " before the task finished");
   for (const auto& w : workers_) {
-    (void)KillAndReap(w->pid);
+    (void)KillAndReap(w->pid, w->pidfd.get());
     for (const Batch& batch : w->held) Finish(batch, unfinished);
   }
   workers_.clear();

@@ -23,7 +23,8 @@ namespace ipc::internal {
 
 class PoolCore {
  public:
-  // Forks the workers and waits until each has run the initializer.
+  // Forks the workers and waits until each has run the initializer, for
+  // at most options.start_timeout.
   static Result<std::shared_ptr<PoolCore>> Start(const PoolOptions& options);
   ~PoolCore();
   PoolCore(const PoolCore&) = delete;
@@ -33,8 +34,9 @@ class PoolCore {
   // take. The reason the pool stopped (kClosed) if it did.
   Status Submit(std::shared_ptr<PoolJob> job, size_t chunksize);
   // One round: send, wait for the workers until something happens or the
-  // deadline passes (deadline.ExpiredStatus), handle it. OK at once when
-  // there is no worker to wait for.
+  // deadline passes, handle it. deadline.ExpiredStatus once the deadline
+  // has passed, even if something was handled; OK at once when there is
+  // no worker to wait for.
   Status Pump(Deadline deadline);
   void Cancel(PoolJob& job);
   void Close();

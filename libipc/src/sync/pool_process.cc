@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,14 @@
 #include "sync/pool_worker.h"
 
 namespace ipc::internal {
+namespace {
+
+// Through syscall(): the <sys/pidfd.h> of glibc 2.36 lacks extern "C".
+int PidfdOpen(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+
+}  // namespace
 
 Result<ForkedWorker> ForkPoolWorker(const std::function<Status()>& initializer,
                                     uint64_t secret, size_t max_frame) {
@@ -27,9 +36,28 @@ Result<ForkedWorker> ForkPoolWorker(const std::function<Status()>& initializer,
     CloseWorkerChannel(parent_end);
     return ErrnoStatus("ipc::Pool: fork a worker", err);
   }
-  if (pid == 0) RunPoolWorker(std::move(child_end), initializer, secret);
+  if (pid == 0) {
+    // Nothing may unwind past this point: below it is a copy of the
+    // caller's stack, and a catch there would run the caller's code in
+    // the worker.
+    try {
+      RunPoolWorker(std::move(child_end), initializer, secret);
+    } catch (...) {
+    }
+    _exit(kPoolWorkerExceptionExit);
+  }
   child_end.Close();
-  return ForkedWorker{pid, std::move(parent_end)};
+  UniqueFd pidfd(PidfdOpen(pid));
+  if (!pidfd.valid()) {
+    const int err = errno;
+    // Not reaped yet, so the pid is still this child's.
+    (void)::kill(pid, SIGKILL);
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    CloseWorkerChannel(parent_end);
+    return ErrnoStatus("ipc::Pool: pidfd_open for a worker", err);
+  }
+  return ForkedWorker{pid, std::move(pidfd), std::move(parent_end)};
 }
 
 void CloseWorkerChannel(Channel& channel) {
@@ -37,23 +65,26 @@ void CloseWorkerChannel(Channel& channel) {
   channel.Close();
 }
 
-std::string KillAndReap(pid_t pid) {
-  (void)::kill(pid, SIGKILL);
-  int status = 0;
-  pid_t reaped;
+void KillWorker(int pidfd) {
+  (void)::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+}
+
+std::string KillAndReap(pid_t pid, int pidfd) {
+  KillWorker(pidfd);
+  siginfo_t info{};
+  int reaped;
   do {
-    reaped = ::waitpid(pid, &status, 0);
+    reaped = ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED);
   } while (reaped < 0 && errno == EINTR);
   std::string who = "pool worker " + std::to_string(pid);
-  if (reaped != pid)
+  if (reaped < 0)
     return who + " is gone (its exit status was collected elsewhere)";
-  if (WIFSIGNALED(status)) {
-    const int sig = WTERMSIG(status);
-    const char* abbrev = sigabbrev_np(sig);
-    return who + " was killed by signal " + std::to_string(sig) +
-           (abbrev ? " (SIG" + std::string(abbrev) + ")" : "");
-  }
-  return who + " exited with status " + std::to_string(WEXITSTATUS(status));
+  if (info.si_code == CLD_EXITED)
+    return who + " exited with status " + std::to_string(info.si_status);
+  const int sig = info.si_status;  // CLD_KILLED or CLD_DUMPED.
+  const char* abbrev = sigabbrev_np(sig);
+  return who + " was killed by signal " + std::to_string(sig) +
+         (abbrev ? " (SIG" + std::string(abbrev) + ")" : "");
 }
 
 }  // namespace ipc::internal

@@ -15,6 +15,9 @@ namespace ipc::internal {
 // The exit status of a worker that received a frame it could not parse
 // (its parent reports it like any other exit status).
 inline constexpr int kPoolWorkerBadFrameExit = 70;  // EX_SOFTWARE
+// The exit status of a worker whose loop threw (std::bad_alloc outside a
+// task, say); it is reported like any other exit status.
+inline constexpr int kPoolWorkerExceptionExit = 71;  // EX_OSERR
 
 // Never returns: the worker leaves with _exit(), so nothing of the parent's
 // (atexit handlers, static destructors, other channels' buffers) runs here.
