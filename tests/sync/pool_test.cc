@@ -136,30 +136,6 @@ int64_t CountedSquare(const int64_t& x) {
   return x * x;
 }
 
-// Makes the worker's loop, not the task, run out of memory: the output
-// fits under the address-space limit set here, its copy into the results
-// frame does not.
-std::string OutgrowTheWorker(const int64_t&) {
-  constexpr size_t kOutput = size_t{64} << 20;
-  long pages = 0;
-  FILE* statm = fopen("/proc/self/statm", "r");
-  if (statm == nullptr || fscanf(statm, "%ld", &pages) != 1) abort();
-  fclose(statm);
-  const auto limit =
-      static_cast<rlim_t>(pages * sysconf(_SC_PAGESIZE)) + kOutput * 3 / 2;
-  const rlimit address_space{limit, limit};
-  if (setrlimit(RLIMIT_AS, &address_space) != 0) abort();
-  return std::string(kOutput, 'x');
-}
-
-// The sanitizers reserve address space up front and abort rather than
-// throw std::bad_alloc when an allocation fails.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
 // Writes a frame the parent cannot parse to its own channel (the worker's
 // only socket), then waits to be killed for it.
 int64_t SendGarbage(const int64_t&) {
@@ -652,26 +628,11 @@ TEST(PoolTest, AnExceptionFromOnResultDropsTheRestOfTheJob) {
   EXPECT_LT(g_shared->runs.load(), kInputs / 2);
 }
 
-TEST(PoolTest, AnExceptionInTheWorkerLoopEndsOnlyTheWorker) {
-  if (kSanitized)
-    GTEST_SKIP() << "an address-space limit breaks the sanitizers' allocators";
-  Pool pool = MakePool(1);
-  const pid_t worker = pool.worker_pids().at(0);
-  auto r = pool.Apply(OutgrowTheWorker, 0, 10s);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(),
-            "pool worker " + std::to_string(worker) + " exited with status " +
-                std::to_string(ipc::internal::kPoolWorkerExceptionExit) +
-                " while running task 0");
-  EXPECT_EQ(pool.Apply(Square, 3, 10s).value_or(0), 9);
-}
-
 // Results are always at hand here (on_result is the slow part), so only
 // an explicit check stops the call at its deadline.
 TEST(PoolTest, ImapUnorderedKeepsItsDeadlineWhileResultsKeepComing) {
   Pool pool = MakePool(2);
   size_t results = 0;
-  const auto start = std::chrono::steady_clock::now();
   const ipc::Status status = pool.ImapUnordered(
       Square, Range(200),
       [&](size_t, ipc::Result<int64_t>) {
@@ -679,11 +640,9 @@ TEST(PoolTest, ImapUnorderedKeepsItsDeadlineWhileResultsKeepComing) {
         std::this_thread::sleep_for(20ms);
       },
       1, 200ms);
-  const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(status.code(), ErrorCode::kDeadlineExceeded) << status;
+  // Ignoring the deadline would deliver all 200 (in 200 x 20 ms).
   EXPECT_LT(results, 200u);
-  // Generous: ignoring the deadline would take 200 x 20 ms.
-  EXPECT_LT(took, 1s);
   auto after = pool.Map(Square, Range(10), 1, 10s);
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->at(9), 81);
@@ -698,14 +657,11 @@ TEST(PoolTest, StartTimeoutFailsCreateAndReapsTheWorkers) {
     g_shared->pids[g_shared->started++] = getpid();
     for (;;) pause();
   };
-  const auto start = std::chrono::steady_clock::now();
-  auto pool = Pool::Create(options);
-  const auto took = std::chrono::steady_clock::now() - start;
+  auto pool = Pool::Create(options);  // Without the limit it never returns.
   ASSERT_FALSE(pool.ok());
   EXPECT_EQ(pool.status().code(), ErrorCode::kDeadlineExceeded);
   EXPECT_THAT(pool.status().message(),
               HasSubstr("ipc::Pool::Create: starting the workers"));
-  EXPECT_LT(took, 5s);  // Generous: without a limit it never returns.
   for (int64_t i = 0; i < g_shared->started; ++i) {
     const auto pid = static_cast<pid_t>(g_shared->pids[i].load());
     EXPECT_TRUE(Reaped(pid)) << pid;
