@@ -68,8 +68,9 @@
 namespace ipc {
 
 struct SharedDictOptions {
-  // Bytes reserved for keys, values and the tree (about 100 bytes of
-  // overhead per entry beside its key and value). 4 KiB to 64 GiB.
+  // Bytes reserved for keys, values and the tree: about 130 bytes per
+  // entry beside a key or value longer than 22 bytes (shorter ones are
+  // held inline). 4 KiB to 64 GiB.
   size_t capacity = size_t{8} << 20;
   uint32_t mode = 0600;
 };

@@ -290,7 +290,11 @@ Result<std::string> SharedDict::SetDefault(std::string_view key, std::string_vie
   auto it = map.find(key);
   if (it != map.end()) return std::string(View(it->second));
   Change change(locked.header());
-  if (!Fits([&] { Store(map, locked.manager(), key, value); })) return locked.Full(key);
+  const bool fits = Fits([&] {
+    map.emplace(String(key.data(), key.size(), locked.manager()),
+                String(value.data(), value.size(), locked.manager()));
+  });
+  if (!fits) return locked.Full(key);
   return std::string(value);
 }
 
@@ -307,7 +311,13 @@ Result<std::string> SharedDict::Pop(std::string_view key, Deadline deadline) {
 }
 
 Status SharedDict::Delete(std::string_view key, Deadline deadline) {
-  return Pop(key, deadline).status();
+  Locked locked(*this, deadline);
+  IPC_RETURN_IF_ERROR(locked.status());
+  auto it = locked.map().find(key);
+  if (it == locked.map().end()) return locked.NotFound(key);
+  Change change(locked.header());
+  locked.map().erase(it);
+  return Status::Ok();
 }
 
 Result<bool> SharedDict::Contains(std::string_view key, Deadline deadline) {
