@@ -3,6 +3,8 @@
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 
+#include <poll.h>
+
 #include <cerrno>
 #include <charconv>
 
@@ -147,19 +149,30 @@ Result<RedisClient> RedisClient::Connect(const RedisUrl& url, std::chrono::milli
   }
   // The handshake is bounded by the same timeout: a peer that is not
   // Redis may say nothing at all.
-  redisSetTimeout(context.get(), tv);
   RedisClient client(std::move(context), display);
+  const Deadline deadline = Deadline::After(timeout);
+  // A peer that accepts and then says nothing is not Redis (or a wedged
+  // one): a protocol error, not a wait.
+  auto handshake = [&](const std::vector<std::string_view>& args) -> Result<RedisReply> {
+    Result<RedisReply> r = client.Command(args, deadline);
+    if (r.status().code() == ErrorCode::kDeadlineExceeded) {
+      return Status(ErrorCode::kProtocolError,
+                    display + ": no answer as Redis gives within " +
+                        std::to_string(timeout.count()) + " ms");
+    }
+    return r;
+  };
   if (!url.password.empty()) {
     std::vector<std::string_view> auth = {"AUTH"};
     if (!url.user.empty()) auth.push_back(url.user);
     auth.push_back(url.password);
-    IPC_ASSIGN_OR_RETURN(RedisReply r, client.Command(auth));
+    IPC_ASSIGN_OR_RETURN(RedisReply r, handshake(auth));
     if (r.type == RedisReply::Type::kError) {
       return Status(IsAuthError(r) ? ErrorCode::kPermissionDenied : ErrorCode::kProtocolError,
                     display + ": AUTH refused (" + r.str + ")");
     }
   }
-  IPC_ASSIGN_OR_RETURN(RedisReply pong, client.Command({"PING"}));
+  IPC_ASSIGN_OR_RETURN(RedisReply pong, handshake({"PING"}));
   if (IsAuthError(pong)) {
     return Status(ErrorCode::kPermissionDenied, display + ": needs a password (" + pong.str + ")");
   }
@@ -168,41 +181,95 @@ Result<RedisClient> RedisClient::Connect(const RedisUrl& url, std::chrono::milli
   }
   if (url.db != 0) {
     const std::string db = std::to_string(url.db);
-    IPC_ASSIGN_OR_RETURN(RedisReply r, client.Command({"SELECT", db}));
+    IPC_ASSIGN_OR_RETURN(RedisReply r, handshake({"SELECT", db}));
     if (r.type == RedisReply::Type::kError) {
       return Status(ErrorCode::kInvalidArgument, display + ": SELECT " + db + ": " + r.str);
     }
   }
-  redisSetTimeout(client.context_.get(), timeval{0, 0});  // Commands block as asked.
   return client;
 }
 
-Result<RedisReply> RedisClient::Command(const std::vector<std::string_view>& args) {
-  if (!context_ || context_->err != 0) {
-    return Status(ErrorCode::kClosed, display_ + ": the connection is lost");
-  }
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  argv.reserve(args.size());
-  lengths.reserve(args.size());
+bool RedisClient::usable() const { return context_ != nullptr && context_->err == 0; }
+
+Status RedisClient::Append(const std::vector<std::string_view>& args) {
+  if (!usable()) return Status(ErrorCode::kClosed, display_ + ": the connection is lost");
+  argv_.clear();
+  lengths_.clear();
   for (std::string_view a : args) {
-    argv.push_back(a.data());
-    lengths.push_back(a.size());
+    argv_.push_back(a.data());
+    lengths_.push_back(a.size());
   }
-  auto* reply = static_cast<redisReply*>(
-      redisCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()));
-  if (reply == nullptr) {
-    const bool garbage = context_->err == REDIS_ERR_PROTOCOL;
-    const bool silent = context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-    return Status(garbage || silent ? ErrorCode::kProtocolError : ErrorCode::kClosed,
-                  display_ + (garbage  ? ": the peer does not speak Redis ("
-                              : silent ? ": no answer in time ("
-                                       : ": connection lost (") +
-                      context_->errstr + ")");
+  if (redisAppendCommandArgv(context_.get(), static_cast<int>(argv_.size()), argv_.data(),
+                             lengths_.data()) != REDIS_OK) {
+    return Status(ErrorCode::kResourceExhausted, display_ + ": out of memory");
   }
-  RedisReply out = Flatten(*reply);
-  freeReplyObject(reply);
-  return out;
+  ++unanswered_;
+  return Status::Ok();
+}
+
+Status RedisClient::Failed(const char* what) {
+  const bool garbage = context_->err == REDIS_ERR_PROTOCOL;
+  Status status(garbage ? ErrorCode::kProtocolError : ErrorCode::kClosed,
+                display_ + (garbage ? ": the peer does not speak Redis (" : what) +
+                    context_->errstr + ")");
+  context_.reset();
+  return status;
+}
+
+Result<RedisReply> RedisClient::Receive(Deadline deadline) {
+  if (!usable()) return Status(ErrorCode::kClosed, display_ + ": the connection is lost");
+  redisContext* c = context_.get();
+  // Send what was appended, waiting for room as long as the deadline lets.
+  int done = 0;
+  while (!done) {
+    if (redisBufferWrite(c, &done) != REDIS_OK) return Failed(": connection lost (");
+    if (done) break;
+    pollfd p{c->fd, POLLOUT, 0};
+    const int n = poll(&p, 1, deadline.PollTimeoutMs());
+    if (n == 0) {
+      context_.reset();
+      return Status(ErrorCode::kDeadlineExceeded, display_ + ": the command could not be sent in time");
+    }
+  }
+  for (;;) {
+    void* raw = nullptr;
+    if (redisGetReplyFromReader(c, &raw) != REDIS_OK) return Failed(": bad reply (");
+    if (raw != nullptr) {
+      auto* reply = static_cast<redisReply*>(raw);
+      RedisReply out = Flatten(*reply);
+      freeReplyObject(reply);
+      if (unanswered_ > 0) --unanswered_;
+      return out;
+    }
+    pollfd p{c->fd, POLLIN, 0};
+    const int n = poll(&p, 1, deadline.PollTimeoutMs());
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) {
+      // Nothing yet. Only a caller waiting for a push (a subscription's
+      // message, unanswered_ == 0) keeps the connection: a reply owed and
+      // not come means the server cannot be trusted to answer in order.
+      if (unanswered_ > 0) {
+        context_.reset();
+        return Status(ErrorCode::kDeadlineExceeded, display_ + ": no answer in time");
+      }
+      return Status(deadline.is_non_blocking() ? ErrorCode::kWouldBlock
+                                               : ErrorCode::kDeadlineExceeded,
+                    display_ + ": nothing came in time");
+    }
+    if (redisBufferRead(c) != REDIS_OK) return Failed(": connection lost (");
+  }
+}
+
+Result<RedisReply> RedisClient::Command(const std::vector<std::string_view>& args,
+                                        Deadline deadline) {
+  IPC_RETURN_IF_ERROR(Append(args));
+  return Receive(deadline);
+}
+
+bool RedisClient::PeerClosed() const {
+  if (!usable()) return true;
+  pollfd p{context_->fd, POLLIN | POLLRDHUP, 0};
+  return poll(&p, 1, 0) > 0 && unanswered_ == 0;
 }
 
 }  // namespace ipc::internal

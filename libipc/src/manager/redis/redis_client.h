@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ipc/deadline.h"
 #include "ipc/result.h"
 
 struct redisContext;
@@ -63,10 +64,28 @@ class RedisClient {
   RedisClient& operator=(RedisClient&&) noexcept;
   ~RedisClient();
 
-  // Sends one command and waits for its reply. An error reply is a reply
-  // (Type::kError), not a failed Status: scripts and WATCH need to see it.
-  // The Status fails only when the connection does (kClosed, naming it).
-  Result<RedisReply> Command(const std::vector<std::string_view>& args);
+  // Sends one command and waits for its reply until deadline. An error
+  // reply is a reply (Type::kError), not a failed Status: scripts need to
+  // see it. The Status fails when the connection does (kClosed naming it,
+  // kProtocolError for garbage) or the reply did not come in time
+  // (kDeadlineExceeded); the client is unusable after either.
+  Result<RedisReply> Command(const std::vector<std::string_view>& args,
+                             Deadline deadline = Deadline::Infinite());
+
+  // Pipelining: Append queues a command (nothing is sent yet); Receive
+  // sends what is queued and returns the next reply, in order. With no
+  // reply owed (a subscribed connection waiting for a message), a Receive
+  // that times out gives kWouldBlock/kDeadlineExceeded and keeps the
+  // connection.
+  Status Append(const std::vector<std::string_view>& args);
+  Result<RedisReply> Receive(Deadline deadline);
+
+  // False once the connection failed; make a new client then.
+  bool usable() const;
+  // Whether the server hung up (or sent something unasked) while the
+  // connection was idle: a restarted server is seen before a command is
+  // sent into the dead connection, so it can be sent on a new one.
+  bool PeerClosed() const;
 
  private:
   struct ContextDeleter {
@@ -74,8 +93,14 @@ class RedisClient {
   };
   RedisClient(std::unique_ptr<redisContext, ContextDeleter> context, std::string display);
 
+  // Closes the connection and returns the error naming what failed.
+  Status Failed(const char* what);
+
   std::unique_ptr<redisContext, ContextDeleter> context_;
   std::string display_;  // "redis at redis://host:port"
+  int unanswered_ = 0;   // Commands appended whose reply has not been read.
+  std::vector<const char*> argv_;
+  std::vector<size_t> lengths_;
 };
 
 }  // namespace ipc::internal

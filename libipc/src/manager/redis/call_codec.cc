@@ -1,0 +1,295 @@
+#include "manager/redis/call_codec.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <utility>
+
+#include "manager/wire.h"
+
+namespace ipc::internal {
+namespace {
+
+namespace v1 = ipcd::v1;
+
+// As ipcd: lists and maps nest at most this deep.
+constexpr int kMaxValueNesting = 30;
+// A Redis sorted-set score is a double: integers beyond 2^53 lose digits.
+constexpr int64_t kMaxExactPriority = int64_t{1} << 53;
+
+// Fields per call before its items; manager.lua reads them in this order.
+enum Field {
+  kKeyIndex, kKind, kOp, kKey, kValue, kExpected, kNum, kExpectedNum, kCapacity, kOrder,
+  kIndex, kStop, kPriority, kState, kNeverEqual, kPreError, kItemCount, kMayWait, kCount, kLock,
+  kFields
+};
+
+struct Scan {
+  int depth = 0;
+  bool nan = false;
+};
+
+void ScanValue(const v1::Value& value, int depth, Scan* scan) {
+  scan->depth = std::max(scan->depth, depth);
+  switch (value.kind_case()) {
+    case v1::Value::kDoubleValue:
+      scan->nan = scan->nan || std::isnan(value.double_value());
+      return;
+    case v1::Value::kListValue:
+      for (const v1::Value& item : value.list_value().items()) ScanValue(item, depth + 1, scan);
+      return;
+    case v1::Value::kMapValue:
+      for (const v1::Entry& e : value.map_value().entries()) ScanValue(e.value(), depth + 1, scan);
+      return;
+    default:
+      return;
+  }
+}
+
+// The bytes the script stores and compares: maps in key order with one
+// entry per key, so that equal values have equal bytes.
+std::string Canonical(const v1::Value& value) {
+  v1::Value canonical;
+  ValueToProto(ValueFromProto(value), &canonical);
+  std::string out;
+  canonical.SerializeToString(&out);
+  return out;
+}
+
+bool ValidName(std::string_view name) {
+  if (name.empty() || name.size() > 255) return false;
+  return std::none_of(name.begin(), name.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c < 0x20 || c == 0x7f;
+  });
+}
+
+bool TakesKey(const v1::Call& call) {
+  if (call.kind() != v1::DICT && call.kind() != v1::NAMESPACE) return false;
+  switch (call.op()) {
+    case v1::GET: case v1::SET: case v1::DELETE: case v1::CONTAINS: case v1::POP:
+    case v1::SETDEFAULT: case v1::COMPARE_AND_SET:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// What is wrong with call that only the client can see; "" when nothing.
+std::string PreError(const v1::Call& call, const Scan& value, const Scan& expected) {
+  const auto invalid = [](const std::string& why) {
+    return std::to_string(v1::INVALID_ARGUMENT) + ":" + why;
+  };
+  if (!ValidName(call.object())) {
+    return invalid("object name '" + call.object() +
+                   "' must be 1 to 255 bytes of printable text");
+  }
+  const std::string what = "'" + call.object() + "'";
+  if (call.has_timeout_ms() && call.timeout_ms() < 0) {
+    return invalid(what + ": timeout_ms must not be negative");
+  }
+  if (call.capacity() < 0) return invalid(what + ": capacity must not be negative");
+  if (value.depth > kMaxValueNesting || expected.depth > kMaxValueNesting) {
+    return invalid(what + ": a value nests lists and maps deeper than " +
+                   std::to_string(kMaxValueNesting));
+  }
+  if (call.has_priority() &&
+      (call.priority() > kMaxExactPriority || call.priority() < -kMaxExactPriority)) {
+    return invalid(what + ": a priority on Redis must be within +-2^53 (a sorted set's score)");
+  }
+  if ((call.kind() == v1::SEMAPHORE || call.kind() == v1::BOUNDED_SEMAPHORE) &&
+      call.op() == v1::CREATE && call.has_value() && call.value().int_value() < 0) {
+    return invalid(what + ": a semaphore's units must not be negative");
+  }
+  if (TakesKey(call) && call.key().empty()) return invalid(what + ": a key must not be empty");
+  for (const v1::Entry& e : call.items()) {
+    if (e.key().empty()) return invalid(what + ": a key must not be empty");
+  }
+  return "";
+}
+
+std::string Optional(bool has, int64_t v) { return has ? std::to_string(v) : std::string(); }
+
+bool ParseInt64(std::string_view s, int64_t* out) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && end == s.data() + s.size() && !s.empty();
+}
+
+Status Garbled(const char* what) {
+  return Status(ErrorCode::kProtocolError, std::string("redis: the script's reply ") + what);
+}
+
+// A reply's value field into *out: '' unset, 'v' + Value bytes, 'i' + int.
+Status DecodeValue(const std::string& field, v1::Value* out) {
+  if (field.empty()) return Status::Ok();
+  if (field[0] == 'v') {
+    if (!out->ParseFromArray(field.data() + 1, static_cast<int>(field.size() - 1))) {
+      return Garbled("holds a value that does not parse");
+    }
+    return Status::Ok();
+  }
+  int64_t n = 0;
+  if (field[0] != 'i' || !ParseInt64(std::string_view(field).substr(1), &n)) {
+    return Garbled("holds a value of no known form");
+  }
+  out->set_int_value(n);
+  return Status::Ok();
+}
+
+bool IsString(const RedisReply& r) { return r.type == RedisReply::Type::kString; }
+
+// KEYS, VALUES and ITEMS of a dict: HGETALL's pairs, in key order.
+Status DecodeEntries(const v1::Call& call, const RedisReply& flat, v1::Result* result) {
+  std::vector<std::pair<const std::string*, const std::string*>> entries;
+  entries.reserve(flat.elements.size() / 2);
+  for (size_t i = 0; i + 1 < flat.elements.size(); i += 2) {
+    entries.emplace_back(&flat.elements[i].str, &flat.elements[i + 1].str);
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  for (const auto& [key, bytes] : entries) {
+    if (call.op() == v1::KEYS) {
+      result->add_keys(*key);
+      continue;
+    }
+    v1::Value* value = call.op() == v1::VALUES ? result->add_values()
+                                                : [&] {
+                                                    v1::Entry* e = result->add_items();
+                                                    e->set_key(*key);
+                                                    return e->mutable_value();
+                                                  }();
+    if (!value->ParseFromString(*bytes)) return Garbled("holds a value that does not parse");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string RedisObjectPrefix(std::string_view name) {
+  std::string p = "{ipc:";
+  p.append(name);
+  p += '}';
+  return p;
+}
+
+std::string RedisWakeChannel(std::string_view name) { return RedisObjectPrefix(name) + ":w"; }
+
+std::string RedisNameOfMetaKey(std::string_view key) {
+  constexpr std::string_view kHead = "{ipc:", kTail = "}:k";
+  if (key.size() <= kHead.size() + kTail.size() || key.substr(0, kHead.size()) != kHead ||
+      key.substr(key.size() - kTail.size()) != kTail) {
+    return "";
+  }
+  return std::string(key.substr(kHead.size(), key.size() - kHead.size() - kTail.size()));
+}
+
+RedisScriptArgs::RedisScriptArgs(std::string_view token, int64_t lease_ms) {
+  argv = {std::string(token), std::to_string(lease_ms), "0"};
+}
+
+size_t RedisScriptArgs::KeyIndex(std::string_view name) {
+  const std::string prefix = RedisObjectPrefix(name);
+  auto it = std::find(keys.begin(), keys.end(), prefix);
+  const size_t index = static_cast<size_t>(it - keys.begin()) + 1;
+  if (it == keys.end()) keys.push_back(prefix);
+  return index;
+}
+
+void RedisScriptArgs::Add(const v1::Call& call, std::string_view state, int op, bool may_wait) {
+  const size_t key_index = KeyIndex(call.object());
+  // A condition's calls touch its lock too.
+  if (!call.lock().empty()) KeyIndex(call.lock());
+
+  Scan value, expected;
+  if (call.has_value()) ScanValue(call.value(), 0, &value);
+  if (call.has_expected()) ScanValue(call.expected(), 0, &expected);
+  const bool semaphore = call.kind() == v1::SEMAPHORE || call.kind() == v1::BOUNDED_SEMAPHORE;
+  const int64_t num = semaphore && !call.has_value() ? 1 : call.value().int_value();
+
+  std::vector<std::string> items;
+  if (call.op() == v1::EXTEND) {
+    for (const v1::Value& item : call.value().list_value().items()) {
+      items.emplace_back();
+      items.push_back(Canonical(item));
+    }
+  }
+  for (const v1::Entry& e : call.items()) {
+    items.push_back(e.key());
+    items.push_back(Canonical(e.value()));
+  }
+
+  const size_t base = argv.size();
+  argv.resize(base + kFields);
+  std::string* f = &argv[base];
+  f[kKeyIndex] = std::to_string(key_index);
+  f[kKind] = std::to_string(call.kind());
+  f[kOp] = std::to_string(op != 0 ? op : call.op());
+  f[kKey] = call.key();
+  if (call.has_value()) f[kValue] = "v" + Canonical(call.value());
+  if (call.has_expected()) f[kExpected] = "v" + Canonical(call.expected());
+  f[kNum] = std::to_string(num);
+  f[kExpectedNum] = std::to_string(call.expected().int_value());
+  f[kCapacity] = std::to_string(call.capacity());
+  f[kOrder] = std::to_string(call.order());
+  f[kIndex] = Optional(call.has_index(), call.index());
+  f[kStop] = Optional(call.has_stop(), call.stop());
+  f[kPriority] = Optional(call.has_priority(), call.priority());
+  f[kState] = std::string(state);
+  f[kNeverEqual] = value.nan || expected.nan ? "1" : "0";
+  f[kPreError] = PreError(call, value, expected);
+  f[kItemCount] = std::to_string(items.size() / 2);
+  f[kMayWait] = may_wait ? "1" : "0";
+  f[kCount] = Optional(call.has_count(), call.count());
+  f[kLock] = call.lock();
+  for (std::string& item : items) argv.push_back(std::move(item));
+  argv[2] = std::to_string(++calls_);
+}
+
+Status DecodeRedisCallReply(const v1::Call& call, const RedisReply& reply, v1::Status* status,
+                            v1::Result* result, RedisFlow* flow) {
+  const auto& e = reply.elements;
+  if (reply.type != RedisReply::Type::kArray || e.size() != 9 ||
+      e[0].type != RedisReply::Type::kInteger || !IsString(e[1]) || !IsString(e[2]) ||
+      e[5].type != RedisReply::Type::kArray || !IsString(e[6]) ||
+      e[7].type != RedisReply::Type::kArray) {
+    return Garbled("is not an array of 9 fields");
+  }
+  *flow = RedisFlow{};
+  flow->held = e[6].str;
+  flow->final = e[8].integer != 0;
+  if (const auto& b = e[7].elements; !b.empty()) {
+    if (b.size() != 5) return Garbled("holds a block of the wrong size");
+    flow->timeout_code = static_cast<v1::Code>(b[0].integer);
+    flow->timeout_message = e[1].str;
+    flow->retry_ms = b[1].integer;
+    flow->state = b[2].str;
+    flow->channel = b[3].str;
+    flow->unbounded = b[4].integer != 0;
+    return Status::Ok();
+  }
+  const auto code = static_cast<v1::Code>(e[0].integer);
+  if (!v1::Code_IsValid(code)) return Garbled("holds an unknown code");
+  status->set_code(code);
+  status->set_message(e[1].str);
+  if (code != v1::OK) return Status::Ok();
+  IPC_RETURN_IF_ERROR(DecodeValue(e[2].str, result->mutable_value()));
+  if (e[2].str.empty()) result->clear_value();
+  result->set_flag(e[3].integer != 0);
+  result->set_count(e[4].integer);
+  const RedisReply& a = e[5];
+  if (call.op() == v1::KEYS || call.op() == v1::VALUES || call.op() == v1::ITEMS) {
+    return DecodeEntries(call, a, result);
+  }
+  for (const RedisReply& item : a.elements) {
+    if (call.op() == v1::SLICE) {
+      if (!result->add_values()->ParseFromString(item.str)) {
+        return Garbled("holds a value that does not parse");
+      }
+    } else {
+      result->add_keys(item.str);  // INFO: the object's bytes.
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace ipc::internal
