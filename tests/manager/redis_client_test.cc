@@ -1,6 +1,6 @@
 // RedisClient against a redis-server this test starts on a unix socket
-// (skipped when redis-server is not installed), and against peers that are
-// not Redis.
+// (tools/install-deps.sh installs it), and against peers that are not
+// Redis.
 #include "manager/redis/redis_client.h"
 
 #include <fcntl.h>
@@ -15,46 +15,15 @@
 #include <string>
 #include <thread>
 
+#include "support/redis_server.h"
 #include "support/test_util.h"
 
 namespace ipc::internal {
 namespace {
 
 using namespace std::chrono_literals;
+using ipc::testing::RedisServer;
 using ipc::testing::TempDir;
-
-// A redis-server on a unix socket in a private directory, killed at the end.
-class RedisServer {
- public:
-  explicit RedisServer(const std::string& password = "") {
-    socket_ = dir_.File("redis.sock");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int null = ::open("/dev/null", O_WRONLY);
-      ::dup2(null, STDOUT_FILENO);  // Its start-up banner.
-      ::execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", socket_.c_str(),
-               "--save", "", "--appendonly", "no", "--requirepass",
-               password.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 500 && ::access(socket_.c_str(), F_OK) != 0; ++i) {
-      std::this_thread::sleep_for(10ms);
-    }
-  }
-  ~RedisServer() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  bool up() const { return ::access(socket_.c_str(), F_OK) == 0; }
-  std::string url() const { return "redis+unix://" + socket_; }
-
- private:
-  TempDir dir_;
-  std::string socket_;
-  pid_t pid_ = -1;
-};
-
-bool HaveRedis() { return std::system("command -v redis-server >/dev/null 2>&1") == 0; }
 
 RedisUrl Url(const std::string& s) {
   auto url = RedisUrl::Parse(s);
@@ -83,9 +52,8 @@ TEST(RedisUrlTest, ParsesTcpAndUnixForms) {
 }
 
 TEST(RedisClientTest, RunsCommands) {
-  if (!HaveRedis()) GTEST_SKIP() << "redis-server is not installed";
-  RedisServer server;
-  ASSERT_TRUE(server.up());
+  auto server = RedisServer::Start();
+  ASSERT_GT(server.pid(), 0);
   auto client = RedisClient::Connect(Url(server.url()), 2s);
   ASSERT_TRUE(client.ok()) << client.status();
   const std::string binary("a\0b", 3);
@@ -106,9 +74,8 @@ TEST(RedisClientTest, RunsCommands) {
 }
 
 TEST(RedisClientTest, PasswordsAreCheckedWithClearErrors) {
-  if (!HaveRedis()) GTEST_SKIP() << "redis-server is not installed";
-  RedisServer server("right");
-  ASSERT_TRUE(server.up());
+  auto server = RedisServer::Start({.password = "right"});
+  ASSERT_GT(server.pid(), 0);
   const std::string path = server.url().substr(std::string("redis+unix://").size());
   RedisUrl url = Url(server.url());
   auto none = RedisClient::Connect(url, 2s);
