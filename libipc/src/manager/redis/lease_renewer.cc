@@ -3,16 +3,13 @@
 #include <utility>
 
 #include "manager/redis/call_codec.h"
-#include "manager/redis/script.h"
+#include "manager/redis/cluster_slots.h"
 
 namespace ipc::internal {
 
-RedisLeaseRenewer::RedisLeaseRenewer(RedisUrl url, std::chrono::milliseconds connect_timeout,
-                                     std::string token, int64_t lease_ms)
-    : url_(std::move(url)),
-      connect_timeout_(connect_timeout),
-      token_(std::move(token)),
-      lease_ms_(lease_ms) {}
+RedisLeaseRenewer::RedisLeaseRenewer(std::unique_ptr<RedisRouter> router, std::string token,
+                                     int64_t lease_ms)
+    : token_(std::move(token)), lease_ms_(lease_ms), router_(std::move(router)) {}
 
 RedisLeaseRenewer::~RedisLeaseRenewer() {
   {
@@ -63,42 +60,41 @@ bool RedisLeaseRenewer::RenewAll() {
     std::lock_guard<std::mutex> lock(mu_);
     held = held_;
   }
-  if (held.empty()) return true;
   // Renewals must land within the lease: no call may take longer.
   const Deadline deadline = Deadline::After(std::chrono::milliseconds(lease_ms_ / 3));
-  if (!client_ || !client_->usable()) {
-    client_.reset();
-    Result<RedisClient> c = RedisClient::Connect(url_, connect_timeout_);
-    if (!c.ok()) return false;
-    client_.emplace(std::move(*c));
-    Result<std::string> sha = LoadRedisScript(*client_, deadline);
-    if (!sha.ok()) return false;
-    sha_ = *sha;
-  }
-  RedisScriptArgs args(token_, lease_ms_);
-  std::vector<ipcd::v1::Call> calls;
-  calls.reserve(held.size());
-  std::vector<uint64_t> epochs;
+  // One script run per slot (a single server has one).
+  std::map<int, std::vector<std::pair<std::string, uint64_t>>> by_slot;
   for (const auto& [name, epoch] : held) {
-    ipcd::v1::Call& call = calls.emplace_back();
-    call.set_object(name);
-    epochs.push_back(epoch);
-    args.Add(call, "", kRedisOpRenew);
+    by_slot[router_->cluster() ? RedisKeySlot(RedisObjectPrefix(name)) : 0].emplace_back(name,
+                                                                                         epoch);
   }
-  Result<RedisReply> reply = EvalRedisScript(*client_, &sha_, args, deadline);
-  if (!reply.ok() || reply->elements.size() != calls.size()) return false;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (size_t i = 0; i < calls.size(); ++i) {
-    ipcd::v1::Status status;
-    ipcd::v1::Result result;
-    RedisFlow flow;
-    const bool ok = DecodeRedisCallReply(calls[i], reply->elements[i], &status, &result, &flow).ok();
-    if (!ok || result.flag()) continue;
-    // Released or lost, unless taken again since the snapshot.
-    auto it = held_.find(calls[i].object());
-    if (it != held_.end() && it->second == epochs[i]) held_.erase(it);
+  bool reached = true;
+  for (const auto& [slot, group] : by_slot) {
+    RedisScriptArgs args(token_, lease_ms_);
+    std::vector<ipcd::v1::Call> calls(group.size());
+    for (size_t i = 0; i < group.size(); ++i) {
+      calls[i].set_object(group[i].first);
+      args.Add(calls[i], "", kRedisOpRenew);
+    }
+    Result<RedisReply> reply = router_->Eval(args, deadline);
+    if (!reply.ok() || reply->elements.size() != calls.size()) {
+      reached = false;
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < calls.size(); ++i) {
+      ipcd::v1::Status status;
+      ipcd::v1::Result result;
+      RedisFlow flow;
+      const bool ok =
+          DecodeRedisCallReply(calls[i], reply->elements[i], &status, &result, &flow).ok();
+      if (!ok || result.flag()) continue;
+      // Released or lost, unless taken again since the snapshot.
+      auto it = held_.find(group[i].first);
+      if (it != held_.end() && it->second == group[i].second) held_.erase(it);
+    }
   }
-  return true;
+  return reached;
 }
 
 }  // namespace ipc::internal

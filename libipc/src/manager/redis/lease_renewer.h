@@ -24,14 +24,14 @@
 #include <thread>
 #include <vector>
 
-#include "manager/redis/redis_client.h"
+#include "manager/redis/redis_router.h"
 
 namespace ipc::internal {
 
 class RedisLeaseRenewer {
  public:
-  RedisLeaseRenewer(RedisUrl url, std::chrono::milliseconds connect_timeout, std::string token,
-                    int64_t lease_ms);
+  // Renews through router (its own connections).
+  RedisLeaseRenewer(std::unique_ptr<RedisRouter> router, std::string token, int64_t lease_ms);
   ~RedisLeaseRenewer();
   RedisLeaseRenewer(const RedisLeaseRenewer&) = delete;
   RedisLeaseRenewer& operator=(const RedisLeaseRenewer&) = delete;
@@ -49,8 +49,6 @@ class RedisLeaseRenewer {
   // One renewal of every hold; false when Redis could not be reached.
   bool RenewAll();
 
-  const RedisUrl url_;
-  const std::chrono::milliseconds connect_timeout_;
   const std::string token_;
   const int64_t lease_ms_;
 
@@ -63,9 +61,7 @@ class RedisLeaseRenewer {
   uint64_t next_epoch_ = 1;
   std::thread thread_;
 
-  // Used by the thread only.
-  std::optional<RedisClient> client_;
-  std::string sha_;
+  std::unique_ptr<RedisRouter> router_;  // Used by the thread only.
 };
 
 }  // namespace ipc::internal

@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <map>
 #include <thread>
 #include <utility>
 
-#include "manager/redis/script.h"
+#include "manager/redis/cluster_slots.h"
 #include "manager/wire.h"
 #include "posix/fork_generation.h"
 
@@ -78,10 +79,9 @@ bool RedisBackend::Handles(std::string_view url) {
          url.rfind("redis+cluster://", 0) == 0;
 }
 
-RedisBackend::RedisBackend(RedisUrl url, ManagerOptions options)
-    : url_(std::move(url)),
+RedisBackend::RedisBackend(std::unique_ptr<RedisRouter> router, ManagerOptions options)
+    : router_(std::move(router)),
       options_(std::move(options)),
-      display_("redis at " + url_.Display()),
       lease_ms_(std::max<int64_t>(options_.redis_lease.count(), 30)),
       token_(RandomToken()),
       fork_generation_(ForkGeneration()) {}
@@ -96,58 +96,33 @@ RedisBackend::~RedisBackend() {
 
 Result<std::unique_ptr<RedisBackend>> RedisBackend::Open(std::string_view url,
                                                          const ManagerOptions& options) {
-  if (url.rfind("redis+cluster://", 0) == 0) {
-    return Status(ErrorCode::kUnsupported,
-                  "redis URL '" + std::string(url) + "': Redis Cluster is not supported yet");
-  }
-  IPC_ASSIGN_OR_RETURN(RedisUrl parsed, RedisUrl::Parse(url));
-  if (parsed.password.empty()) parsed.password = options.authkey;
-  std::unique_ptr<RedisBackend> backend(new RedisBackend(std::move(parsed), options));
-  IPC_RETURN_IF_ERROR(backend->EnsureConnected());
+  IPC_ASSIGN_OR_RETURN(std::unique_ptr<RedisRouter> router, RedisRouter::Make(url, options));
+  std::unique_ptr<RedisBackend> backend(new RedisBackend(std::move(router), options));
+  RedisRouter& r = *backend->router_;
+  IPC_RETURN_IF_ERROR(r.Check(backend->ReplyDeadline()));
   // Shard channels (SPUBLISH) and LPOS came with Redis 7.0.
-  IPC_ASSIGN_OR_RETURN(RedisReply info, backend->main_->Command({"INFO", "server"},
-                                                                backend->ReplyDeadline()));
+  IPC_ASSIGN_OR_RETURN(std::vector<std::string> masters, r.Masters(backend->ReplyDeadline()));
+  IPC_ASSIGN_OR_RETURN(RedisReply info,
+                       r.CommandOn(masters.front(), {"INFO", "server"}, backend->ReplyDeadline()));
   const std::string version = InfoField(info.str, "redis_version");
   int major = 0;
   std::from_chars(version.data(), version.data() + version.size(), major);
   if (major < 7) {
-    return Status(ErrorCode::kUnsupported, backend->display_ + ": Redis " + version +
+    return Status(ErrorCode::kUnsupported, r.display() + ": Redis " + version +
                                                " is too old; the Manager needs Redis 7.0 or newer");
   }
   return backend;
 }
 
-Result<RedisClient> RedisBackend::ConnectClient() const {
-  const auto give_up = std::chrono::steady_clock::now() + options_.wait_for_daemon;
-  for (;;) {
-    Result<RedisClient> c = RedisClient::Connect(url_, options_.connect_timeout);
-    if (c.ok() || c.status().code() != ErrorCode::kNotFound ||
-        std::chrono::steady_clock::now() >= give_up) {
-      return c;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // Polls for a server starting.
-  }
-}
-
-Status RedisBackend::EnsureConnected() {
-  if (fork_generation_ != ForkGeneration()) {
-    // A child: the parent's connections and holds are not its own.
-    fork_generation_ = ForkGeneration();
-    (void)renewer_.release();
-    main_.reset();
-    subscriber_.reset();
-    token_ = RandomToken();
-    ++generation_;
-  }
-  // A server that hung up while idle (restarted) is noticed here, before
-  // a command goes into the dead connection: the command then provably
-  // never left, and goes out on the new one.
-  if (main_ && main_->usable() && !main_->PeerClosed()) return Status::Ok();
-  main_.reset();
-  IPC_ASSIGN_OR_RETURN(RedisClient c, ConnectClient());
-  IPC_ASSIGN_OR_RETURN(sha_, LoadRedisScript(c, ReplyDeadline()));
-  main_.emplace(std::move(c));
-  return Status::Ok();
+void RedisBackend::CheckFork() {
+  if (fork_generation_ == ForkGeneration()) return;
+  // A child: the parent's connections and holds are not its own.
+  fork_generation_ = ForkGeneration();
+  (void)renewer_.release();
+  router_ = router_->Clone();
+  subscriber_.reset();
+  token_ = RandomToken();
+  ++generation_;
 }
 
 Deadline RedisBackend::ReplyDeadline() const {
@@ -155,27 +130,43 @@ Deadline RedisBackend::ReplyDeadline() const {
   return Deadline::After(options_.reply_timeout);
 }
 
-Status RedisBackend::Lost(Status why) {
-  if (main_ && !main_->usable()) main_.reset();
-  return why;
-}
-
 Result<RedisReply> RedisBackend::RunScript(const RedisScriptArgs& args) {
-  Result<RedisReply> r = EvalRedisScript(*main_, &sha_, args, ReplyDeadline());
-  if (!r.ok()) return Lost(r.status());
-  if (r->type != RedisReply::Type::kArray ||
-      r->elements.size() != static_cast<size_t>(args.calls())) {
-    return Status(ErrorCode::kProtocolError, display_ + ": the script answered " +
-                                                 std::to_string(r->elements.size()) +
+  IPC_ASSIGN_OR_RETURN(RedisReply r, router_->Eval(args, ReplyDeadline()));
+  if (r.type != RedisReply::Type::kArray ||
+      r.elements.size() != static_cast<size_t>(args.calls())) {
+    return Status(ErrorCode::kProtocolError, display() + ": the script answered " +
+                                                 std::to_string(r.elements.size()) +
                                                  " replies for " + std::to_string(args.calls()));
   }
   return r;
 }
 
+Status RedisBackend::RunOnEach(const std::vector<std::string>& objects, int op,
+                               const std::function<Status(size_t, const RedisReply&)>& fn) {
+  // One script run per slot (a single server has one).
+  std::map<int, std::vector<size_t>> by_slot;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    by_slot[router_->cluster() ? RedisKeySlot(RedisObjectPrefix(objects[i])) : 0].push_back(i);
+  }
+  for (const auto& [slot, members] : by_slot) {
+    RedisScriptArgs args(token_, lease_ms_);
+    for (size_t i : members) {
+      v1::Call call;
+      call.set_object(objects[i]);
+      args.Add(call, "", op);
+    }
+    IPC_ASSIGN_OR_RETURN(RedisReply reply, RunScript(args));
+    for (size_t j = 0; j < members.size(); ++j) {
+      IPC_RETURN_IF_ERROR(fn(members[j], reply.elements[j]));
+    }
+  }
+  return Status::Ok();
+}
+
 Status RedisBackend::RoundTrip(const v1::Request& request, v1::Response* response) {
   response->Clear();
   response->set_id(request.id());
-  IPC_RETURN_IF_ERROR(EnsureConnected());
+  CheckFork();
   switch (request.body_case()) {
     case v1::Request::kCall:
       return RunCall(request.call(), response->mutable_status(), response->mutable_result());
@@ -188,7 +179,7 @@ Status RedisBackend::RoundTrip(const v1::Request& request, v1::Response* respons
     default:
       response->mutable_status()->set_code(v1::UNSUPPORTED);
       response->mutable_status()->set_message(
-          display_ + ": watches are not available on the Redis backend (see docs/redis.md)");
+          display() + ": watches are not available on the Redis backend (see docs/redis.md)");
       return Status::Ok();
   }
 }
@@ -274,28 +265,36 @@ Status RedisBackend::WaitAndRetry(const v1::Call& call, Deadline deadline, Redis
 }
 
 Status RedisBackend::Subscribe(const std::string& channel) {
-  if (!subscriber_ || !subscriber_->usable()) {
-    subscriber_.reset();
-    IPC_ASSIGN_OR_RETURN(RedisClient c, ConnectClient());
-    subscriber_.emplace(std::move(c));
-  }
-  IPC_RETURN_IF_ERROR(subscriber_->Append({"SSUBSCRIBE", channel}));
-  const Deadline deadline = ReplyDeadline();
-  for (;;) {
-    Result<RedisReply> r = subscriber_->Receive(deadline);
-    if (!r.ok()) {
+  const int slot = router_->cluster() ? RedisKeySlot(channel) : 0;
+  for (int attempt = 0;; ++attempt) {
+    // On a cluster a shard channel lives on the master of its slot.
+    if (!subscriber_ || !subscriber_->usable() || subscriber_slot_ != slot) {
       subscriber_.reset();
-      return r.status();
+      IPC_ASSIGN_OR_RETURN(RedisClient c, router_->ConnectFor(slot, ReplyDeadline()));
+      subscriber_.emplace(std::move(c));
+      subscriber_slot_ = slot;
     }
-    if (r->type == RedisReply::Type::kError) {
-      subscriber_.reset();
-      return Status(ErrorCode::kProtocolError, display_ + ": SSUBSCRIBE refused: " + r->str);
+    IPC_RETURN_IF_ERROR(subscriber_->Append({"SSUBSCRIBE", channel}));
+    const Deadline deadline = ReplyDeadline();
+    for (;;) {
+      Result<RedisReply> r = subscriber_->Receive(deadline);
+      if (!r.ok()) {
+        subscriber_.reset();
+        return r.status();
+      }
+      if (r->type == RedisReply::Type::kError) {
+        subscriber_.reset();
+        // MOVED: the slot has another master now; ask the new map.
+        if (attempt == 0 && r->str.rfind("MOVED", 0) == 0) break;
+        return Status(ErrorCode::kProtocolError, display() + ": SSUBSCRIBE refused: " + r->str);
+      }
+      if (r->elements.size() == 3 && r->elements[0].str == "ssubscribe" &&
+          r->elements[1].str == channel) {
+        return Status::Ok();
+      }
+      // A late message of an earlier subscription: nothing to do.
     }
-    if (r->elements.size() == 3 && r->elements[0].str == "ssubscribe" &&
-        r->elements[1].str == channel) {
-      return Status::Ok();
-    }
-    // A late message of an earlier subscription: nothing to do.
+    router_->Close();
   }
 }
 
@@ -340,8 +339,7 @@ void RedisBackend::Unsubscribe(const std::string& channel) {
 void RedisBackend::TrackHold(const std::string& held) {
   if (held.empty()) return;
   if (!renewer_) {
-    renewer_ = std::make_unique<RedisLeaseRenewer>(url_, options_.connect_timeout, token_,
-                                                   lease_ms_);
+    renewer_ = std::make_unique<RedisLeaseRenewer>(router_->Clone(), token_, lease_ms_);
   }
   renewer_->Hold(held);
 }
@@ -366,26 +364,57 @@ Status RedisBackend::RunBatch(const v1::Batch& batch, v1::BatchReply* out) {
   return Status::Ok();
 }
 
+Result<std::vector<int64_t>> RedisBackend::SubscribedWaiters(
+    const std::vector<std::string>& objects) {
+  std::vector<int64_t> out(objects.size(), 0);
+  std::map<int, std::vector<size_t>> by_slot;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    by_slot[router_->cluster() ? RedisKeySlot(RedisWakeChannel(objects[i])) : 0].push_back(i);
+  }
+  for (const auto& [slot, members] : by_slot) {
+    std::vector<std::string> command = {"PUBSUB", "SHARDNUMSUB"};
+    for (size_t i : members) command.push_back(RedisWakeChannel(objects[i]));
+    IPC_ASSIGN_OR_RETURN(RedisReply r, router_->Command(
+        slot, std::vector<std::string_view>(command.begin(), command.end()), ReplyDeadline()));
+    // [channel, count, channel, count, ...]
+    for (size_t j = 0; j < members.size() && 2 * j + 1 < r.elements.size(); ++j) {
+      out[members[j]] = r.elements[2 * j + 1].integer;
+    }
+  }
+  return out;
+}
+
+// Every object name whose meta key matches pattern, on every master.
+Status RedisBackend::ScanNames(const std::string& pattern,
+                               const std::function<void(std::string)>& fn) {
+  IPC_ASSIGN_OR_RETURN(std::vector<std::string> masters, router_->Masters(ReplyDeadline()));
+  for (const std::string& node : masters) {
+    std::string cursor = "0";
+    do {
+      IPC_ASSIGN_OR_RETURN(RedisReply r,
+                           router_->CommandOn(node, {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"},
+                                              ReplyDeadline()));
+      if (r.elements.size() != 2) {
+        return Status(ErrorCode::kProtocolError, display() + ": SCAN answered oddly: " + r.str);
+      }
+      cursor = r.elements[0].str;
+      for (const RedisReply& key : r.elements[1].elements) {
+        std::string name = RedisNameOfMetaKey(key.str);
+        if (!name.empty()) fn(std::move(name));
+      }
+    } while (cursor != "0");
+  }
+  return Status::Ok();
+}
+
 Status RedisBackend::ListObjects(const v1::ListObjects& request, v1::ObjectList* out) {
   const uint32_t limit = request.limit() == 0 || request.limit() > 1000 ? 1000 : request.limit();
-  const std::string pattern = MetaPattern(request.prefix());
   std::vector<std::string> names;
-  std::string cursor = "0";
-  do {
-    Result<RedisReply> r =
-        main_->Command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"}, ReplyDeadline());
-    if (!r.ok()) return Lost(r.status());
-    if (r->elements.size() != 2) {
-      return Status(ErrorCode::kProtocolError, display_ + ": SCAN answered oddly");
+  IPC_RETURN_IF_ERROR(ScanNames(MetaPattern(request.prefix()), [&](std::string name) {
+    if (name > request.after() && name.rfind(request.prefix(), 0) == 0) {
+      names.push_back(std::move(name));
     }
-    cursor = r->elements[0].str;
-    for (const RedisReply& key : r->elements[1].elements) {
-      std::string name = RedisNameOfMetaKey(key.str);
-      if (!name.empty() && name > request.after() && name.rfind(request.prefix(), 0) == 0) {
-        names.push_back(std::move(name));
-      }
-    }
-  } while (cursor != "0");
+  }));
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());  // SCAN may repeat.
   if (names.size() > limit) {
@@ -394,28 +423,18 @@ Status RedisBackend::ListObjects(const v1::ListObjects& request, v1::ObjectList*
   }
   if (names.empty()) return Status::Ok();
 
-  RedisScriptArgs args(token_, lease_ms_);
-  std::vector<v1::Call> calls(names.size());
-  std::vector<std::string> count_waiters = {"PUBSUB", "SHARDNUMSUB"};
-  for (size_t i = 0; i < names.size(); ++i) {
-    calls[i].set_object(names[i]);
-    args.Add(calls[i], "", kRedisOpInfo);
-    count_waiters.push_back(RedisWakeChannel(names[i]));
-  }
-  IPC_ASSIGN_OR_RETURN(RedisReply infos, RunScript(args));
-  std::vector<std::string_view> numsub(count_waiters.begin(), count_waiters.end());
-  Result<RedisReply> waiters = main_->Command(numsub, ReplyDeadline());
-  if (!waiters.ok()) return Lost(waiters.status());
-  for (size_t i = 0; i < names.size(); ++i) {
+  std::vector<std::optional<v1::ObjectInfo>> infos(names.size());
+  IPC_RETURN_IF_ERROR(RunOnEach(names, kRedisOpInfo, [&](size_t i, const RedisReply& reply) {
+    v1::Call call;
     v1::Status status;
     v1::Result result;
     RedisFlow flow;
-    IPC_RETURN_IF_ERROR(DecodeRedisCallReply(calls[i], infos.elements[i], &status, &result, &flow));
-    if (status.code() != v1::OK) continue;  // Destroyed meanwhile.
-    v1::ObjectInfo* info = out->add_objects();
-    info->set_name(names[i]);
-    info->set_kind(static_cast<v1::Kind>(result.count()));
-    info->set_size(result.value().int_value());
+    IPC_RETURN_IF_ERROR(DecodeRedisCallReply(call, reply, &status, &result, &flow));
+    if (status.code() != v1::OK) return Status::Ok();  // Destroyed meanwhile.
+    v1::ObjectInfo& info = infos[i].emplace();
+    info.set_name(names[i]);
+    info.set_kind(static_cast<v1::Kind>(result.count()));
+    info.set_size(result.value().int_value());
     // INFO's list: {bytes, waiters with a live ticket}.
     int64_t bytes = 0, ticketed = 0;
     if (result.keys_size() == 2) {
@@ -423,76 +442,61 @@ Status RedisBackend::ListObjects(const v1::ListObjects& request, v1::ObjectList*
       std::from_chars(result.keys(1).data(), result.keys(1).data() + result.keys(1).size(),
                       ticketed);
     }
-    info->set_bytes(bytes);
+    info.set_bytes(bytes);
+    info.set_waiters(ticketed);
+    return Status::Ok();
+  }));
+  IPC_ASSIGN_OR_RETURN(std::vector<int64_t> subscribed, SubscribedWaiters(names));
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (!infos[i]) continue;
     // A waiter is subscribed to the object's channel while it waits; one
     // that died unsubscribed at once, but keeps its place in a line until
     // its ticket runs out, and counts until then.
-    const size_t at = 2 * i + 1;
-    const int64_t subscribed = at < waiters->elements.size() ? waiters->elements[at].integer : 0;
-    info->set_waiters(std::max(subscribed, ticketed));
+    infos[i]->set_waiters(std::max(infos[i]->waiters(), subscribed[i]));
+    *out->add_objects() = std::move(*infos[i]);
   }
   return Status::Ok();
 }
 
 Status RedisBackend::GetStats(v1::Stats* out) {
-  Result<RedisReply> r = main_->Command({"INFO"}, ReplyDeadline());
-  if (!r.ok()) return Lost(r.status());
-  const std::string& info = r->str;
-  out->set_server_version("redis " + InfoField(info, "redis_version"));
-  out->set_uptime_ms(InfoInt(info, "uptime_in_seconds") * 1000);
-  out->set_clients(InfoInt(info, "connected_clients"));
-  out->set_bytes_held(InfoInt(info, "used_memory"));
-  out->set_requests_total(InfoInt(info, "total_commands_processed"));
-  out->set_parked(InfoInt(info, "pubsub_shardchannels"));
-  out->mutable_limits()->set_max_bytes(InfoInt(info, "maxmemory"));
-  out->mutable_limits()->set_max_clients(InfoInt(info, "maxclients"));
+  IPC_ASSIGN_OR_RETURN(std::vector<std::string> masters, router_->Masters(ReplyDeadline()));
+  for (const std::string& node : masters) {
+    IPC_ASSIGN_OR_RETURN(RedisReply r, router_->CommandOn(node, {"INFO"}, ReplyDeadline()));
+    const std::string& info = r.str;
+    out->set_server_version("redis " + InfoField(info, "redis_version"));
+    out->set_uptime_ms(std::max(out->uptime_ms(), InfoInt(info, "uptime_in_seconds") * 1000));
+    out->set_clients(out->clients() + InfoInt(info, "connected_clients"));
+    out->set_bytes_held(out->bytes_held() + InfoInt(info, "used_memory"));
+    out->set_requests_total(out->requests_total() + InfoInt(info, "total_commands_processed"));
+    out->set_parked(out->parked() + InfoInt(info, "pubsub_shardchannels"));
+    out->mutable_limits()->set_max_bytes(out->limits().max_bytes() + InfoInt(info, "maxmemory"));
+    out->mutable_limits()->set_max_clients(InfoInt(info, "maxclients"));
+  }
   // The largest value Redis takes in one command (a CONFIG a server may
   // hide: then its default, 512 MiB).
   int64_t max_bulk = int64_t{512} << 20;
-  Result<RedisReply> bulk = main_->Command({"CONFIG", "GET", "proto-max-bulk-len"}, ReplyDeadline());
-  if (!bulk.ok()) return Lost(bulk.status());
-  if (bulk->elements.size() == 2) {
-    const std::string& v = bulk->elements[1].str;
+  IPC_ASSIGN_OR_RETURN(RedisReply bulk, router_->CommandOn(masters.front(),
+                                                          {"CONFIG", "GET", "proto-max-bulk-len"},
+                                                          ReplyDeadline()));
+  if (bulk.elements.size() == 2) {
+    const std::string& v = bulk.elements[1].str;
     std::from_chars(v.data(), v.data() + v.size(), max_bulk);
   }
   out->mutable_limits()->set_max_frame_bytes(max_bulk);
   int64_t objects = 0;
-  std::string cursor = "0";
-  do {
-    Result<RedisReply> scan =
-        main_->Command({"SCAN", cursor, "MATCH", "{ipc:*}:k", "COUNT", "1000"}, ReplyDeadline());
-    if (!scan.ok()) return Lost(scan.status());
-    if (scan->elements.size() != 2) {
-      return Status(ErrorCode::kProtocolError, display_ + ": SCAN answered oddly");
-    }
-    cursor = scan->elements[0].str;
-    objects += static_cast<int64_t>(scan->elements[1].elements.size());
-  } while (cursor != "0");
+  IPC_RETURN_IF_ERROR(ScanNames("{ipc:*}:k", [&](std::string) { ++objects; }));
   out->set_objects(objects);
   return Status::Ok();
 }
 
 void RedisBackend::Close() {
   if (renewer_) {
-    const auto held = renewer_->Held();
-    if (!held.empty() && (!main_ || !main_->usable())) {
-      main_.reset();
-      Result<RedisClient> c = ConnectClient();
-      if (c.ok()) main_.emplace(std::move(*c));
-    }
-    if (!held.empty() && main_) {
-      RedisScriptArgs args(token_, lease_ms_);
-      for (const std::string& name : held) {
-        v1::Call call;
-        call.set_object(name);
-        args.Add(call, "", kRedisOpReleaseAll);
-      }
-      // Best effort: what cannot be given back now runs out with its lease.
-      (void)EvalRedisScript(*main_, &sha_, args, ReplyDeadline());
-    }
+    // Best effort: what cannot be given back now runs out with its lease.
+    (void)RunOnEach(renewer_->Held(), kRedisOpReleaseAll,
+                    [](size_t, const RedisReply&) { return Status::Ok(); });
     renewer_.reset();
   }
-  main_.reset();
+  router_->Close();
   subscriber_.reset();
   ++generation_;
 }

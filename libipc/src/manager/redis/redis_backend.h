@@ -1,12 +1,13 @@
-// RedisBackend: what a ManagerConnection does when its URL is redis:// or
-// redis+unix://: it answers the ipcd Requests the proxies build (Call,
+// RedisBackend: what a ManagerConnection does when its URL is redis://,
+// redis+unix:// or redis+cluster://: it answers the ipcd Requests the proxies build (Call,
 // Batch, ListObjects, GetStats) from a Redis server instead of a daemon,
 // so every proxy keeps its code and its semantics. docs/redis.md lists
 // where the semantics differ.
 //
 // Each Call (and each Batch, whole) is one run of the backend's script
-// (manager.lua) on the main connection, so it is atomic in Redis as it is
-// in ipcd. A blocking call that cannot complete yet subscribes to its
+// (manager.lua) through a RedisRouter (one server, or the master serving
+// the objects' slot on a cluster), so it is atomic in Redis as it is in
+// ipcd. A blocking call that cannot complete yet subscribes to its
 // object's shard channel on a second connection, tries again, and then
 // waits there for a change (or its retry hint, at most a second) before
 // each further try, until its deadline.
@@ -25,6 +26,7 @@
 #define IPC_SRC_MANAGER_REDIS_REDIS_BACKEND_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +38,7 @@
 #include "manager/redis/call_codec.h"
 #include "manager/redis/lease_renewer.h"
 #include "manager/redis/redis_client.h"
+#include "manager/redis/redis_router.h"
 #include "proto/ipcd.pb.h"
 
 namespace ipc::internal {
@@ -47,8 +50,8 @@ class RedisBackend {
   static bool Handles(std::string_view url);
 
   // Parses url, connects (waiting up to options.wait_for_daemon for a
-  // server that is not listening), checks that it is Redis 7 or newer,
-  // and loads the script. The password is the URL's, else options.authkey.
+  // server that is not listening) and checks that it is Redis 7 or newer.
+  // The password is the URL's, else options.authkey.
   static Result<std::unique_ptr<RedisBackend>> Open(std::string_view url,
                                                     const ManagerOptions& options);
   ~RedisBackend();
@@ -67,16 +70,19 @@ class RedisBackend {
   uint64_t generation() const { return generation_; }
 
   // "redis at redis://host:port" (never the password).
-  const std::string& display() const { return display_; }
+  const std::string& display() const { return router_->display(); }
 
  private:
-  RedisBackend(RedisUrl url, ManagerOptions options);
+  RedisBackend(std::unique_ptr<RedisRouter> router, ManagerOptions options);
 
-  // Drops what a forked child must not use; connects when not connected.
-  Status EnsureConnected();
-  Result<RedisClient> ConnectClient() const;
-  // Runs the script with args on the main connection.
+  // Drops what a forked child must not use.
+  void CheckFork();
+  // Runs the script with args; checks it answered one reply per call.
   Result<RedisReply> RunScript(const RedisScriptArgs& args);
+  // Runs the client's own op on each object, one script run per slot;
+  // fn sees each object's reply.
+  Status RunOnEach(const std::vector<std::string>& objects, int op,
+                   const std::function<Status(size_t, const RedisReply&)>& fn);
   Status RunCall(const ipcd::v1::Call& call, ipcd::v1::Status* status,
                  ipcd::v1::Result* result);
   // While *flow says the call is blocked: waits for a change of its object
@@ -95,23 +101,24 @@ class RedisBackend {
   Status AwaitWake(const std::string& channel, Deadline deadline);
   Status Subscribe(const std::string& channel);
   void Unsubscribe(const std::string& channel);
+  // Calls fn with the name of every object whose meta key matches pattern
+  // (SCAN MATCH), on every master.
+  Status ScanNames(const std::string& pattern, const std::function<void(std::string)>& fn);
+  // Counts the waiters subscribed to each object's channel.
+  Result<std::vector<int64_t>> SubscribedWaiters(const std::vector<std::string>& objects);
   Status RunBatch(const ipcd::v1::Batch& batch, ipcd::v1::BatchReply* out);
   Status ListObjects(const ipcd::v1::ListObjects& request, ipcd::v1::ObjectList* out);
   Status GetStats(ipcd::v1::Stats* out);
   // Has the renewer keep the hold on object held ("" none).
   void TrackHold(const std::string& held);
-  // kClosed / kDeadlineExceeded from a client: the connection is dropped.
-  Status Lost(Status why);
   Deadline ReplyDeadline() const;
 
-  const RedisUrl url_;
+  std::unique_ptr<RedisRouter> router_;
   const ManagerOptions options_;
-  const std::string display_;
   const int64_t lease_ms_;
   std::string token_;
-  std::string sha_;
-  std::optional<RedisClient> main_;
   std::optional<RedisClient> subscriber_;
+  int subscriber_slot_ = -1;  // The slot whose node subscriber_ is on.
   std::unique_ptr<RedisLeaseRenewer> renewer_;
   uint64_t fork_generation_ = 0;
   uint64_t generation_ = 1;
