@@ -171,13 +171,13 @@ TEST_F(RedisBackendTest, APeerThatIsNotRedisIsRefusedClearly) {
   EXPECT_NE(m.status().message().find("redis at redis+unix://"), std::string::npos) << m.status();
 }
 
-TEST_F(RedisBackendTest, WhatRedisLacksIsRefusedByName) {
+TEST_F(RedisBackendTest, WatchesAndBadUrlsAreRefusedByName) {
   Manager manager = Connect();
   auto watch = manager.Watch("x");
   EXPECT_CODE(watch, ErrorCode::kUnsupported);
   EXPECT_NE(watch.status().message().find("Redis backend"), std::string::npos) << watch.status();
-  auto cluster = Manager::Connect("redis+cluster://127.0.0.1:1");
-  EXPECT_CODE(cluster, ErrorCode::kUnsupported);
+  auto cluster = Manager::Connect("redis+cluster://127.0.0.1:1,127.0.0.1:2");
+  EXPECT_CODE(cluster, ErrorCode::kNotFound);
   EXPECT_CODE(Manager::Connect("redis://"), ErrorCode::kInvalidArgument);
 }
 
@@ -224,6 +224,96 @@ TEST_F(RedisBackendTest, PrioritiesBeyondWhatAScoreHoldsAreRefused) {
   ASSERT_OK(queue.PutWithPriority(-(int64_t{1} << 53), Value(3)));
   EXPECT_EQ(*queue.Get(Deadline::Now()), Value(3));
   EXPECT_EQ(*queue.Get(Deadline::Now()), Value(1));
+}
+
+// The child's Close must neither give back its parent's holds (which the
+// child does not have) nor wait for the parent's renewal thread.
+TEST_F(RedisBackendTest, CloseInAForkedChildLeavesItsParentsLocksAlone) {
+  Manager manager = Connect(), other = Connect();
+  const std::string name = UniqueName("lock");
+  auto guard = manager.Lock(name).Acquire(seconds(5));
+  ASSERT_OK(guard);
+  const pid_t child = ForkChild([&] {
+    manager.Close();
+    return 0;
+  });
+  EXPECT_EQ(WaitChild(child, 20000), 0);
+  EXPECT_CODE(other.Lock(name).AcquireRaw(Deadline::Now()), ErrorCode::kDeadlineExceeded);
+  ASSERT_OK(guard->Release());
+}
+
+// A Set followed at once by a Clear still wakes every waiter (ipcd answers
+// them at the Set), and a Join returns when the tasks reach zero even if a
+// Put follows at once.
+TEST_F(RedisBackendTest, APulseWakesEveryWaiter) {
+  Manager observer = Connect();
+  const std::string name = UniqueName("ev");
+  constexpr int kWaiters = 3;
+  std::vector<Manager> waiters;
+  for (int i = 0; i < kWaiters; ++i) waiters.push_back(Connect());
+  std::atomic<int> woken{0};
+  std::vector<std::thread> threads;
+  for (Manager& m : waiters) {
+    threads.emplace_back([&] {
+      if (m.Event(name).Wait(seconds(60)).ok()) ++woken;
+    });
+  }
+  for (;;) {
+    auto objects = observer.ListObjects(name);
+    ASSERT_OK(objects);
+    if (!objects->empty() && (*objects)[0].waiters == kWaiters) break;
+    std::this_thread::yield();
+  }
+  ASSERT_OK(observer.Event(name).Set());
+  ASSERT_OK(observer.Event(name).Clear());
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(woken.load(), kWaiters);
+
+  const std::string q = UniqueName("q");
+  ASSERT_OK(observer.Queue(q).Put(1));
+  ASSERT_OK(observer.Queue(q).Get(Deadline::Now()));
+  Manager joiner = Connect();
+  Status joined;
+  std::thread join([&] { joined = joiner.Queue(q).Join(seconds(60)); });
+  AwaitParked(observer, q);
+  ASSERT_OK(observer.Queue(q).TaskDone());
+  ASSERT_OK(observer.Queue(q).Put(2));
+  join.join();
+  EXPECT_TRUE(joined.ok()) << joined;
+}
+
+TEST_F(RedisBackendTest, LargeCountsStayExact) {
+  Manager manager = Connect();
+  auto sem = manager.Semaphore(UniqueName("sem"));
+  const int64_t units = 100'000'000'000'007;  // Past what "%.14g" writes in full.
+  ASSERT_OK(sem.Create(units));
+  EXPECT_EQ(*sem.Value(), units);
+  ASSERT_OK(sem.Release());
+  EXPECT_EQ(*sem.Value(), units + 1);
+  EXPECT_EQ(manager.ListObjects(sem.name())->at(0).size, units + 1);
+  EXPECT_CODE(manager.Semaphore(UniqueName("big")).Create((int64_t{1} << 53) + 1),
+              ErrorCode::kInvalidArgument);
+  const std::string lock = UniqueName("lock");
+  auto cond = manager.Condition(UniqueName("cond"), lock);
+  ASSERT_OK(manager.Lock(lock).AcquireRaw(seconds(5)));
+  EXPECT_EQ(*cond.Notify(INT64_MAX), 0);
+  ASSERT_OK(manager.Lock(lock).Release());
+}
+
+TEST_F(RedisBackendTest, ZerosCompareEqualAndTextMustBeUtf8) {
+  Manager manager = Connect();
+  auto dict = manager.Dict(UniqueName("d"));
+  ASSERT_OK(dict.Set("z", Value(-0.0)));
+  EXPECT_TRUE(*dict.CompareAndSet("z", Value(0.0), Value(1)));
+  auto list = manager.List(UniqueName("l"));
+  ASSERT_OK(list.Append(Value(0.0)));
+  EXPECT_EQ(*list.Index(Value(-0.0)), 0);
+  EXPECT_CODE(dict.Set("bad", Value(std::string("\xff\xfe"))), ErrorCode::kInvalidArgument);
+  EXPECT_CODE(dict.Set("bad", Value(Value::Map{{std::string("\xc0"), Value(1)}})),
+              ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(*dict.Contains("bad"));
+  ASSERT_OK(dict.Set("ok", Value::FromBytes("\xff\xfe")));  // Bytes may be anything.
+  EXPECT_EQ(*dict.Get("ok"), Value::FromBytes("\xff\xfe"));
 }
 
 }  // namespace

@@ -414,6 +414,7 @@ Status ManagerConnection::ParseResponse(uint64_t id) {
 }
 
 Status ManagerConnection::RedisRoundTrip(const ExchangeOptions& options) {
+  redis_->CheckFork();
   if (options.only_generation != 0 && options.only_generation != redis_->generation()) {
     return Status(ErrorCode::kClosed,
                   redis_->display() + ": the connection this was meant for is gone");

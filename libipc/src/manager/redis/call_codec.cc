@@ -14,8 +14,9 @@ namespace v1 = ipcd::v1;
 
 // As ipcd: lists and maps nest at most this deep.
 constexpr int kMaxValueNesting = 30;
-// A Redis sorted-set score is a double: integers beyond 2^53 lose digits.
-constexpr int64_t kMaxExactPriority = int64_t{1} << 53;
+// The script counts in doubles (Lua numbers, sorted-set scores): integers
+// beyond 2^53 would lose digits.
+constexpr int64_t kMaxExactInt = int64_t{1} << 53;
 
 // Fields per call before its items; manager.lua reads them in this order.
 enum Field {
@@ -24,22 +25,84 @@ enum Field {
   kFields
 };
 
+// Whether s is well-formed UTF-8 (what a proto3 string must hold: ipcd
+// refuses a request that breaks it, and a reply carrying it would not
+// parse).
+bool Utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    int n = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    for (int k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return false;
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += static_cast<size_t>(n) + 1;
+  }
+  return true;
+}
+
 struct Scan {
-  int depth = 0;
+  int depth = 0;  // As ipcd counts it: a list or map of scalars is 1.
   bool nan = false;
+  bool utf8 = true;
 };
 
 void ScanValue(const v1::Value& value, int depth, Scan* scan) {
-  scan->depth = std::max(scan->depth, depth);
   switch (value.kind_case()) {
     case v1::Value::kDoubleValue:
       scan->nan = scan->nan || std::isnan(value.double_value());
       return;
+    case v1::Value::kStringValue:
+      scan->utf8 = scan->utf8 && Utf8(value.string_value());
+      return;
     case v1::Value::kListValue:
+      scan->depth = std::max(scan->depth, depth + 1);
       for (const v1::Value& item : value.list_value().items()) ScanValue(item, depth + 1, scan);
       return;
     case v1::Value::kMapValue:
-      for (const v1::Entry& e : value.map_value().entries()) ScanValue(e.value(), depth + 1, scan);
+      scan->depth = std::max(scan->depth, depth + 1);
+      for (const v1::Entry& e : value.map_value().entries()) {
+        scan->utf8 = scan->utf8 && Utf8(e.key());
+        ScanValue(e.value(), depth + 1, scan);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+// -0.0 becomes 0.0: ipcd compares doubles with ==, and the script
+// compares bytes.
+void PositiveZeros(v1::Value* value) {
+  switch (value->kind_case()) {
+    case v1::Value::kDoubleValue:
+      if (value->double_value() == 0.0) value->set_double_value(0.0);
+      return;
+    case v1::Value::kListValue:
+      for (v1::Value& item : *value->mutable_list_value()->mutable_items()) PositiveZeros(&item);
+      return;
+    case v1::Value::kMapValue:
+      for (v1::Entry& e : *value->mutable_map_value()->mutable_entries()) {
+        PositiveZeros(e.mutable_value());
+      }
       return;
     default:
       return;
@@ -47,21 +110,66 @@ void ScanValue(const v1::Value& value, int depth, Scan* scan) {
 }
 
 // The bytes the script stores and compares: maps in key order with one
-// entry per key, so that equal values have equal bytes.
+// entry per key and zeros without a sign, so that values ipcd finds equal
+// have equal bytes (NaN aside, which the call flags).
 std::string Canonical(const v1::Value& value) {
   v1::Value canonical;
   ValueToProto(ValueFromProto(value), &canonical);
+  PositiveZeros(&canonical);
   std::string out;
   canonical.SerializeToString(&out);
   return out;
 }
 
 bool ValidName(std::string_view name) {
-  if (name.empty() || name.size() > 255) return false;
+  if (name.empty() || name.size() > 255 || !Utf8(name)) return false;
   return std::none_of(name.begin(), name.end(), [](char ch) {
     const auto c = static_cast<unsigned char>(ch);
     return c < 0x20 || c == 0x7f;
   });
+}
+
+// What the call must carry that the script cannot check: "" when it does.
+std::string MissingArgument(const v1::Call& call) {
+  const v1::Op op = call.op();
+  const std::string what = std::string(KindName(call.kind())) + " '" + call.object() + "': " +
+                           v1::Op_Name(op);
+  switch (call.kind()) {
+    case v1::DICT:
+    case v1::NAMESPACE:
+      if ((op == v1::SET || op == v1::SETDEFAULT || op == v1::COMPARE_AND_SET) &&
+          !call.has_value()) {
+        return what + " needs a value";
+      }
+      return "";
+    case v1::VALUE:
+      if ((op == v1::SET || op == v1::COMPARE_AND_SET) && !call.has_value()) {
+        return what + " needs a value";
+      }
+      return "";
+    case v1::QUEUE:
+      if (op == v1::PUT && !call.has_value()) return what + " needs a value";
+      if (!v1::QueueOrder_IsValid(call.order())) return what + ": no such queue order";
+      return "";
+    case v1::COUNTER:
+      if ((op == v1::SET || op == v1::ADD || op == v1::COMPARE_AND_SET) &&
+          call.value().kind_case() != v1::Value::kIntValue) {
+        return what + " needs value.int_value";
+      }
+      if (op == v1::COMPARE_AND_SET && call.expected().kind_case() != v1::Value::kIntValue) {
+        return what + " needs expected.int_value";
+      }
+      return "";
+    case v1::SEMAPHORE:
+    case v1::BOUNDED_SEMAPHORE:
+      if (op == v1::CREATE && call.has_value() &&
+          (call.value().kind_case() != v1::Value::kIntValue || call.value().int_value() < 0)) {
+        return what + " needs value.int_value >= 0 (the initial units)";
+      }
+      return "";
+    default:
+      return "";
+  }
 }
 
 bool TakesKey(const v1::Call& call) {
@@ -76,13 +184,18 @@ bool TakesKey(const v1::Call& call) {
 }
 
 // What is wrong with call that only the client can see; "" when nothing.
-std::string PreError(const v1::Call& call, const Scan& value, const Scan& expected) {
+// internal: the call is one of the client's own operations.
+std::string PreError(const v1::Call& call, const Scan& value, const Scan& expected,
+                     bool internal) {
   const auto invalid = [](const std::string& why) {
     return std::to_string(v1::INVALID_ARGUMENT) + ":" + why;
   };
   if (!ValidName(call.object())) {
-    return invalid("object name '" + call.object() +
-                   "' must be 1 to 255 bytes of printable text");
+    return invalid("object name must be 1 to 255 bytes of printable UTF-8");
+  }
+  if (!internal && (!v1::Op_IsValid(call.op()) || call.op() == v1::OP_UNSPECIFIED)) {
+    return std::to_string(v1::UNSUPPORTED) + ":'" + call.object() + "': unknown operation " +
+           std::to_string(call.op());
   }
   const std::string what = "'" + call.object() + "'";
   if (call.has_timeout_ms() && call.timeout_ms() < 0) {
@@ -93,13 +206,31 @@ std::string PreError(const v1::Call& call, const Scan& value, const Scan& expect
     return invalid(what + ": a value nests lists and maps deeper than " +
                    std::to_string(kMaxValueNesting));
   }
+  if (!value.utf8 || !expected.utf8) {
+    return invalid(what + ": a string in the value is not valid UTF-8 (send bytes instead)");
+  }
+  for (const v1::Entry& e : call.items()) {
+    Scan item;
+    ScanValue(e.value(), 0, &item);
+    if (!item.utf8 || !Utf8(e.key())) return invalid(what + ": a key or string is not valid UTF-8");
+    if (item.depth > kMaxValueNesting) {
+      return invalid(what + ": a value nests lists and maps deeper than " +
+                     std::to_string(kMaxValueNesting));
+    }
+  }
+  if (!Utf8(call.key()) || !Utf8(call.lock())) {
+    return invalid(what + ": the key or lock name is not valid UTF-8");
+  }
+  if (!internal) {
+    if (std::string missing = MissingArgument(call); !missing.empty()) return invalid(missing);
+  }
   if (call.has_priority() &&
-      (call.priority() > kMaxExactPriority || call.priority() < -kMaxExactPriority)) {
+      (call.priority() > kMaxExactInt || call.priority() < -kMaxExactInt)) {
     return invalid(what + ": a priority on Redis must be within +-2^53 (a sorted set's score)");
   }
   if ((call.kind() == v1::SEMAPHORE || call.kind() == v1::BOUNDED_SEMAPHORE) &&
-      call.op() == v1::CREATE && call.has_value() && call.value().int_value() < 0) {
-    return invalid(what + ": a semaphore's units must not be negative");
+      call.op() == v1::CREATE && call.value().int_value() > kMaxExactInt) {
+    return invalid(what + ": a semaphore on Redis counts at most 2^53 units");
   }
   if (TakesKey(call) && call.key().empty()) return invalid(what + ": a key must not be empty");
   for (const v1::Entry& e : call.items()) {
@@ -203,8 +334,12 @@ void RedisScriptArgs::Add(const v1::Call& call, std::string_view state, int op, 
   Scan value, expected;
   if (call.has_value()) ScanValue(call.value(), 0, &value);
   if (call.has_expected()) ScanValue(call.expected(), 0, &expected);
+  // A semaphore's units come from a CREATE that gives them; any other
+  // first use makes one with 1, as in ipcd.
   const bool semaphore = call.kind() == v1::SEMAPHORE || call.kind() == v1::BOUNDED_SEMAPHORE;
-  const int64_t num = semaphore && !call.has_value() ? 1 : call.value().int_value();
+  const int64_t num = semaphore && !(call.op() == v1::CREATE && call.has_value())
+                          ? 1
+                          : call.value().int_value();
 
   std::vector<std::string> items;
   if (call.op() == v1::EXTEND) {
@@ -236,7 +371,7 @@ void RedisScriptArgs::Add(const v1::Call& call, std::string_view state, int op, 
   f[kPriority] = Optional(call.has_priority(), call.priority());
   f[kState] = std::string(state);
   f[kNeverEqual] = value.nan || expected.nan ? "1" : "0";
-  f[kPreError] = PreError(call, value, expected);
+  f[kPreError] = PreError(call, value, expected, /*internal=*/op != 0);
   f[kItemCount] = std::to_string(items.size() / 2);
   f[kMayWait] = may_wait ? "1" : "0";
   f[kCount] = Optional(call.has_count(), call.count());
@@ -275,7 +410,14 @@ Status DecodeRedisCallReply(const v1::Call& call, const RedisReply& reply, v1::S
   IPC_RETURN_IF_ERROR(DecodeValue(e[2].str, result->mutable_value()));
   if (e[2].str.empty()) result->clear_value();
   result->set_flag(e[3].integer != 0);
-  result->set_count(e[4].integer);
+  // A count past 2^53 comes as text: a Lua number would lose digits.
+  if (e[4].type == RedisReply::Type::kString) {
+    int64_t n = 0;
+    if (!ParseInt64(e[4].str, &n)) return Garbled("holds a count of no known form");
+    result->set_count(n);
+  } else {
+    result->set_count(e[4].integer);
+  }
   const RedisReply& a = e[5];
   if (call.op() == v1::KEYS || call.op() == v1::VALUES || call.op() == v1::ITEMS) {
     return DecodeEntries(call, a, result);

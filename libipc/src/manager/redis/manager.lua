@@ -53,6 +53,11 @@ local NULLV = '\8\0'
 -- Never the bytes of a Value (those start with a field tag, never 0).
 local TOMBSTONE = '\0'
 
+-- A Lua number as an integer's digits ('..' would write 1e+14).
+local function int(n) return string.format('%d', n) end
+-- The most a count may reach here: Lua numbers are doubles.
+local MAX_EXACT = 9007199254740992
+
 local function kind_name(kind) return KIND_NAMES[kind] or ('kind ' .. kind) end
 local function op_name(op) return OP_NAMES[op] or ('op ' .. op) end
 
@@ -293,12 +298,23 @@ end
 local event = {}
 handlers[EVENT] = event
 local function is_set(c) return redis.call('EXISTS', c.d) == 1 end
-event[4] = function(c) redis.call('SET', c.d, '1'); wake(c); return ok() end  -- SET
+-- Each SET counts in meta 'sets': a waiter that saw count N and finds more
+-- was woken by a SET, even if a CLEAR came before its retry (ipcd answers
+-- every waiter at the SET).
+event[4] = function(c)  -- SET
+  redis.call('SET', c.d, '1')
+  redis.call('HINCRBY', c.k, 'sets', 1)
+  wake(c)
+  return ok()
+end
 event[14] = function(c) redis.call('DEL', c.d); return ok() end              -- CLEAR
 event[21] = function(c) return ok(nil, is_set(c)) end                        -- IS_SET
 event[22] = function(c)                                                      -- WAIT
-  if is_set(c) then return ok(nil, true) end
-  return block(c, DEADLINE, describe(c) .. ' was not set in time')
+  local sets = c.m.sets or '0'
+  if is_set(c) or (c.ticket ~= '' and tonumber(sets) > tonumber(c.ticket)) then
+    return ok(nil, true)
+  end
+  return block(c, DEADLINE, describe(c) .. ' was not set in time', 0, {state = sets})
 end
 
 -- lock and rlock: a hash {o = holder's token, n = holds} that expires
@@ -379,9 +395,12 @@ queue[19] = function(c)  -- PUT
   wake(c)
   return ok()
 end
+-- GETs wait in line (P:q), so parked ones are served first, in order.
 queue[3] = function(c)  -- GET
   local v
-  if c.m.order == '2' then
+  if not my_turn(c) then
+    -- Items that came are for the waiters before this one.
+  elseif c.m.order == '2' then
     local r = redis.call('ZPOPMIN', c.d)
     if r[1] then v = string.sub(r[1], 17) end
   elseif c.m.order == '1' then
@@ -390,11 +409,15 @@ queue[3] = function(c)  -- GET
     v = redis.call('LPOP', c.d)
   end
   if v then
+    leave_line(c)
     wake(c)  -- room for a waiting PUT
     return ok('v' .. v)
   end
-  if c.m.closed == '1' then return err(CLOSED, describe(c) .. ' is closed and drained') end
-  return block(c, EMPTY, describe(c) .. ' stayed empty')
+  if c.m.closed == '1' and queue_len(c) == 0 then
+    leave_line(c)
+    return err(CLOSED, describe(c) .. ' is closed and drained')
+  end
+  return wait_in_line(c, EMPTY, describe(c) .. ' stayed empty')
 end
 queue[20] = function(c)  -- CLOSE
   redis.call('HSET', c.k, 'closed', '1')
@@ -407,13 +430,22 @@ queue[34] = function(c)  -- TASK_DONE
     return err(INVALID, describe(c) .. ': TASK_DONE called more times than items were put')
   end
   tasks = redis.call('HINCRBY', c.k, 'tasks', -1)
-  if tasks == 0 then wake(c) end
+  if tasks == 0 then
+    -- Counted, so that a JOIN waiting then returns even if a PUT comes
+    -- before its retry (ipcd answers it at once).
+    redis.call('HINCRBY', c.k, 'zeros', 1)
+    wake(c)
+  end
   return ok(nil, false, tasks)
 end
 queue[35] = function(c)  -- JOIN
   local tasks = tonumber(redis.call('HGET', c.k, 'tasks') or '0')
-  if tasks <= 0 then return ok() end
-  return block(c, DEADLINE, describe(c) .. ' still has ' .. tasks .. ' unfinished tasks')
+  local zeros = c.m.zeros or '0'
+  if tasks <= 0 or (c.ticket ~= '' and tonumber(zeros) > tonumber(c.ticket)) then
+    return ok()
+  end
+  return block(c, DEADLINE, describe(c) .. ' still has ' .. int(tasks) .. ' unfinished tasks', 0,
+    {state = zeros})
 end
 
 -- semaphore and bounded semaphore: free units, and the units each holder
@@ -448,7 +480,7 @@ end
 sem[3] = function(c)  -- GET: the units free
   if not c.m then return ok('i1') end
   local free = sem_purge(c)
-  return ok('i' .. free)
+  return ok('i' .. int(free))
 end
 sem[17] = function(c)  -- ACQUIRE
   local free, next_expiry = sem_purge(c)
@@ -474,8 +506,10 @@ sem[18] = function(c)  -- RELEASE
   elseif c.kind == BSEM and free >= tonumber(c.m.initial) then
     return err(INVALID, describe(c) .. ' released too many times: it has ' .. c.m.initial ..
       ' units, all free')
+  elseif free >= MAX_EXACT then
+    return err(INVALID, describe(c) .. ' cannot count more units (2^53 on Redis)')
   end
-  redis.call('HSET', c.d, 'free', free + 1)
+  redis.call('HSET', c.d, 'free', int(free + 1))
   wake(c)
   return ok(nil, false, free + 1)
 end
@@ -585,7 +619,9 @@ list[14] = function(c) redis.call('DEL', c.d); return ok() end             -- CL
 -- barrier: each waiting party has a ticket in P:qe ("gen;epoch;index;id" ->
 -- expiry, renewed by every retry of its waiter, so a party that died is
 -- seen within TICKET_TTL and breaks the round, as a closed connection does
--- in ipcd). Meta: parties, gen (rounds passed), epoch (resets), broken.
+-- in ipcd). When a round passes, each waiting ticket's arrival index goes
+-- to P:r, where its waiter's retry finds it. Meta: parties, gen (rounds
+-- passed), epoch (resets), broken.
 local barrier = {}
 handlers[BARRIER] = barrier
 local function barrier_break(c)
@@ -623,7 +659,7 @@ barrier.make_error = function(c)
 end
 barrier[1] = function(c) return barrier_parties_differ(c) or ok() end  -- CREATE
 barrier[3] = function(c)  -- GET
-  return ok('i' .. redis.call('HLEN', c.p .. ':qe'), c.m.broken == '1', tonumber(c.m.parties))
+  return ok('i' .. int(redis.call('HLEN', c.p .. ':qe')), c.m.broken == '1', tonumber(c.m.parties))
 end
 barrier[30] = function(c) barrier_break(c); return ok() end  -- ABORT
 barrier[31] = function(c)  -- RESET
@@ -637,8 +673,12 @@ barrier[22] = function(c)  -- WAIT
   local bad = barrier_parties_differ(c); if bad then return bad end
   local qe = c.p .. ':qe'
   if c.ticket ~= '' then  -- a party waiting
-    local gen, epoch, index = string.match(c.ticket, '^(%d+);(%d+);(%d+);')
-    if c.m.gen ~= gen then return ok(nil, false, tonumber(index)) end
+    local _, epoch = string.match(c.ticket, '^(%d+);(%d+);(%d+);')
+    local passed = redis.call('HGET', c.p .. ':r', c.ticket)
+    if passed then
+      redis.call('HDEL', c.p .. ':r', c.ticket)
+      return ok(nil, false, tonumber(passed))
+    end
     if c.m.epoch ~= epoch then
       return err(CLOSED, describe(c) .. ' was reset while this party waited')
     end
@@ -657,6 +697,16 @@ barrier[22] = function(c)  -- WAIT
   end
   local n = redis.call('HLEN', qe)
   if n + 1 >= tonumber(c.m.parties) then  -- the last party: the round passes
+    local results = {}
+    for _, ticket in ipairs(redis.call('HKEYS', qe)) do
+      results[#results + 1] = ticket
+      results[#results + 1] = string.match(ticket, '^%d+;%d+;(%d+);')
+    end
+    if #results > 0 then
+      redis.call('HSET', c.p .. ':r', unpack(results))
+      -- Results of waiters that died before reading them go in time.
+      redis.call('PEXPIRE', c.p .. ':r', 60000)
+    end
     redis.call('HINCRBY', c.k, 'gen', 1)
     redis.call('DEL', qe)
     wake(c)
@@ -672,10 +722,14 @@ barrier[22] = function(c)  -- WAIT
   return block(c, DEADLINE, barrier_late(c, n + 1), 0, {state = ticket})
 end
 barrier.give_up = function(c)  -- the deadline passed: the round breaks, unless it passed
-  local gen, epoch, index = string.match(c.ticket, '^(%d+);(%d+);(%d+);')
-  if not gen then return ok() end
-  if c.m.gen ~= gen then return final(ok(nil, false, tonumber(index))) end
-  if c.m.epoch == epoch and c.m.broken ~= '1' then barrier_break(c) end
+  local passed = redis.call('HGET', c.p .. ':r', c.ticket)
+  if passed then
+    redis.call('HDEL', c.p .. ':r', c.ticket)
+    return final(ok(nil, false, tonumber(passed)))
+  end
+  if redis.call('HEXISTS', c.p .. ':qe', c.ticket) == 1 and c.m.broken ~= '1' then
+    barrier_break(c)
+  end
   return ok()
 end
 
@@ -715,6 +769,7 @@ local function cond_forget(c, t)
 end
 -- Moves the oldest n waiters to notified; how many it moved.
 local function cond_notify(c, n)
+  n = math.min(n, redis.call('ZCARD', c.p .. ':q'))
   if n <= 0 then return 0 end
   local picked = redis.call('ZRANGE', c.p .. ':q', 0, n - 1)
   for _, t in ipairs(picked) do
@@ -857,7 +912,7 @@ local function only_reads(c)
   return false
 end
 
-local SUFFIXES = {':k', ':d', ':h', ':e', ':q', ':qe', ':n'}
+local SUFFIXES = {':k', ':d', ':h', ':e', ':q', ':qe', ':n', ':r'}
 
 local function destroy(c, m)
   if not m then return err(NOT_FOUND, "no object named '" .. c.name .. "'") end
@@ -982,7 +1037,7 @@ local function info(c, m)
   end
   local bytes = redis.pcall('MEMORY', 'USAGE', c.d)
   if type(bytes) ~= 'number' then bytes = 0 end
-  return ok(size and ('i' .. size) or counter_value(c), false, c.kind,
+  return ok(size and ('i' .. int(size)) or counter_value(c), false, c.kind,
     {tostring(bytes), tostring(waiters)})
 end
 
@@ -1009,7 +1064,8 @@ local function run(c)
   if not h then
     return err(UNSUPPORTED, kind_name(c.kind) .. " objects are not available on the Redis backend")
   end
-  c.fair = c.kind == LOCK or c.kind == RLOCK or c.kind == SEM or c.kind == BSEM
+  c.fair = c.kind == LOCK or c.kind == RLOCK or c.kind == SEM or c.kind == BSEM or
+    (c.kind == QUEUE and c.op == 3)
   if c.op == OP_GIVE_UP then  -- A waiter whose deadline passed.
     if not m then return ok() end
     c.m, c.inc = m, m.inc

@@ -40,7 +40,9 @@ std::string RandomToken() {
 }
 
 Deadline CallDeadline(const v1::Call& call) {
-  if (!call.has_timeout_ms()) return Deadline::Infinite();
+  // Past about 292 years the clock's nanoseconds would overflow: forever.
+  constexpr int64_t kForever = int64_t{1} << 53;
+  if (!call.has_timeout_ms() || call.timeout_ms() >= kForever) return Deadline::Infinite();
   if (call.timeout_ms() <= 0) return Deadline::Now();
   return Deadline::After(std::chrono::milliseconds(call.timeout_ms()));
 }
@@ -111,16 +113,37 @@ Result<std::unique_ptr<RedisBackend>> RedisBackend::Open(std::string_view url,
     return Status(ErrorCode::kUnsupported, r.display() + ": Redis " + version +
                                                " is too old; the Manager needs Redis 7.0 or newer");
   }
+  // A server that may evict keys would drop a lock (its key has a TTL, the
+  // first a volatile-* policy takes) while its holder runs. A server that
+  // hides CONFIG cannot be checked; docs/redis.md says what to set.
+  for (const std::string& node : masters) {
+    IPC_ASSIGN_OR_RETURN(RedisReply policy, r.CommandOn(node, {"CONFIG", "GET", "maxmemory-policy"},
+                                                        backend->ReplyDeadline()));
+    if (policy.elements.size() == 2 && policy.elements[1].str != "noeviction") {
+      return Status(ErrorCode::kUnsupported,
+                    r.display() + ": maxmemory-policy is " + policy.elements[1].str +
+                        ", so Redis may evict the Manager's objects (locks first); set "
+                        "maxmemory-policy noeviction");
+    }
+  }
   return backend;
 }
 
 void RedisBackend::CheckFork() {
   if (fork_generation_ == ForkGeneration()) return;
-  // A child: the parent's connections and holds are not its own.
+  // A child: the parent's connections and holds are not its own. Its
+  // copies of the parent's sockets are closed without a word (closing a
+  // copy leaves the parent's connection open).
   fork_generation_ = ForkGeneration();
   (void)renewer_.release();
-  router_ = router_->Clone();
+  router_->Close();
   subscriber_.reset();
+  token_ = RandomToken();
+  ++generation_;
+}
+
+void RedisBackend::NewSession() {
+  renewer_.reset();
   token_ = RandomToken();
   ++generation_;
 }
@@ -167,6 +190,19 @@ Status RedisBackend::RoundTrip(const v1::Request& request, v1::Response* respons
   response->Clear();
   response->set_id(request.id());
   CheckFork();
+  Status got = Answer(request, response);
+  // The server may have run the call without this client hearing back: a
+  // lock it took would belong to this token with nobody to release it. As
+  // ipcd does when a connection is lost, give up the session: what it holds
+  // is no longer renewed and runs out with its lease; guards made before
+  // get kClosed.
+  if (got.code() == ErrorCode::kClosed || got.code() == ErrorCode::kDeadlineExceeded) {
+    NewSession();
+  }
+  return got;
+}
+
+Status RedisBackend::Answer(const v1::Request& request, v1::Response* response) {
   switch (request.body_case()) {
     case v1::Request::kCall:
       return RunCall(request.call(), response->mutable_status(), response->mutable_result());
@@ -490,6 +526,7 @@ Status RedisBackend::GetStats(v1::Stats* out) {
 }
 
 void RedisBackend::Close() {
+  CheckFork();
   if (renewer_) {
     // Best effort: what cannot be given back now runs out with its lease.
     (void)RunOnEach(renewer_->Held(), kRedisOpReleaseAll,
@@ -498,7 +535,7 @@ void RedisBackend::Close() {
   }
   router_->Close();
   subscriber_.reset();
-  ++generation_;
+  NewSession();
 }
 
 }  // namespace ipc::internal

@@ -65,6 +65,12 @@ class RedisBackend {
   // Gives back every hold and disconnects; the next call reconnects.
   void Close();
 
+  // In a child after fork(): drops the parent's connections (without
+  // closing them for the parent) and holds, and takes a new token. Every
+  // entry point calls it; ManagerConnection calls it before comparing
+  // generations.
+  void CheckFork();
+
   // Bumped by Close() and in a forked child: a lock guard made before
   // either must not release what is no longer its hold.
   uint64_t generation() const { return generation_; }
@@ -75,8 +81,10 @@ class RedisBackend {
  private:
   RedisBackend(std::unique_ptr<RedisRouter> router, ManagerOptions options);
 
-  // Drops what a forked child must not use.
-  void CheckFork();
+  // Starts afresh with a new token: nothing held, old guards refused.
+  void NewSession();
+  // Request's answer (RoundTrip without the session bookkeeping).
+  Status Answer(const ipcd::v1::Request& request, ipcd::v1::Response* response);
   // Runs the script with args; checks it answered one reply per call.
   Result<RedisReply> RunScript(const RedisScriptArgs& args);
   // Runs the client's own op on each object, one script run per slot;
