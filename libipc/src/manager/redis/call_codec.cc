@@ -18,7 +18,7 @@ constexpr int kMaxValueNesting = 30;
 // beyond 2^53 would lose digits.
 constexpr int64_t kMaxExactInt = int64_t{1} << 53;
 
-// Fields per call before its items; manager.lua reads them in this order.
+// Fields per call before its items; lua/dispatch.lua reads them in this order.
 enum Field {
   kKeyIndex, kKind, kOp, kKey, kValue, kExpected, kNum, kExpectedNum, kCapacity, kOrder,
   kIndex, kStop, kPriority, kState, kNeverEqual, kPreError, kItemCount, kMayWait, kCount, kLock,

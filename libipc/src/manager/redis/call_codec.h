@@ -1,13 +1,13 @@
 // The Redis backend's translation of ipcd Calls to the arguments of its
-// script (manager.lua), and of the script's replies back to ipcd Results.
-// The script's header comment describes both layouts; this file is their
-// only C++ reader and writer.
+// function library (lua/*.lua), and of its replies back to ipcd Results.
+// lua/base.lua's header describes both layouts; this file is their only
+// C++ reader and writer.
 //
-// Checks made here rather than in the script, because they need the
-// Value itself: a bad object name, a negative timeout or capacity, a value
-// nested too deep, a priority a Redis score cannot hold exactly. Such a
-// call still goes to the script, carrying its error, so a batch's replies
-// stay one per call.
+// Checks made here rather than in the function, because they need the
+// Value itself: a bad object name, text that is not UTF-8, a value nested
+// too deep, a priority or semaphore count past 2^53, arguments ipcd
+// requires. Such a call still goes to the function, carrying its error, so
+// a batch's replies stay one per call.
 //
 // Thread safety: pure functions.
 #ifndef IPC_SRC_MANAGER_REDIS_CALL_CODEC_H_

@@ -5,7 +5,7 @@
 // where the semantics differ.
 //
 // Each Call (and each Batch, whole) is one run of the backend's script
-// (manager.lua) through a RedisRouter (one server, or the master serving
+// (lua/*.lua) through a RedisRouter (one server, or the master serving
 // the objects' slot on a cluster), so it is atomic in Redis as it is in
 // ipcd. A blocking call that cannot complete yet subscribes to its
 // object's shard channel on a second connection, tries again, and then

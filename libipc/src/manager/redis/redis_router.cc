@@ -230,20 +230,23 @@ Result<RedisReply> RedisRouter::Eval(const RedisScriptArgs& args, Deadline deadl
   const std::string nkeys = std::to_string(args.keys.size());
   std::vector<std::string_view> command;
   command.reserve(3 + args.keys.size() + args.argv.size());
-  command.push_back("EVALSHA");
-  command.push_back(RedisManagerScriptSha());
+  command.push_back("FCALL");
+  command.push_back(RedisManagerFunction());
   command.push_back(nkeys);
   for (const std::string& k : args.keys) command.push_back(k);
   for (const std::string& a : args.argv) command.push_back(a);
   for (int attempt = 0;; ++attempt) {
     IPC_ASSIGN_OR_RETURN(RedisReply r, Command(slot, command, deadline));
     if (r.type != RedisReply::Type::kError) return r;
-    if (attempt == 0 && StartsWith(r.str, "NOSCRIPT")) {
-      // The server has not seen the script (or restarted): nothing ran.
+    if (attempt == 0 && r.str.find("Function not found") != std::string::npos) {
+      // This server has not seen this version of the library (or lost it
+      // in a restart without persistence): nothing ran.
       IPC_ASSIGN_OR_RETURN(RedisReply loaded,
-                           Command(slot, {"SCRIPT", "LOAD", RedisManagerScript()}, deadline));
+                           Command(slot, {"FUNCTION", "LOAD", "REPLACE", RedisManagerLibrary()},
+                                   deadline));
       if (loaded.type == RedisReply::Type::kError) {
-        return Status(ErrorCode::kProtocolError, display_ + ": SCRIPT LOAD refused: " + loaded.str);
+        return Status(ErrorCode::kProtocolError,
+                      display_ + ": FUNCTION LOAD refused: " + loaded.str);
       }
       continue;
     }
@@ -251,7 +254,7 @@ Result<RedisReply> RedisRouter::Eval(const RedisScriptArgs& args, Deadline deadl
     // ipcd's max_bytes is.
     const bool full = StartsWith(r.str, "OOM");
     return Status(full ? ErrorCode::kResourceExhausted : ErrorCode::kProtocolError,
-                  display_ + ": the script failed: " + r.str);
+                  display_ + ": the Manager's function failed: " + r.str);
   }
 }
 

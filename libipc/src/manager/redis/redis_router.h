@@ -8,7 +8,7 @@
 // followed once, with ASKING.
 //
 // Delivery rule: a command is sent again only when it provably did not
-// run: a MOVED, ASK, TRYAGAIN, CLUSTERDOWN or NOSCRIPT reply, or a
+// run: a MOVED, ASK, TRYAGAIN or CLUSTERDOWN reply, "Function not found", or a
 // connection found closed (or refused) before the command went out. A
 // connection lost after sending gives kClosed, and the next command
 // reconnects.

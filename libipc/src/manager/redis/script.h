@@ -1,5 +1,7 @@
-// The Redis backend's script (manager.lua, built in as text) and its SHA1,
-// the name EVALSHA runs it by.
+// The Redis backend's function library (lua/*.lua, built in as text): the
+// code FUNCTION LOAD takes and the function name FCALL runs, both made from
+// the text's SHA1, so clients built from other versions of it each run
+// their own.
 //
 // Thread safety: pure functions.
 #ifndef IPC_SRC_MANAGER_REDIS_SCRIPT_H_
@@ -9,9 +11,10 @@
 
 namespace ipc::internal {
 
-std::string_view RedisManagerScript();
-// Hex, as SCRIPT LOAD answers.
-std::string_view RedisManagerScriptSha();
+// "#!lua name=ipc_<sha1>" and the text, for FUNCTION LOAD.
+std::string_view RedisManagerLibrary();
+// "ipc_<sha1>", for FCALL.
+std::string_view RedisManagerFunction();
 
 }  // namespace ipc::internal
 
