@@ -129,46 +129,45 @@ bool ValidName(std::string_view name) {
   });
 }
 
-// What the call must carry that the script cannot check: "" when it does.
-std::string MissingArgument(const v1::Call& call) {
+// What the call lacks that ipcd requires ("needs a value", ...); nullptr
+// when nothing. (Runs for every call: no strings built.)
+const char* MissingArgument(const v1::Call& call) {
   const v1::Op op = call.op();
-  const std::string what = std::string(KindName(call.kind())) + " '" + call.object() + "': " +
-                           v1::Op_Name(op);
   switch (call.kind()) {
     case v1::DICT:
     case v1::NAMESPACE:
       if ((op == v1::SET || op == v1::SETDEFAULT || op == v1::COMPARE_AND_SET) &&
           !call.has_value()) {
-        return what + " needs a value";
+        return "needs a value";
       }
-      return "";
+      return nullptr;
     case v1::VALUE:
       if ((op == v1::SET || op == v1::COMPARE_AND_SET) && !call.has_value()) {
-        return what + " needs a value";
+        return "needs a value";
       }
-      return "";
+      return nullptr;
     case v1::QUEUE:
-      if (op == v1::PUT && !call.has_value()) return what + " needs a value";
-      if (!v1::QueueOrder_IsValid(call.order())) return what + ": no such queue order";
-      return "";
+      if (op == v1::PUT && !call.has_value()) return "needs a value";
+      if (!v1::QueueOrder_IsValid(call.order())) return "names no known queue order";
+      return nullptr;
     case v1::COUNTER:
       if ((op == v1::SET || op == v1::ADD || op == v1::COMPARE_AND_SET) &&
           call.value().kind_case() != v1::Value::kIntValue) {
-        return what + " needs value.int_value";
+        return "needs value.int_value";
       }
       if (op == v1::COMPARE_AND_SET && call.expected().kind_case() != v1::Value::kIntValue) {
-        return what + " needs expected.int_value";
+        return "needs expected.int_value";
       }
-      return "";
+      return nullptr;
     case v1::SEMAPHORE:
     case v1::BOUNDED_SEMAPHORE:
       if (op == v1::CREATE && call.has_value() &&
           (call.value().kind_case() != v1::Value::kIntValue || call.value().int_value() < 0)) {
-        return what + " needs value.int_value >= 0 (the initial units)";
+        return "needs value.int_value >= 0 (the initial units)";
       }
-      return "";
+      return nullptr;
     default:
-      return "";
+      return nullptr;
   }
 }
 
@@ -197,44 +196,45 @@ std::string PreError(const v1::Call& call, const Scan& value, const Scan& expect
     return std::to_string(v1::UNSUPPORTED) + ":'" + call.object() + "': unknown operation " +
            std::to_string(call.op());
   }
-  const std::string what = "'" + call.object() + "'";
+  const auto what = [&call] { return "'" + call.object() + "'"; };
   if (call.has_timeout_ms() && call.timeout_ms() < 0) {
-    return invalid(what + ": timeout_ms must not be negative");
+    return invalid(what() + ": timeout_ms must not be negative");
   }
-  if (call.capacity() < 0) return invalid(what + ": capacity must not be negative");
+  if (call.capacity() < 0) return invalid(what() + ": capacity must not be negative");
   if (value.depth > kMaxValueNesting || expected.depth > kMaxValueNesting) {
-    return invalid(what + ": a value nests lists and maps deeper than " +
+    return invalid(what() + ": a value nests lists and maps deeper than " +
                    std::to_string(kMaxValueNesting));
   }
   if (!value.utf8 || !expected.utf8) {
-    return invalid(what + ": a string in the value is not valid UTF-8 (send bytes instead)");
+    return invalid(what() + ": a string in the value is not valid UTF-8 (send bytes instead)");
   }
   for (const v1::Entry& e : call.items()) {
     Scan item;
     ScanValue(e.value(), 0, &item);
-    if (!item.utf8 || !Utf8(e.key())) return invalid(what + ": a key or string is not valid UTF-8");
+    if (!item.utf8 || !Utf8(e.key())) return invalid(what() + ": a key or string is not valid UTF-8");
     if (item.depth > kMaxValueNesting) {
-      return invalid(what + ": a value nests lists and maps deeper than " +
+      return invalid(what() + ": a value nests lists and maps deeper than " +
                      std::to_string(kMaxValueNesting));
     }
   }
   if (!Utf8(call.key()) || !Utf8(call.lock())) {
-    return invalid(what + ": the key or lock name is not valid UTF-8");
+    return invalid(what() + ": the key or lock name is not valid UTF-8");
   }
-  if (!internal) {
-    if (std::string missing = MissingArgument(call); !missing.empty()) return invalid(missing);
+  if (const char* missing = internal ? nullptr : MissingArgument(call)) {
+    return invalid(std::string(KindName(call.kind())) + " '" + call.object() + "': " +
+                   v1::Op_Name(call.op()) + " " + missing);
   }
   if (call.has_priority() &&
       (call.priority() > kMaxExactInt || call.priority() < -kMaxExactInt)) {
-    return invalid(what + ": a priority on Redis must be within +-2^53 (a sorted set's score)");
+    return invalid(what() + ": a priority on Redis must be within +-2^53 (a sorted set's score)");
   }
   if ((call.kind() == v1::SEMAPHORE || call.kind() == v1::BOUNDED_SEMAPHORE) &&
       call.op() == v1::CREATE && call.value().int_value() > kMaxExactInt) {
-    return invalid(what + ": a semaphore on Redis counts at most 2^53 units");
+    return invalid(what() + ": a semaphore on Redis counts at most 2^53 units");
   }
-  if (TakesKey(call) && call.key().empty()) return invalid(what + ": a key must not be empty");
+  if (TakesKey(call) && call.key().empty()) return invalid(what() + ": a key must not be empty");
   for (const v1::Entry& e : call.items()) {
-    if (e.key().empty()) return invalid(what + ": a key must not be empty");
+    if (e.key().empty()) return invalid(what() + ": a key must not be empty");
   }
   return "";
 }
@@ -247,7 +247,7 @@ bool ParseInt64(std::string_view s, int64_t* out) {
 }
 
 Status Garbled(const char* what) {
-  return Status(ErrorCode::kProtocolError, std::string("redis: the script's reply ") + what);
+  return Status(ErrorCode::kProtocolError, std::string("redis: the Manager's function answered oddly: its reply ") + what);
 }
 
 // A reply's value field into *out: '' unset, 'v' + Value bytes, 'i' + int.
@@ -319,11 +319,10 @@ RedisScriptArgs::RedisScriptArgs(std::string_view token, int64_t lease_ms) {
 }
 
 size_t RedisScriptArgs::KeyIndex(std::string_view name) {
-  const std::string prefix = RedisObjectPrefix(name);
-  auto it = std::find(keys.begin(), keys.end(), prefix);
-  const size_t index = static_cast<size_t>(it - keys.begin()) + 1;
-  if (it == keys.end()) keys.push_back(prefix);
-  return index;
+  std::string prefix = RedisObjectPrefix(name);
+  auto [it, added] = key_index_.try_emplace(prefix, keys.size() + 1);
+  if (added) keys.push_back(std::move(prefix));
+  return it->second;
 }
 
 void RedisScriptArgs::Add(const v1::Call& call, std::string_view state, int op, bool may_wait) {
@@ -341,16 +340,23 @@ void RedisScriptArgs::Add(const v1::Call& call, std::string_view state, int op, 
                           ? 1
                           : call.value().int_value();
 
+  // A call with an error goes with it alone: its values (which may not even
+  // serialize, as text that is not UTF-8) are not read.
+  const std::string error = PreError(call, value, expected, /*internal=*/op != 0);
   std::vector<std::string> items;
-  if (call.op() == v1::EXTEND) {
+  if (!error.empty()) {
+    // Nothing else to gather.
+  } else if (call.op() == v1::EXTEND) {
     for (const v1::Value& item : call.value().list_value().items()) {
       items.emplace_back();
       items.push_back(Canonical(item));
     }
   }
-  for (const v1::Entry& e : call.items()) {
-    items.push_back(e.key());
-    items.push_back(Canonical(e.value()));
+  if (error.empty()) {
+    for (const v1::Entry& e : call.items()) {
+      items.push_back(e.key());
+      items.push_back(Canonical(e.value()));
+    }
   }
 
   const size_t base = argv.size();
@@ -360,8 +366,11 @@ void RedisScriptArgs::Add(const v1::Call& call, std::string_view state, int op, 
   f[kKind] = std::to_string(call.kind());
   f[kOp] = std::to_string(op != 0 ? op : call.op());
   f[kKey] = call.key();
-  if (call.has_value()) f[kValue] = "v" + Canonical(call.value());
-  if (call.has_expected()) f[kExpected] = "v" + Canonical(call.expected());
+  // A counter's calls read only the number (kNum).
+  if (error.empty() && call.has_value() && call.kind() != v1::COUNTER) {
+    f[kValue] = "v" + Canonical(call.value());
+  }
+  if (error.empty() && call.has_expected()) f[kExpected] = "v" + Canonical(call.expected());
   f[kNum] = std::to_string(num);
   f[kExpectedNum] = std::to_string(call.expected().int_value());
   f[kCapacity] = std::to_string(call.capacity());
@@ -371,7 +380,7 @@ void RedisScriptArgs::Add(const v1::Call& call, std::string_view state, int op, 
   f[kPriority] = Optional(call.has_priority(), call.priority());
   f[kState] = std::string(state);
   f[kNeverEqual] = value.nan || expected.nan ? "1" : "0";
-  f[kPreError] = PreError(call, value, expected, /*internal=*/op != 0);
+  f[kPreError] = error;
   f[kItemCount] = std::to_string(items.size() / 2);
   f[kMayWait] = may_wait ? "1" : "0";
   f[kCount] = Optional(call.has_count(), call.count());

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "ipc/status.h"
@@ -55,6 +56,7 @@ struct RedisScriptArgs {
  private:
   // KEYS' 1-based index of object name's prefix, added when new.
   size_t KeyIndex(std::string_view name);
+  std::unordered_map<std::string, size_t> key_index_;  // Prefix -> index.
   int calls_ = 0;
 };
 

@@ -18,6 +18,9 @@ namespace {
 
 namespace v1 = ipcd::v1;
 
+// How long a listing's later pages may come from its first page's SCAN.
+constexpr std::chrono::seconds kListingReuse{30};
+
 // A waiter tries again at least this often even when no change was
 // published: a lease that runs out (a dead holder's lock) publishes
 // nothing, and the script's retry hint may be longer.
@@ -445,18 +448,24 @@ Status RedisBackend::ScanNames(const std::string& pattern,
 
 Status RedisBackend::ListObjects(const v1::ListObjects& request, v1::ObjectList* out) {
   const uint32_t limit = request.limit() == 0 || request.limit() > 1000 ? 1000 : request.limit();
-  std::vector<std::string> names;
-  IPC_RETURN_IF_ERROR(ScanNames(MetaPattern(request.prefix()), [&](std::string name) {
-    if (name > request.after() && name.rfind(request.prefix(), 0) == 0) {
-      names.push_back(std::move(name));
-    }
-  }));
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());  // SCAN may repeat.
-  if (names.size() > limit) {
-    names.resize(limit);
-    out->set_next(names.back());
+  // A SCAN reads every key, so a listing's later pages come from the names
+  // its first page scanned: pages are not a snapshot (proto/ipcd.proto),
+  // and an object made since may be missing, one destroyed is skipped.
+  const auto now = std::chrono::steady_clock::now();
+  if (request.after().empty() || listing_.prefix != request.prefix() ||
+      now - listing_.scanned > kListingReuse) {
+    listing_ = Listing{request.prefix(), {}, now};
+    IPC_RETURN_IF_ERROR(ScanNames(MetaPattern(request.prefix()), [&](std::string name) {
+      if (name.rfind(request.prefix(), 0) == 0) listing_.names.push_back(std::move(name));
+    }));
+    std::sort(listing_.names.begin(), listing_.names.end());
+    listing_.names.erase(std::unique(listing_.names.begin(), listing_.names.end()),
+                         listing_.names.end());  // SCAN may repeat a key.
   }
+  auto from = std::upper_bound(listing_.names.begin(), listing_.names.end(), request.after());
+  const size_t left = static_cast<size_t>(listing_.names.end() - from);
+  std::vector<std::string> names(from, from + std::min<size_t>(left, limit));
+  if (left > limit) out->set_next(names.back());
   if (names.empty()) return Status::Ok();
 
   std::vector<std::optional<v1::ObjectInfo>> infos(names.size());

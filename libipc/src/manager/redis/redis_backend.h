@@ -25,12 +25,14 @@
 #ifndef IPC_SRC_MANAGER_REDIS_REDIS_BACKEND_H_
 #define IPC_SRC_MANAGER_REDIS_REDIS_BACKEND_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ipc/deadline.h"
 #include "ipc/manager.h"
@@ -127,6 +129,13 @@ class RedisBackend {
   std::string token_;
   std::optional<RedisClient> subscriber_;
   int subscriber_slot_ = -1;  // The slot whose node subscriber_ is on.
+  // The names the last listing's first page scanned, for its next pages.
+  struct Listing {
+    std::string prefix;
+    std::vector<std::string> names;  // Sorted.
+    std::chrono::steady_clock::time_point scanned;
+  };
+  Listing listing_;
   std::unique_ptr<RedisLeaseRenewer> renewer_;
   uint64_t fork_generation_ = 0;
   uint64_t generation_ = 1;

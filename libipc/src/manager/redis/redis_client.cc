@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <charconv>
 
+#include "posix/no_sigpipe.h"
+
 namespace ipc::internal {
 namespace {
 
@@ -222,7 +224,12 @@ Result<RedisReply> RedisClient::Receive(Deadline deadline) {
   // Send what was appended, waiting for room as long as the deadline lets.
   int done = 0;
   while (!done) {
-    if (redisBufferWrite(c, &done) != REDIS_OK) return Failed(": connection lost (");
+    int written;
+    {
+      ScopedNoSigpipe no_sigpipe;  // hiredis writes with write(2).
+      written = redisBufferWrite(c, &done);
+    }
+    if (written != REDIS_OK) return Failed(": connection lost (");
     if (done) break;
     pollfd p{c->fd, POLLOUT, 0};
     const int n = poll(&p, 1, deadline.PollTimeoutMs());

@@ -161,9 +161,11 @@ local function leave_line(c)
   if redis.call('ZCARD', c.p .. ':q') > 0 then wake(c) end
 end
 
--- Not c's turn: a waiter that retries takes a ticket at the end of the line.
+-- Not c's turn: a call that will wait takes a ticket at the end of the
+-- line now, at its first try, as ipcd parks it (one that will not wait, a
+-- timeout of 0 or a batch, takes none).
 local function wait_in_line(c, code, msg, retry_ms)
-  if c.ticket == '' and c.enqueue then
+  if c.ticket == '' and c.may_wait then
     local seq = redis.call('HINCRBY', c.k, 'qseq', 1)
     c.ticket = token .. ':' .. seq
     redis.call('ZADD', c.p .. ':q', seq, c.ticket)

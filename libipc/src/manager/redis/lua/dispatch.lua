@@ -241,11 +241,10 @@ local function call(keys, args)
       lock = args[at + 19],
       items = {},
     }
-    c.wait_inc, c.enqueue, c.ticket = c.state, false, ''
+    c.wait_inc, c.ticket = c.state, ''
     local bar = string.find(c.state, '|', 1, true)
     if bar then
-      c.wait_inc, c.enqueue, c.ticket = string.sub(c.state, 1, bar - 1), true,
-        string.sub(c.state, bar + 1)
+      c.wait_inc, c.ticket = string.sub(c.state, 1, bar - 1), string.sub(c.state, bar + 1)
     end
     local nitems = tonumber(args[at + 16])
     at = at + F
