@@ -73,9 +73,11 @@ ours() {  # ours NAME ARGS...: ipcd-bench over the unix socket, then over shm://
 }
 on_redis() {  # on_redis NAME ARGS...: ipcd-bench's Manager on the private Redis.
   $have_redis || return 0
+  local name=$1
+  shift
   "$bin/ipcd-bench" --url "redis+unix://$work/redis.sock" "$@" |
     python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r["row"]=sys.argv[1]; r["bench"]="manager-redis " + r["bench"]; print(json.dumps(r))' \
-      "$1@redis" | tee -a "$results"
+      "$name@redis" | tee -a "$results"
 }
 raw_redis() {  # raw_redis NAME CLIENTS N COMMAND...: redis-benchmark running COMMAND.
   $have_redis || return 0
