@@ -20,6 +20,13 @@
 # Prints one JSON line per measurement, then a table of ratios.
 # With --state-dir (the durable state log) against Redis with an append-only
 # file: bench/run_ipcd_state.sh.
+#
+# The same Manager on Redis (ipcd-bench --url redis+unix://...: each call one
+# FCALL of the Manager's function, docs/redis.md) runs beside raw
+# redis-benchmark doing the nearest plain command (INCRBY for counter add,
+# HSET and HGET for dict set and get), at 1 and 50 clients: the "Manager on
+# Redis" table gives the Manager's throughput as a share of the raw
+# command's.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin=${1:-$root/build/bin}
@@ -64,6 +71,26 @@ ours() {  # ours NAME ARGS...: ipcd-bench over the unix socket, then over shm://
       tee -a "$results"
   done
 }
+on_redis() {  # on_redis NAME ARGS...: ipcd-bench's Manager on the private Redis.
+  $have_redis || return 0
+  local name=$1
+  shift
+  "$bin/ipcd-bench" --url "redis+unix://$work/redis.sock" "$@" |
+    python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r["row"]=sys.argv[1]; r["bench"]="manager-redis " + r["bench"]; print(json.dumps(r))' \
+      "$name@redis" | tee -a "$results"
+}
+raw_redis() {  # raw_redis NAME CLIENTS N COMMAND...: redis-benchmark running COMMAND.
+  $have_redis || return 0
+  local name=$1 clients=$2 n=$3
+  shift 3
+  redis-benchmark -s "$work/redis.sock" -c "$clients" -n "$n" --csv "$@" |
+    python3 -c '
+import csv, json, sys
+rows = list(csv.DictReader(sys.stdin))
+print(json.dumps({"row": sys.argv[1], "bench": "redis " + rows[0]["test"],
+                  "requests_per_s": round(float(rows[0]["rps"]))}))' "$name@raw" |
+    tee -a "$results"
+}
 redis() {  # redis NAME TEST CLIENTS PIPELINE N
   $have_redis || return 0
   redis-benchmark -s "$work/redis.sock" -t "$2" -c "$3" -P "$4" -n "$5" --csv |
@@ -92,6 +119,20 @@ redis c50_p16_set set 50 16 $((requests * 5))
 ours c1_b16_incr --op counter-add --batch 16 --requests $((requests * 2))
 ours locked_increment --op locked-increment --requests $((sync_requests / 4))
 ours locked_increment_nospin --op locked-increment --spin-us 0 --requests $((sync_requests / 4))
+# The Manager on Redis against the raw commands, alternating.
+for round in 1 2; do
+  on_redis m_sync_incr --op counter-add --requests "$sync_requests"
+  raw_redis m_sync_incr 1 "$sync_requests" INCRBY bench:counter 1
+  on_redis m_sync_set --op dict-set --requests "$sync_requests"
+  raw_redis m_sync_set 1 "$sync_requests" HSET bench:dict key xxx
+  on_redis m_sync_get --op dict-get --requests "$sync_requests"
+  raw_redis m_sync_get 1 "$sync_requests" HGET bench:dict key
+  on_redis m_c50_incr --op counter-add --clients 50 --requests "$requests"
+  raw_redis m_c50_incr 50 "$requests" INCRBY bench:counter 1
+  on_redis m_c50_get --op dict-get --clients 50 --requests "$requests"
+  raw_redis m_c50_get 50 "$requests" HGET bench:dict key
+done
+
 python3 "$root/bench/python_manager.py" $((sync_requests / 4)) |
   python3 -c '
 import json, sys
@@ -103,8 +144,12 @@ for line in sys.stdin:
 python3 - "$results" <<'PY'
 import json, sys
 rows = {}
+both = {}  # Manager-on-Redis rows: every round's rate, per side.
 for line in open(sys.argv[1]):
     r = json.loads(line)
+    if "@redis" in r["row"] or "@raw" in r["row"]:
+        both.setdefault(r["row"], []).append(r["requests_per_s"])
+        continue
     rows.setdefault(r["row"], {})["redis" if r["bench"].startswith("redis") else
                                   "python" if r["bench"].startswith("python") else "ipcd"] = r
 def rate(row, who):
@@ -128,6 +173,18 @@ for row, label in labels.items():
     ratio = f"{ours / theirs:.2f}" if ours and theirs else "-"
     shm_ratio = f"{shm / theirs:.2f}" if shm and theirs else "-"
     print(f"{label:<44} {ours or '-':>12} {theirs or '-':>12} {ratio:>10} {shm or '-':>12} {shm_ratio:>10}")
+if both:
+    print()
+    print(f"{'Manager on Redis vs the raw command':<44} {'manager req/s':>13} {'raw req/s':>10} {'manager/raw':>11}")
+    for row, label in [("m_sync_incr", "1 client, counter add vs INCRBY"),
+                       ("m_sync_set", "1 client, dict set vs HSET"),
+                       ("m_sync_get", "1 client, dict get vs HGET"),
+                       ("m_c50_incr", "50 clients, counter add vs INCRBY"),
+                       ("m_c50_get", "50 clients, dict get vs HGET")]:
+        ours, raw = both.get(row + "@redis"), both.get(row + "@raw")
+        if ours and raw:
+            m, r = max(ours), max(raw)  # Best of the rounds on each side.
+            print(f"{label:<44} {m:>13} {r:>10} {m / r:>11.2f}")
 py = rate("py_locked_increment", "python")
 if py:
     for row, label in [("sync_incr", "ipcd counter add"),

@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   cmake g++ make ninja-build pkg-config
   libboost-dev
+  libhiredis-dev redis-server redis-tools
   libzmq3-dev cppzmq-dev
   libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -15,6 +15,7 @@
 #include "ipc/channel.h"
 #include "ipc/manager.h"
 #include "support/daemon_process.h"
+#include "support/redis_server.h"
 #include "support/test_util.h"
 
 #ifndef IPCCTL_PATH
@@ -478,6 +479,41 @@ TEST_F(IpcctlTest, WatchPrintsALinePerChangeAsItHappens) {
   }
   const RunResult keyed = Ipcctl({"watch", name, "key", "extra"});
   EXPECT_EQ(keyed.exit_code, 2) << keyed.err;
+}
+
+// ipcctl --url redis...: the same commands on the Manager's Redis backend,
+// the password from a file or the environment, and watch refused by name.
+TEST_F(IpcctlTest, WorksOnRedisWithThePasswordFromAFileOrTheEnvironment) {
+  auto redis = RedisServer::Start({.password = "pw-123"});
+  ASSERT_GT(redis.pid(), 0);
+  const std::string url = redis.url();
+  const std::string key_file = dir_.File("redis.key");
+  {
+    std::ofstream out(key_file);
+    out << "pw-123\n";
+  }
+  ASSERT_EQ(::chmod(key_file.c_str(), 0600), 0);
+  RunResult add = Exec({"--url", url, "--authkey-file", key_file, "counter", "add", "hits", "5"});
+  EXPECT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_EQ(add.out, "5\n");
+  ::setenv("IPC_AUTHKEY", "pw-123", 1);
+  RunResult ls = Exec({"--url", url, "ls"});
+  RunResult dict = Exec({"--url", url, "dict", "set", "cfg", "port", "8080"});
+  RunResult get = Exec({"--url", url, "--json", "dict", "get", "cfg", "port"});
+  RunResult watch = Exec({"--url", url, "watch", "cfg", "--timeout", "1"});
+  ::unsetenv("IPC_AUTHKEY");
+  EXPECT_EQ(ls.exit_code, 0) << ls.err;
+  EXPECT_NE(ls.out.find("hits"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("counter"), std::string::npos) << ls.out;
+  EXPECT_EQ(dict.exit_code, 0) << dict.err;
+  EXPECT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_NE(get.out.find("8080"), std::string::npos) << get.out;
+  EXPECT_EQ(watch.exit_code, 1);
+  EXPECT_NE(watch.err.find("not available on the Redis backend"), std::string::npos) << watch.err;
+  RunResult refused = Exec({"--url", url, "counter", "get", "hits"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("password"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.err.find("pw-123"), std::string::npos) << refused.err;
 }
 
 }  // namespace

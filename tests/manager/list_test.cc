@@ -122,6 +122,7 @@ TEST_F(ManagerListTest, WrongKindAndBadArgumentsAreRefused) {
 
 // The byte limit holds for lists: an EXTEND that does not fit adds nothing.
 TEST_F(ManagerListTest, MaxBytesRefusesAWholeExtend) {
+  IPC_SKIP_ON_REDIS("--max-bytes");
   StartDaemon({"--max-bytes", "4096"});
   auto list = manager().List(Name("list"));
   ASSERT_OK(list.Append(std::string(1000, 'a')));

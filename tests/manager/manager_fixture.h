@@ -1,6 +1,12 @@
 // A fixture for the Manager tests: a fresh ipcd per test (DaemonProcess)
 // and a Manager connected to it, plus assertions on exact error codes and a
 // wait for calls parked in the daemon.
+//
+// The same test sources build twice: manager_test runs them against ipcd,
+// manager_redis_test (compiled with IPC_TEST_REDIS) against a redis-server
+// started per test (RedisServer), through the Manager's Redis backend.
+// A test of something only ipcd has (its limits, flags) says so with
+// IPC_SKIP_ON_REDIS.
 #ifndef IPC_TESTS_MANAGER_MANAGER_FIXTURE_H_
 #define IPC_TESTS_MANAGER_MANAGER_FIXTURE_H_
 
@@ -14,6 +20,7 @@
 
 #include "ipc/manager.h"
 #include "support/daemon_process.h"
+#include "support/redis_server.h"
 #include "support/test_util.h"
 
 // The exact code of a Status or of a Result's status, printing the message
@@ -31,6 +38,17 @@
   } while (0)
 
 namespace ipc::testing {
+
+#ifdef IPC_TEST_REDIS
+inline constexpr bool kOnRedis = true;
+using BackendProcess = RedisServer;
+#else
+inline constexpr bool kOnRedis = false;
+using BackendProcess = DaemonProcess;
+#endif
+
+#define IPC_SKIP_ON_REDIS(why) \
+  if (::ipc::testing::kOnRedis) GTEST_SKIP() << "an ipcd feature: " << why
 
 inline Status StatusOf(const Status& status) { return status; }
 template <typename T>
@@ -56,9 +74,15 @@ class ManagerTest : public ::testing::Test {
  protected:
   void SetUp() override { StartDaemon({}); }
 
-  // (Re)starts the daemon with extra flags and connects manager() to it.
+  // (Re)starts the daemon with extra flags (ipcd only) and connects
+  // manager() to it.
   void StartDaemon(std::vector<std::string> extra_args) {
+#ifdef IPC_TEST_REDIS
+    ASSERT_TRUE(extra_args.empty()) << "ipcd flags on the Redis backend";
+    daemon_ = RedisServer::Start();
+#else
     daemon_ = DaemonProcess::Start(std::move(extra_args));
+#endif
     ASSERT_GT(daemon_.pid(), 0) << "ipcd did not start";
     manager_ = Connect();
     ASSERT_TRUE(manager_.has_value());
@@ -77,7 +101,7 @@ class ManagerTest : public ::testing::Test {
     return UniqueName(prefix);
   }
 
-  DaemonProcess daemon_;
+  BackendProcess daemon_;
   std::optional<Manager> manager_;
 };
 

@@ -40,6 +40,7 @@ TEST_F(ManagerValueTest, CompareAndSetSwapsOnlyOnAMatch) {
 }
 
 TEST_F(ManagerValueTest, TheByteLimitHolds) {
+  IPC_SKIP_ON_REDIS("--max-bytes");
   StartDaemon({"--max-bytes", "1000"});
   auto v = manager().Value(Name("v"));
   ASSERT_OK(v.Set(std::string(500, 'a')));

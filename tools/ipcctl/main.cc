@@ -21,7 +21,9 @@ constexpr char kUsage[] =
     "COMMAND\n"
     "\n"
     "Commands that talk to ipcd (at the default socket unless "
-    "--socket/--url):\n"
+    "--socket/--url),\n"
+    "or to Redis with --url redis://HOST:PORT, redis+unix:///PATH or\n"
+    "redis+cluster://HOST:PORT[,HOST:PORT...] (all but watch; docs/redis.md):\n"
     "  ls [PREFIX]                 the daemon's objects (all, or those whose\n"
     "                              names start with PREFIX): name, kind, size\n"
     "  stats                       the daemon's counters and limits\n"
@@ -79,6 +81,8 @@ constexpr char kUsage[] =
     "or\n"
     "else text. Output is for people unless --json. Put a negative N after\n"
     "'--' or as is: only words starting with '--' are options.\n"
+    "The key (ipcd's tcp://) or Redis password comes from --authkey-file, or\n"
+    "else from the environment variable IPC_AUTHKEY.\n"
     "Exit status: 0 done, 1 failed, 2 bad usage.\n";
 
 // Takes the value of the option at args[*i] ("--name VALUE" or

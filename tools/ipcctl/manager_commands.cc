@@ -1,6 +1,7 @@
 // ipcctl's commands that talk to ipcd: ls, stats, counter, dict, queue.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -22,6 +23,10 @@ ipc::Result<ipc::Manager> ConnectManager(const CommandLine& cl) {
   if (!cl.authkey_file.empty()) {
     IPC_ASSIGN_OR_RETURN(options.authkey,
                          ipc::Manager::ReadAuthKeyFile(cl.authkey_file));
+  } else if (const char* key = std::getenv("IPC_AUTHKEY"); key != nullptr) {
+    // So that a script need not put the key on a command line, where
+    // every user's ps shows it.
+    options.authkey = key;
   }
   return ipc::Manager::Connect(cl.url, options);
 }

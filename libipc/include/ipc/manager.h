@@ -112,6 +112,14 @@ struct ManagerOptions {
   // environment libipc says why on stderr. channel_url() tells which.
   // Over shm the channel's own spin (20 us) replaces reply_spin.
   bool shared_memory = true;
+  // Redis only (redis:// URLs; docs/redis.md): how long a lock or a
+  // semaphore unit stays held after its holder's process stops renewing
+  // it. No daemon sees a Redis client die, so a holder killed with SIGKILL
+  // frees its lock only when this lease runs out; while the process lives
+  // a thread renews it every third of the lease. Shorter frees a dead
+  // holder's locks sooner; a process stalled (stopped, swapping) longer
+  // than the lease loses them. At least 30 ms.
+  std::chrono::milliseconds redis_lease{10000};
 };
 
 // One object as ListObjects reports it (see ObjectInfo in proto/ipcd.proto).

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "manager/auth.h"
+#include "manager/redis/redis_backend.h"
 #include "manager/wire.h"
 #include "posix/fork_generation.h"
 
@@ -75,11 +76,18 @@ ManagerConnection::ManagerConnection(std::string url, ManagerOptions options)
       options_(std::move(options)),
       is_unix_(url_.starts_with("unix:")) {}
 
+ManagerConnection::~ManagerConnection() = default;
+
 Result<std::shared_ptr<ManagerConnection>> ManagerConnection::Open(
     std::string_view url, const ManagerOptions& options) {
   std::shared_ptr<ManagerConnection> connection(
       new ManagerConnection(std::string(url), options));
   std::lock_guard<std::mutex> lock(connection->mu_);
+  if (RedisBackend::Handles(url)) {
+    IPC_ASSIGN_OR_RETURN(connection->redis_, RedisBackend::Open(url, options));
+    connection->generation_ = connection->redis_->generation();
+    return connection;
+  }
   IPC_RETURN_IF_ERROR(connection->Connect(/*first=*/true));
   return connection;
 }
@@ -405,7 +413,22 @@ Status ManagerConnection::ParseResponse(uint64_t id) {
   return Status::Ok();
 }
 
+Status ManagerConnection::RedisRoundTrip(const ExchangeOptions& options) {
+  redis_->CheckFork();
+  if (options.only_generation != 0 && options.only_generation != redis_->generation()) {
+    return Status(ErrorCode::kClosed,
+                  redis_->display() + ": the connection this was meant for is gone");
+  }
+  request_.set_id(next_id_++);
+  const Status got = redis_->RoundTrip(request_, &response_);
+  generation_ = redis_->generation();
+  IPC_RETURN_IF_ERROR(got);
+  if (response_.has_status()) return StatusFromProto(response_.status());
+  return Status::Ok();
+}
+
 Status ManagerConnection::RoundTrip(const ExchangeOptions& options) {
+  if (redis_) return RedisRoundTrip(options);
   const bool bound = options.only_generation != 0;
   if (bound) {
     // Notice a lost connection now: what was meant for it (a lock's
@@ -444,6 +467,18 @@ Status ManagerConnection::Pipeline(
     size_t n, const std::function<void(size_t, ipcd::v1::Request*)>& fill,
     const std::function<void(size_t, const ipcd::v1::Response&)>& read) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (redis_) {
+    // One script run after another: each is atomic, as each pipelined
+    // request is in ipcd.
+    for (size_t i = 0; i < n; ++i) {
+      request_.Clear();
+      fill(i, &request_);
+      request_.set_id(next_id_++);
+      IPC_RETURN_IF_ERROR(redis_->RoundTrip(request_, &response_));
+      read(i, response_);
+    }
+    return Status::Ok();
+  }
   const uint64_t first_id = next_id_;
   next_id_ += n;
   size_t sent = 0, answered = 0;
@@ -508,12 +543,18 @@ Status ManagerConnection::Pipeline(
 
 void ManagerConnection::Close() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (redis_) {
+    redis_->Close();
+    generation_ = redis_->generation();
+    return;
+  }
   Drop();
 }
 
 Result<uint64_t> ManagerConnection::Send(
     const std::function<void(ipcd::v1::Request*)>& fill) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (redis_) return RedisUnsupported("watches");
   request_.Clear();
   fill(&request_);
   const uint64_t id = next_id_++;
@@ -526,6 +567,7 @@ Result<uint64_t> ManagerConnection::Send(
 Status ManagerConnection::ReceiveAny(Deadline deadline,
                                      ipcd::v1::Response* out) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (redis_) return RedisUnsupported("watches");
   if (!channel_.is_open()) {
     return Status(ErrorCode::kClosed, "ipcd at " + url_ + ": not connected");
   }
@@ -556,6 +598,12 @@ int ManagerConnection::fd() {
 }
 
 void ManagerConnection::Drop() { channel_.Close(); }
+
+Status ManagerConnection::RedisUnsupported(std::string_view what) const {
+  return Status(ErrorCode::kUnsupported, redis_->display() + ": " + std::string(what) +
+                                             " are not available on the Redis backend "
+                                             "(docs/redis.md)");
+}
 
 Status ManagerConnection::Lost(const Status& why) const {
   // The channel's message names the URL already.

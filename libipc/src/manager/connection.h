@@ -1,6 +1,9 @@
 // ManagerConnection: the one connection an ipc::Manager (and every proxy and
 // copy made from it) shares with ipcd. It owns the channel, says hello and
 // authenticates, numbers the requests, and reconnects after a failure.
+// For a redis:// URL it hands every request to a RedisBackend instead,
+// which answers it from Redis (redis/redis_backend.h); watches are not
+// available there.
 // A reconnect waits for a missing daemon exactly as the first connect does
 // (ManagerOptions::wait_for_daemon, by default not at all), so a client
 // whose daemon is gone gets kNotFound at once from every call.
@@ -41,6 +44,8 @@
 
 namespace ipc::internal {
 
+class RedisBackend;
+
 class ManagerConnection {
  public:
   // How long past a blocking call's deadline the client waits for the
@@ -69,6 +74,7 @@ class ManagerConnection {
 
   ManagerConnection(const ManagerConnection&) = delete;
   ManagerConnection& operator=(const ManagerConnection&) = delete;
+  ~ManagerConnection();
 
   const std::string& url() const { return url_; }
   const ManagerOptions& options() const { return options_; }
@@ -76,6 +82,7 @@ class ManagerConnection {
   // shared memory, else url(); "" while disconnected.
   std::string channel_url() {
     std::lock_guard<std::mutex> lock(mu_);
+    if (redis_) return url_;
     return channel_.is_open() ? channel_url_ : std::string();
   }
 
@@ -176,6 +183,9 @@ class ManagerConnection {
   // When a call that does not block in the daemon must have its answer.
   Deadline ReplyTimeout() const;
   Status RoundTrip(const ExchangeOptions& options);
+  Status RedisRoundTrip(const ExchangeOptions& options);
+  // kUnsupported naming what the Redis backend lacks.
+  Status RedisUnsupported(std::string_view what) const;
   // Drops the connection; later calls reconnect.
   void Drop();
   // kClosed for a request that could not be sent.
@@ -186,6 +196,7 @@ class ManagerConnection {
   const bool is_unix_;
 
   std::mutex mu_;
+  std::unique_ptr<RedisBackend> redis_;  // Set for a redis:// URL.
   Channel channel_;
   std::string channel_url_;  // Where channel_ leads (see channel_url()).
   bool on_shm_ = false;      // channel_ is an shm:// channel.

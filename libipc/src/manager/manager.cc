@@ -9,6 +9,7 @@
 #include "manager/auth.h"
 #include "manager/connection.h"
 #include "manager/default_socket.h"
+#include "manager/redis/redis_backend.h"
 #include "manager/proxy_call.h"
 
 namespace ipc {
@@ -23,9 +24,10 @@ namespace {
 Result<std::string> ManagerUrl(std::string_view url) {
   if (url.empty()) return Manager::DefaultUrl();
   if (url.front() == '/') return "unix://" + std::string(url);
+  if (internal::RedisBackend::Handles(url)) return std::string(url);
   const std::string kForms =
       "expected unix:///path/to/ipcd.sock, an absolute socket path, "
-      "tcp://host:port or shm://name";
+      "tcp://host:port, shm://name, redis://host:port or redis+unix:///path";
   Result<Url> parsed = ParseUrl(url);
   if (!parsed.ok()) {
     // ParseUrl names the URL and what is wrong with it; a word without a

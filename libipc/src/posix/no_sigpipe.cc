@@ -17,26 +17,34 @@ ssize_t WritevNoSigpipe(int fd, bool is_socket, bool dont_wait,
     msg.msg_iovlen = count;
     return ::sendmsg(fd, &msg, MSG_NOSIGNAL | (dont_wait ? MSG_DONTWAIT : 0));
   }
-  // SIGPIPE is thread-directed for the writing thread, so blocking it here
-  // and draining it on EPIPE keeps it away from the rest of the process.
-  sigset_t pipe_only, old_mask;
+  ScopedNoSigpipe no_sigpipe;
+  return ::writev(fd, iov, count);
+}
+
+// SIGPIPE is thread-directed for the writing thread, so blocking it here
+// and draining it afterwards keeps it away from the rest of the process.
+ScopedNoSigpipe::ScopedNoSigpipe() {
+  sigset_t pipe_only;
   sigemptyset(&pipe_only);
   sigaddset(&pipe_only, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask_);
   sigset_t pending;
   sigemptyset(&pending);
-  const bool was_pending = sigpending(&pending) == 0 &&
-                           sigismember(&pending, SIGPIPE) == 1;
-  const ssize_t n = ::writev(fd, iov, count);
+  was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+}
+
+ScopedNoSigpipe::~ScopedNoSigpipe() {
   const int saved_errno = errno;
-  if (n < 0 && saved_errno == EPIPE && !was_pending) {
+  if (!was_pending_) {
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
     const timespec zero{0, 0};
     while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
     }
   }
-  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
   errno = saved_errno;
-  return n;
 }
 
 }  // namespace ipc::internal
