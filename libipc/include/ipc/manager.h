@@ -16,6 +16,10 @@
 // Get and Put, event, barrier and condition Wait) takes a Deadline and waits in the daemon, not by
 // polling.
 //
+// Redis: Connect("redis://host:6379") (or redis+unix://, redis+cluster://)
+// gives the same proxies on Redis instead of ipcd; see Connect below and
+// docs/redis.md.
+//
 // Connection. Connect("") uses DefaultUrl(); Connect("/run/ipcd.sock"), an
 // absolute path, means unix:///run/ipcd.sock. When no daemon listens there,
 // Connect fails at once with kNotFound ("ipcd at unix:///...: not running
@@ -588,6 +592,11 @@ class Manager {
   // options.wait_for_daemon passed), kPermissionDenied when the key is wrong
   // or missing, kUnsupported when the daemon speaks another protocol
   // version.
+  // A redis://[user:password@]host:port[/db], redis+unix:///path[?db=N] or
+  // redis+cluster://host:port[,host:port...] URL runs the same proxies on
+  // Redis 7 instead (the password, when the URL has none, is
+  // options.authkey; docs/redis.md lists what differs: locks are leases,
+  // no watches).
   static Result<Manager> Connect(std::string_view url = "",
                                  ManagerOptions options = {});
 
