@@ -283,12 +283,14 @@ Status DecodeEntries(const v1::Call& call, const RedisReply& flat, v1::Result* r
       result->add_keys(*key);
       continue;
     }
-    v1::Value* value = call.op() == v1::VALUES ? result->add_values()
-                                                : [&] {
-                                                    v1::Entry* e = result->add_items();
-                                                    e->set_key(*key);
-                                                    return e->mutable_value();
-                                                  }();
+    v1::Value* value;
+    if (call.op() == v1::VALUES) {
+      value = result->add_values();
+    } else {
+      v1::Entry* e = result->add_items();
+      e->set_key(*key);
+      value = e->mutable_value();
+    }
     if (!value->ParseFromString(*bytes)) return Garbled("holds a value that does not parse");
   }
   return Status::Ok();
