@@ -149,8 +149,6 @@ Result<RedisClient> RedisClient::Connect(const RedisUrl& url, std::chrono::milli
     return Status(absent ? ErrorCode::kNotFound : ErrorCode::kClosed,
                   display + ": cannot connect (" + context->errstr + ")");
   }
-  // The handshake is bounded by the same timeout: a peer that is not
-  // Redis may say nothing at all.
   RedisClient client(std::move(context), display);
   const Deadline deadline = Deadline::After(timeout);
   // A peer that accepts and then says nothing is not Redis (or a wedged

@@ -14,12 +14,7 @@ local function barrier_break(c)
   wake(c)
 end
 local function barrier_party_left(c)
-  local now = now_ms()
-  local flat = redis.call('HGETALL', c.p .. ':qe')
-  for i = 2, #flat, 2 do
-    if tonumber(flat[i]) < now then return true end
-  end
-  return false
+  return live_tickets(c) < redis.call('HLEN', c.p .. ':qe')
 end
 local function barrier_parties_differ(c)
   if c.capacity ~= '0' and c.capacity ~= c.m.parties then

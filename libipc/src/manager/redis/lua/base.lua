@@ -152,6 +152,17 @@ local function my_turn(c)
   return not head or head == c.ticket
 end
 
+-- Waiters with a live ticket (their process retried within TICKET_TTL).
+local function live_tickets(c)
+  local now = now_ms()
+  local flat = redis.call('HGETALL', c.p .. ':qe')
+  local n = 0
+  for i = 2, #flat, 2 do
+    if tonumber(flat[i]) >= now then n = n + 1 end
+  end
+  return n
+end
+
 -- c took what it waited for: out of the line, and the next one may go.
 local function leave_line(c)
   if c.ticket == '' then return end

@@ -93,17 +93,6 @@ local function release_all(c, m)
   return ok()
 end
 
--- Waiters with a live ticket (their process retried within TICKET_TTL).
-local function live_tickets(c)
-  local now = now_ms()
-  local flat = redis.call('HGETALL', c.p .. ':qe')
-  local n = 0
-  for i = 2, #flat, 2 do
-    if tonumber(flat[i]) >= now then n = n + 1 end
-  end
-  return n
-end
-
 -- INFO: what ListObjects shows: count = the kind, value = the size, list =
 -- {bytes, waiters known by their tickets}. (The client adds the waiters it
 -- sees subscribed; queue and event waiters have no ticket.)
