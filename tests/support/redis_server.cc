@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -38,18 +37,6 @@ bool Answers(const std::string& path) {
 }
 
 }  // namespace
-
-int FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 RedisServer::RedisServer() = default;
 RedisServer::RedisServer(RedisServer&& other) noexcept
@@ -124,14 +111,6 @@ void RedisServer::Kill() {
 bool RedisServer::Restart() {
   Kill();
   return Launch();
-}
-
-int RedisServer::Cli(const std::vector<std::string>& args) const {
-  std::string command = "redis-cli -s '" + socket_path_ + "'";
-  if (!options_.password.empty()) command = "REDISCLI_AUTH='" + options_.password + "' " + command;
-  for (const std::string& a : args) command += " '" + a + "'";
-  command += " >/dev/null 2>&1";
-  return std::system(command.c_str());
 }
 
 }  // namespace ipc::testing

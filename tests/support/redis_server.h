@@ -54,8 +54,6 @@ class RedisServer {
   // Kill() and start again with the same options; false (and a test
   // failure) when it does not come back.
   bool Restart();
-  // Runs redis-cli with args against this server; its exit status.
-  int Cli(const std::vector<std::string>& args) const;
 
  private:
   bool Launch();
@@ -65,10 +63,6 @@ class RedisServer {
   std::string socket_path_;
   pid_t pid_ = -1;
 };
-
-// A free TCP port on 127.0.0.1 (bound and released: a race with other
-// processes is possible but unlikely).
-int FreeLoopbackPort();
 
 }  // namespace ipc::testing
 
